@@ -1,0 +1,57 @@
+# kontaktbok: `make demo` serves the demo school, `make test` runs every check.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv >/dev/null 2>&1 && uv --version >/dev/null 2>&1 && command -v uv || echo .tools/bin/uv)
+PY := .venv/bin/python
+RUN := $(PY) -m kontaktbok.cli
+VENDOR := build/static/vendor
+
+.PHONY: demo serve install python-deps assets messages test lint typecheck pytest system-test-deps clean
+
+demo: install
+	$(RUN) demo
+	$(RUN) serve
+
+serve: install
+	$(RUN) serve
+
+install: python-deps assets messages
+	$(RUN) collectstatic --no-input -v 0
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+python-deps: $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
+	$(UV) sync --frozen --python "$$(scripts/find-python)"
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+assets: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)/designsystemet $(VENDOR)/htmx
+	cp node_modules/@digdir/designsystemet-css/dist/src/index.css $(VENDOR)/designsystemet/index.css
+	cp node_modules/@digdir/designsystemet-css/dist/theme/designsystemet.css $(VENDOR)/designsystemet/designsystemet.css
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/htmx.min.js
+
+messages: python-deps
+	command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
+	cd src/kontaktbok && ../../$(PY) -m django compilemessages --settings=kontaktbok.settings -v 0
+
+system-test-deps:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)
+
+lint: python-deps
+	$(PY) -m ruff check src tests
+	$(PY) -m ruff format --check src tests
+
+typecheck: python-deps
+	$(PY) -m mypy
+
+pytest: install system-test-deps
+	$(PY) -m pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf build .venv .tools node_modules

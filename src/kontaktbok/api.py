@@ -1,0 +1,15 @@
+"""The open JSON API, version 1. OpenAPI at /api/v1/openapi.json."""
+
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from kontaktbok.schools.api import router as schools_router
+
+api = NinjaAPI(
+    title="kontaktbok API",
+    version="1",
+    urls_namespace="api-1",
+    auth=django_auth,
+    docs_url=None,
+)
+api.add_router("/", schools_router)

@@ -1,0 +1,59 @@
+"""Pages that need no school data: the web app manifest, the service worker, health."""
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.templatetags.static import static
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest, so the site installs as an app on a phone."""
+    icons = [
+        {
+            "src": static(f"core/icons/icon-{size}.png"),
+            "sizes": f"{size}x{size}",
+            "type": "image/png",
+            "purpose": "any maskable",
+        }
+        for size in (192, 512)
+    ]
+    data = {
+        "name": "kontaktbok",
+        "short_name": "kontaktbok",
+        "description": _("Home and school together"),
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1e2b3c",
+        "lang": request.LANGUAGE_CODE,
+        "icons": icons,
+    }
+    return JsonResponse(
+        data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """A minimal service worker at the site root (needed for installing as an app)."""
+    body = (
+        "self.addEventListener('install', () => self.skipWaiting());\n"
+        "self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));\n"
+        "self.addEventListener('fetch', () => {});\n"
+    )
+    response = HttpResponse(body, content_type="text/javascript")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,382 @@
+"""The demo school: Vassenden skule in Sunnfjord kommune, with invented people only.
+
+National identity numbers are synthetic (month + 80, as in Norway's test numbers), so they
+can never be a real person's.
+"""
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from kontaktbok.accounts.services import user_create
+from kontaktbok.schools import services
+from kontaktbok.schools.identity import make_test_nin
+from kontaktbok.schools.models import Group, School, StaffRole
+
+Role = StaffRole.Role
+User = get_user_model()
+
+SCHOOL_ORG_NUMBER = "974000002"
+DEMO_PASSWORD = "Vassenden-demo-2026"
+# A fixed, published TOTP secret: the demo principal's second factor (demo only).
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPVASSENDENDEMOKEY"
+DOMAIN = "vassenden.test"
+
+FIRST_NAMES = [
+    "Astrid",
+    "Brage",
+    "Eira",
+    "Eirik",
+    "Frida",
+    "Gaute",
+    "Hedda",
+    "Idun",
+    "Jon",
+    "Kaia",
+    "Lars",
+    "Maja",
+    "Njål",
+    "Oda",
+    "Ola",
+    "Ragna",
+    "Sindre",
+    "Solveig",
+    "Tiril",
+    "Torstein",
+    "Ulrikke",
+    "Vebjørn",
+    "Vilde",
+    "Aksel",
+    "Ingrid",
+    "Mathias",
+    "Sunniva",
+    "Håkon",
+    "Synne",
+    "Eivind",
+    "Live",
+    "Sigurd",
+    "Marte",
+    "Trygve",
+    "Guro",
+    "Amund",
+    "Ylva",
+    "Kristoffer",
+]
+ADULT_FIRST_NAMES = [
+    "Anne",
+    "Bjørn",
+    "Camilla",
+    "Dag",
+    "Elin",
+    "Frode",
+    "Gunn",
+    "Harald",
+    "Inger",
+    "Jostein",
+    "Kjersti",
+    "Leif",
+    "Mona",
+    "Nils",
+    "Randi",
+    "Svein",
+    "Tone",
+    "Terje",
+    "Unni",
+    "Vidar",
+    "Wenche",
+    "Øystein",
+    "Åse",
+    "Geir",
+    "Hilde",
+    "Knut",
+    "Liv",
+    "Rune",
+    "Siri",
+    "Tor",
+]
+LAST_NAMES = [
+    "Aasen",
+    "Bakke",
+    "Brekke",
+    "Dale",
+    "Eide",
+    "Fjeld",
+    "Flatebø",
+    "Grov",
+    "Haugland",
+    "Helle",
+    "Hjelmeland",
+    "Kvamme",
+    "Lunde",
+    "Myklebust",
+    "Nes",
+    "Ness",
+    "Osland",
+    "Rygg",
+    "Sande",
+    "Skrede",
+    "Solheim",
+    "Strand",
+    "Sunde",
+    "Tveit",
+    "Vassbotn",
+    "Vik",
+    "Øvrebø",
+    "Årdal",
+    "Hatlem",
+    "Hegrenes",
+    "Kjøsnes",
+    "Loftesnes",
+    "Nygard",
+    "Sægrov",
+    "Tenden",
+]
+
+HOLIDAYS = [
+    ("Haustferie", dt.date(2026, 9, 28), dt.date(2026, 10, 2)),
+    ("Planleggingsdag", dt.date(2026, 11, 20), dt.date(2026, 11, 20)),
+    ("Juleferie", dt.date(2026, 12, 21), dt.date(2027, 1, 1)),
+    ("Vinterferie", dt.date(2027, 3, 1), dt.date(2027, 3, 5)),
+    ("Påskeferie", dt.date(2027, 3, 22), dt.date(2027, 3, 29)),
+    ("Kristi himmelfartsdag", dt.date(2027, 5, 6), dt.date(2027, 5, 7)),
+    ("Grunnlovsdag og 2. pinsedag", dt.date(2027, 5, 17), dt.date(2027, 5, 17)),
+]
+
+
+@dataclass
+class DemoLogins:
+    guardian: str
+    contact_teacher: str
+    office: str
+    principal: str
+    password: str
+    totp_secret: str
+    recovery_codes: list[str]
+
+
+def _nin(rng: random.Random, born: dt.date, used: set[str]) -> str:
+    ddmmyy = f"{born.day:02d}{born.month + 80:02d}{born.year % 100:02d}"
+    while True:
+        nin = make_test_nin(ddmmyy, rng.randint(500, 999))
+        if nin and nin not in used:
+            used.add(nin)
+            return nin
+
+
+def _phone(rng: random.Random) -> str:
+    return f"+47 4{rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(100, 999)}"
+
+
+def demo_exists() -> bool:
+    return School.objects.filter(org_number=SCHOOL_ORG_NUMBER).exists()
+
+
+def _logins() -> DemoLogins:
+    principal = User.objects.get(email=f"rektor@{DOMAIN}")
+    recovery = Authenticator.objects.get(user=principal, type=Authenticator.Type.RECOVERY_CODES)
+    return DemoLogins(
+        guardian=f"foresett@{DOMAIN}",
+        contact_teacher=f"kontaktlaerar@{DOMAIN}",
+        office=f"kontor@{DOMAIN}",
+        principal=principal.email,
+        password=DEMO_PASSWORD,
+        totp_secret=DEMO_TOTP_SECRET,
+        recovery_codes=RecoveryCodes(recovery).get_unused_codes()[:3],
+    )
+
+
+def load_demo(*, seed: int = 2026) -> tuple[DemoLogins, bool]:
+    """Create the demo school unless it exists; return the logins and whether it was new."""
+    if demo_exists():
+        return _logins(), False
+    with transaction.atomic():
+        _build(random.Random(seed))
+    return _logins(), True
+
+
+def _build(rng: random.Random) -> None:
+    actor = None
+    used_nins: set[str] = set()
+    municipality = services.municipality_create(
+        actor=actor, name="Sunnfjord kommune", org_number="940000001"
+    )
+    school = services.school_create(
+        actor=actor,
+        municipality=municipality,
+        name="Vassenden skule",
+        org_number=SCHOOL_ORG_NUMBER,
+        phone="+47 57 00 00 00",
+    )
+    year = services.school_year_create(
+        actor=actor,
+        school=school,
+        name="2026–2027",
+        starts_on=dt.date(2026, 8, 17),
+        ends_on=dt.date(2027, 6, 18),
+        holidays=HOLIDAYS,
+    )
+    classes: dict[str, Group] = {}
+    for grade in range(1, 11):
+        for letter in "AB":
+            name = f"{grade}{letter}"
+            classes[name] = services.group_create(
+                actor=actor, school_year=year, name=name, grade=grade
+            )
+    sfo = services.group_create(actor=actor, school_year=year, name="SFO", kind=Group.Kind.SFO)
+
+    def adult(email: str, full_name: str, password: str | None = None) -> object:
+        return user_create(
+            actor=actor, email=email, full_name=full_name, password=password, phone=_phone(rng)
+        )
+
+    # Staff: a contact teacher per class, a class team per grade, and every school role.
+    staff_counter = 0
+
+    def staff(full_name: str, title: str, email: str | None = None, password: str | None = None):
+        nonlocal staff_counter
+        staff_counter += 1
+        email = email or f"tilsett{staff_counter}@{DOMAIN}"
+        user = adult(email, full_name, password)
+        return services.staff_member_set(
+            actor=actor,
+            school=school,
+            user=user,
+            title=title,
+            work_phone=_phone(rng),
+            teams_address=email,
+        )
+
+    def adult_name() -> str:
+        return f"{rng.choice(ADULT_FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+
+    for name, group in classes.items():
+        if name == "4A":
+            member = staff(
+                "Marit Hjelmeland",
+                "Kontaktlærar",
+                email=f"kontaktlaerar@{DOMAIN}",
+                password=DEMO_PASSWORD,
+            )
+        else:
+            member = staff(adult_name(), "Kontaktlærar")
+        services.staff_role_grant(
+            actor=actor, member=member, role=Role.CONTACT_TEACHER, group=group
+        )
+        services.staff_role_grant(actor=actor, member=member, role=Role.CLASS_TEAM, group=group)
+    for grade in range(1, 11):
+        member = staff(adult_name(), "Lærar")
+        for letter in "AB":
+            services.staff_role_grant(
+                actor=actor, member=member, role=Role.CLASS_TEAM, group=classes[f"{grade}{letter}"]
+            )
+    office = staff("Sissel Kvamme", "Kontor", email=f"kontor@{DOMAIN}", password=DEMO_PASSWORD)
+    services.staff_role_grant(actor=actor, member=office, role=Role.OFFICE)
+    services.staff_role_grant(actor=actor, member=office, role=Role.SCHOOL_ADMIN)
+    principal = staff(
+        "Gunnar Myklebust", "Rektor", email=f"rektor@{DOMAIN}", password=DEMO_PASSWORD
+    )
+    services.staff_role_grant(actor=actor, member=principal, role=Role.LEADERSHIP)
+    deputy = staff(adult_name(), "Assisterande rektor")
+    services.staff_role_grant(actor=actor, member=deputy, role=Role.LEADERSHIP)
+    for role, title in [
+        (Role.ADVISOR, "Rådgjevar"),
+        (Role.SOCIAL_TEACHER, "Sosiallærar"),
+        (Role.SFO_LEADER, "SFO-leiar"),
+    ]:
+        services.staff_role_grant(actor=actor, member=staff(adult_name(), title), role=role)
+    for grades in ((1, 7), (8, 10)):
+        head = staff(adult_name(), f"Hovudstegsleiar {grades[0]}.–{grades[1]}. trinn")
+        services.staff_role_grant(actor=actor, member=head, role=Role.HEAD_OF_STAGE)
+    sfo_leader = staff(adult_name(), "SFO-leiar")
+    services.staff_role_grant(actor=actor, member=sfo_leader, role=Role.TEACHER, group=sfo)
+
+    TOTP.activate(principal.user, DEMO_TOTP_SECRET)
+    RecoveryCodes.activate(principal.user)
+
+    # Pupils: ten per class; families of one or two children; every kind of guardianship.
+    guardian_counter = 0
+
+    def guardian(full_name: str, email: str | None = None, password: str | None = None):
+        nonlocal guardian_counter
+        guardian_counter += 1
+        born = dt.date(rng.randint(1972, 1992), rng.randint(1, 12), rng.randint(1, 28))
+        return user_create(
+            actor=actor,
+            email=email or f"foresett{guardian_counter}@{DOMAIN}",
+            full_name=full_name,
+            password=password,
+            phone=_phone(rng),
+            nin=_nin(rng, born, used_nins),
+        )
+
+    def pupil(group: Group, last_name: str, protected: bool = False):
+        assert group.grade is not None
+        born = dt.date(2020 - (group.grade - 1), rng.randint(1, 12), rng.randint(1, 28))
+        groups = [group, sfo] if group.grade <= 4 and rng.random() < 0.4 else [group]
+        return services.pupil_create(
+            actor=actor,
+            school=school,
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=last_name,
+            date_of_birth=born,
+            nin=_nin(rng, born, used_nins),
+            protected_address=protected,
+            groups=groups,
+        )
+
+    # The demo guardian: two children, one in 4A (grades 1–7) and one in 9B (grades 8–10).
+    demo_parent = guardian("Kari Vassbotn", email=f"foresett@{DOMAIN}", password=DEMO_PASSWORD)
+    other_parent = guardian("Per Vassbotn")
+    for group_name in ("4A", "9B"):
+        child = pupil(classes[group_name], "Vassbotn")
+        services.guardianship_set(actor=actor, guardian=demo_parent, pupil=child)
+        services.guardianship_set(actor=actor, guardian=other_parent, pupil=child)
+
+    # Separated parents where only the mother has parental responsibility.
+    child = pupil(classes["4A"], "Lunde")
+    services.guardianship_set(actor=actor, guardian=guardian("Tone Lunde"), pupil=child)
+    services.guardianship_set(
+        actor=actor,
+        guardian=guardian("Rune Osland"),
+        pupil=child,
+        parental_responsibility=False,
+        lives_with_pupil=False,
+        may_receive_information=False,
+    )
+
+    # A pupil with a protected address; the father must never see where the child is.
+    child = pupil(classes["6B"], "Strand", protected=True)
+    services.guardianship_set(actor=actor, guardian=guardian("Hilde Strand"), pupil=child)
+    services.guardianship_set(
+        actor=actor,
+        guardian=guardian("Terje Ness"),
+        pupil=child,
+        lives_with_pupil=False,
+        restricted=True,
+    )
+
+    for name, group in classes.items():
+        while group.pupils.count() < 10:
+            last_name = rng.choice(LAST_NAMES)
+            first = pupil(group, last_name)
+            parents = [guardian(f"{rng.choice(ADULT_FIRST_NAMES)} {last_name}")]
+            if rng.random() < 0.85:
+                parents.append(guardian(f"{rng.choice(ADULT_FIRST_NAMES)} {last_name}"))
+            children = [first]
+            sibling_grade = (group.grade or 1) + rng.choice([-3, -2, 2, 3])
+            sibling_class = classes.get(f"{sibling_grade}{name[-1]}")
+            if (
+                sibling_class is not None
+                and sibling_class.pupils.count() < 10
+                and rng.random() < 0.3
+            ):
+                children.append(pupil(sibling_class, last_name))
+            for parent in parents:
+                for kid in children:
+                    services.guardianship_set(actor=actor, guardian=parent, pupil=kid)

@@ -1,0 +1,34 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from kontaktbok.demo.data import load_demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo school Vassenden skule (keeps existing data) and print logins."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        logins, created = load_demo()
+        self.stdout.write(
+            "The demo school Vassenden skule was created."
+            if created
+            else "The demo school Vassenden skule exists already; nothing was changed."
+        )
+        self.stdout.write(
+            "\nLogins (password for all: {p})\n"
+            "  Guardian (two children, 4A and 9B): {g}\n"
+            "  Contact teacher of 4A:              {t}\n"
+            "  Office (kontor, school admin):      {o}\n"
+            "  Principal (leiing, two-factor):     {r}\n"
+            "    two-factor: add the key {s} to an authenticator app,\n"
+            "    or use one of these recovery codes: {c}\n".format(
+                p=logins.password,
+                g=logins.guardian,
+                t=logins.contact_teacher,
+                o=logins.office,
+                r=logins.principal,
+                s=logins.totp_secret,
+                c=", ".join(logins.recovery_codes),
+            )
+        )

@@ -1,0 +1,49 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kontaktbok.schools.models import AbsenceType, School
+from kontaktbok.schools.services import SETTINGS_FIELDS
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self) -> None:
+        super().__init__(format="%H:%M")
+
+
+class SchoolSettingsForm(forms.ModelForm):
+    class Meta:
+        model = School
+        fields = SETTINGS_FIELDS
+        widgets = {
+            name: TimeInput()
+            for name in SETTINGS_FIELDS
+            if name.endswith(("_deadline", "_start", "_end")) or name.startswith("lookup_time")
+        }
+
+
+class AbsenceTypeForm(forms.ModelForm):
+    class Meta:
+        model = AbsenceType
+        fields = ("code", "name_nn", "name_nb", "name_en", "counted_in_hours", "active", "position")
+        help_texts = {"code": _("A short technical name: letters, digits, - and _.")}
+
+
+class AuditSearchForm(forms.Form):
+    action = forms.CharField(label=_("Action starts with"), max_length=100, required=False)
+    actor = forms.CharField(label=_("Done by (name or e-mail)"), max_length=200, required=False)
+    object_type = forms.CharField(label=_("Object type"), max_length=60, required=False)
+    object_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError(_("The start date must come before the end date."))
+        return data

@@ -1,0 +1,401 @@
+"""The school model: municipality, school and its school-day settings, calendar, groups,
+pupils, guardianship and staff roles."""
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.db.models.fields.related_descriptors import ManyRelatedManager
+
+org_number_validator = RegexValidator(
+    r"^\d{9}$", _("An organisation number has exactly nine digits.")
+)
+
+
+class Municipality(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    org_number = models.CharField(
+        _("organisation number"), max_length=9, unique=True, validators=[org_number_validator]
+    )
+
+    class Meta:
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(models.Model):
+    """A school with the settings of its school day (all school-local time)."""
+
+    class Language(models.TextChoices):
+        NYNORSK = "nn", _("Norwegian Nynorsk")
+        BOKMAL = "nb", _("Norwegian Bokmål")
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
+        related_name="schools",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    org_number = models.CharField(
+        _("organisation number"), max_length=9, unique=True, validators=[org_number_validator]
+    )
+    phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    language = models.CharField(
+        _("default language"), max_length=2, choices=Language.choices, default=Language.NYNORSK
+    )
+    report_deadline = models.TimeField(
+        _("absence report deadline"),
+        default=dt.time(8, 30),
+        help_text=_(
+            "Guardians report absence by this time on the day; later reports are "
+            "accepted and marked late."
+        ),
+    )
+    check_deadline = models.TimeField(
+        _("class team check deadline"),
+        default=dt.time(9, 0),
+        help_text=_("The class team checks the day's absence before this time."),
+    )
+    first_lesson_start = models.TimeField(_("first lesson starts"), default=dt.time(8, 30))
+    first_lesson_end = models.TimeField(_("first lesson ends"), default=dt.time(9, 15))
+    first_break_start = models.TimeField(_("first break starts"), default=dt.time(10, 0))
+    first_break_end = models.TimeField(_("first break ends"), default=dt.time(10, 15))
+    lookup_time_primary = models.TimeField(
+        _("missing pupils looked for, grades 1–7"),
+        default=dt.time(8, 50),
+        help_text=_("During the first lesson."),
+    )
+    lookup_time_secondary = models.TimeField(
+        _("missing pupils looked for, grades 8–10"),
+        default=dt.time(10, 0),
+        help_text=_("Around the first break."),
+    )
+    escalation_minutes = models.PositiveSmallIntegerField(
+        _("escalation window (minutes)"),
+        default=40,
+        validators=[MinValueValidator(30), MaxValueValidator(45)],
+        help_text=_(
+            "If a missing pupil is not accounted for within this time, the guardians "
+            "are told to consider contacting the police and the leadership is alerted."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(escalation_minutes__gte=30) & Q(escalation_minutes__lte=45),
+                name="school_escalation_window_30_45",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_lesson_start__lt=models.F("first_lesson_end")),
+                name="school_first_lesson_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_break_start__lt=models.F("first_break_end")),
+                name="school_first_break_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AbsenceType(models.Model):
+    """One entry in the school's own list of absence types (sjuk, lege, ...)."""
+
+    school = models.ForeignKey(
+        School, verbose_name=_("school"), on_delete=models.CASCADE, related_name="absence_types"
+    )
+    code = models.SlugField(_("code"), max_length=30)
+    name_nn = models.CharField(_("name (Nynorsk)"), max_length=60)
+    name_nb = models.CharField(_("name (Bokmål)"), max_length=60)
+    name_en = models.CharField(_("name (English)"), max_length=60)
+    counted_in_hours = models.BooleanField(_("counted in hours"), default=False)
+    active = models.BooleanField(_("in use"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("absence type")
+        verbose_name_plural = _("absence types")
+        ordering = ["school", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "code"], name="absence_type_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        language = (get_language() or "nn")[:2]
+        return {"nb": self.name_nb, "en": self.name_en}.get(language, self.name_nn)
+
+
+class SchoolYear(models.Model):
+    """A school year; school days are its weekdays that fall in no holiday."""
+
+    school = models.ForeignKey(
+        School, verbose_name=_("school"), on_delete=models.CASCADE, related_name="school_years"
+    )
+    name = models.CharField(_("name"), max_length=20)
+    starts_on = models.DateField(_("first school day"))
+    ends_on = models.DateField(_("last school day"))
+
+    class Meta:
+        verbose_name = _("school year")
+        verbose_name_plural = _("school years")
+        ordering = ["school", "-starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "name"], name="school_year_name_unique"),
+            models.CheckConstraint(
+                condition=Q(starts_on__lt=models.F("ends_on")), name="school_year_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Holiday(models.Model):
+    """A period without school (haustferie, juleferie, planning days, ...)."""
+
+    school_year = models.ForeignKey(
+        SchoolYear,
+        verbose_name=_("school year"),
+        on_delete=models.CASCADE,
+        related_name="holidays",
+    )
+    name = models.CharField(_("name"), max_length=60)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"))
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_on__lte=models.F("ends_on")), name="holiday_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Group(models.Model):
+    """A class (with its grade), another teaching group, or an SFO group."""
+
+    class Kind(models.TextChoices):
+        CLASS = "class", _("class")
+        TEACHING = "teaching", _("teaching group")
+        SFO = "sfo", _("SFO")
+
+    school = models.ForeignKey(
+        School, verbose_name=_("school"), on_delete=models.CASCADE, related_name="groups"
+    )
+    school_year = models.ForeignKey(
+        SchoolYear,
+        verbose_name=_("school year"),
+        on_delete=models.CASCADE,
+        related_name="groups",
+    )
+    name = models.CharField(_("name"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.CLASS)
+    grade = models.PositiveSmallIntegerField(
+        _("grade"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+    pupils: "models.ManyToManyField[Pupil, Any]" = models.ManyToManyField(
+        "Pupil", verbose_name=_("pupils"), related_name="groups", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
+        ordering = ["school", "grade", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_year", "name"], name="group_name_unique_per_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="class", grade__isnull=False) | ~Q(kind="class"),
+                name="class_has_grade",
+            ),
+            models.CheckConstraint(
+                condition=Q(grade__isnull=True) | (Q(grade__gte=1) & Q(grade__lte=10)),
+                name="group_grade_1_10",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Pupil(models.Model):
+    """A pupil. The national identity number is kept only as a keyed digest."""
+
+    school = models.ForeignKey(
+        School, verbose_name=_("school"), on_delete=models.PROTECT, related_name="pupils"
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"))
+    nin_digest = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    protected_address = models.BooleanField(_("protected address"), default=False)
+
+    if TYPE_CHECKING:
+        groups: ManyRelatedManager[Group, Any]
+
+    class Meta:
+        verbose_name = _("pupil")
+        verbose_name_plural = _("pupils")
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Guardianship(models.Model):
+    """A guardian's relation to a pupil. Without parental responsibility they see nothing;
+    ``restricted`` marks a guardian from whom a protected address must be kept."""
+
+    guardian = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("guardian"),
+        on_delete=models.CASCADE,
+        related_name="guardianships",
+    )
+    pupil = models.ForeignKey(
+        Pupil, verbose_name=_("pupil"), on_delete=models.CASCADE, related_name="guardianships"
+    )
+    parental_responsibility = models.BooleanField(_("parental responsibility"), default=True)
+    lives_with_pupil = models.BooleanField(_("lives with the pupil"), default=True)
+    may_receive_information = models.BooleanField(_("may receive information"), default=True)
+    restricted = models.BooleanField(
+        _("restricted"),
+        default=False,
+        help_text=_("Never shown a pupil with a protected address."),
+    )
+
+    class Meta:
+        verbose_name = _("guardianship")
+        verbose_name_plural = _("guardianships")
+        constraints = [
+            models.UniqueConstraint(fields=["guardian", "pupil"], name="guardianship_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guardian} – {self.pupil}"
+
+
+class StaffMember(models.Model):
+    """A person working at a school, with work contact details (never private ones)."""
+
+    school = models.ForeignKey(
+        School, verbose_name=_("school"), on_delete=models.CASCADE, related_name="staff"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+    )
+    title = models.CharField(_("title"), max_length=60, blank=True)
+    work_phone = models.CharField(
+        _("work phone"),
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^\+?[0-9 ]{8,15}$", _("Enter a valid phone number."))],
+    )
+    teams_address = models.EmailField(_("Teams address"), blank=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "user"], name="staff_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class StaffRole(models.Model):
+    """A role a staff member holds at the school, or for one group."""
+
+    class Role(models.TextChoices):
+        CONTACT_TEACHER = "contact_teacher", _("contact teacher")
+        CLASS_TEAM = "class_team", _("class team")
+        TEACHER = "teacher", _("teacher")
+        ADVISOR = "advisor", _("advisor")
+        SOCIAL_TEACHER = "social_teacher", _("social teacher")
+        HEAD_OF_STAGE = "head_of_stage", _("head of stage")
+        OFFICE = "office", _("office")
+        SFO_LEADER = "sfo_leader", _("SFO leader")
+        LEADERSHIP = "leadership", _("leadership")
+        SCHOOL_ADMIN = "school_admin", _("school administrator")
+
+    GROUP_ROLES = frozenset({Role.CONTACT_TEACHER, Role.CLASS_TEAM, Role.TEACHER})
+    SCHOOL_WIDE_ROLES = frozenset({Role.OFFICE, Role.LEADERSHIP})
+
+    member = models.ForeignKey(
+        StaffMember,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="roles",
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    group = models.ForeignKey(
+        Group,
+        verbose_name=_("group"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="staff_roles",
+    )
+
+    class Meta:
+        verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "role", "group"],
+                condition=Q(group__isnull=False),
+                name="staff_role_group_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["member", "role"],
+                condition=Q(group__isnull=True),
+                name="staff_role_school_unique",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role__in=["contact_teacher", "class_team", "teacher"])
+                | Q(group__isnull=False),
+                name="group_role_has_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} – {self.get_role_display()}"

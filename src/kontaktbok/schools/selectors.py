@@ -1,0 +1,163 @@
+"""Reads about schools, groups and pupils, always scoped by the acting user."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404
+
+from kontaktbok.core import clock
+from kontaktbok.schools import access
+from kontaktbok.schools.models import Group, Pupil, School, SchoolYear, StaffRole
+
+Role = StaffRole.Role
+
+
+def current_school_year(school: School, today: dt.date | None = None) -> SchoolYear | None:
+    """The school year running today, or the next one during the summer holiday."""
+    today = today or clock.today()
+    return (
+        SchoolYear.objects.filter(school=school, ends_on__gte=today).order_by("starts_on").first()
+    )
+
+
+def school_days(year: SchoolYear, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The school days between ``start`` and ``end`` (inclusive): weekdays of the school
+    year that fall in no holiday."""
+    start = max(start, year.starts_on)
+    end = min(end, year.ends_on)
+    holidays = list(year.holidays.filter(starts_on__lte=end, ends_on__gte=start))
+    days = []
+    day = start
+    while day <= end:
+        if day.weekday() < 5 and not any(h.starts_on <= day <= h.ends_on for h in holidays):
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def _contact_teacher_roles() -> Prefetch:
+    return Prefetch(
+        "staff_roles",
+        queryset=StaffRole.objects.filter(role=Role.CONTACT_TEACHER).select_related("member__user"),
+        to_attr="contact_teacher_roles",
+    )
+
+
+def contact_teachers(groups: list[Group]) -> list[Any]:
+    """The contact teachers of groups fetched with the contact-teacher prefetch."""
+    return [role.member for group in groups for role in getattr(group, "contact_teacher_roles", [])]
+
+
+@dataclass(frozen=True)
+class Child:
+    pupil: Pupil
+    school: School
+    main_group: Group | None
+
+    @property
+    def contact_teachers(self) -> list[Any]:
+        return contact_teachers([self.main_group] if self.main_group else [])
+
+
+def guardian_children(*, actor: Any) -> list[Child]:
+    """The actor's own children with their class and contact teacher."""
+    classes = Group.objects.filter(access.current_year_q(), kind=Group.Kind.CLASS).prefetch_related(
+        _contact_teacher_roles()
+    )
+    pupils = (
+        access.guardian_pupils(actor)
+        .select_related("school")
+        .prefetch_related(Prefetch("groups", queryset=classes, to_attr="current_classes"))
+        .order_by("date_of_birth")
+    )
+    return [
+        Child(pupil=p, school=p.school, main_group=next(iter(p.current_classes), None))
+        for p in pupils
+    ]
+
+
+def staff_groups(*, actor: Any) -> QuerySet[Group]:
+    """The groups where the actor holds a role of their own, with pupils and contact teacher."""
+    roles = access.roles_of(actor)
+    return (
+        Group.objects.filter(access.current_year_q(), pk__in=list(roles.group_roles))
+        .select_related("school")
+        .prefetch_related(
+            Prefetch("pupils", queryset=Pupil.objects.order_by("last_name", "first_name")),
+            _contact_teacher_roles(),
+        )
+    )
+
+
+def school_overview(*, actor: Any, school_id: int) -> tuple[School, QuerySet[Group]]:
+    """A whole school for kontor and leiing: its groups with pupil counts."""
+    school = get_visible_school(actor=actor, school_id=school_id, roles=access.Role.OFFICE)
+    groups = (
+        Group.objects.filter(access.current_year_q(), school=school)
+        .annotate(pupil_count=Count("pupils"))
+        .prefetch_related(_contact_teacher_roles())
+    )
+    return school, groups
+
+
+def get_visible_school(*, actor: Any, school_id: int, roles: str | None = None) -> School:
+    """A school the actor sees whole (kontor or leiing), or 404."""
+    wanted = (Role.OFFICE, Role.LEADERSHIP) if roles is None or roles == Role.OFFICE else (roles,)
+    try:
+        return access.staff_schools(actor, *wanted).get(pk=school_id)
+    except School.DoesNotExist:
+        raise Http404 from None
+
+
+def get_pupil(*, actor: Any, pupil_id: int) -> Pupil:
+    """A pupil the actor may see, with school and current groups, or 404."""
+    try:
+        return (
+            access.visible_pupils(actor)
+            .select_related("school")
+            .prefetch_related(
+                Prefetch(
+                    "groups",
+                    queryset=Group.objects.filter(access.current_year_q()).prefetch_related(
+                        _contact_teacher_roles()
+                    ),
+                )
+            )
+            .get(pk=pupil_id)
+        )
+    except Pupil.DoesNotExist:
+        raise Http404 from None
+
+
+def pupil_guardians(*, actor: Any, pupil: Pupil) -> list[Any]:
+    """Guardians with parental responsibility, shown to staff who see the pupil."""
+    if not access.roles_of(actor).is_staff_member:
+        return []
+    return [
+        g
+        for g in pupil.guardianships.filter(parental_responsibility=True)
+        .select_related("guardian")
+        .order_by("guardian__full_name")
+    ]
+
+
+def get_group(*, actor: Any, group_id: int) -> Group:
+    """A group the actor works with, with its pupils, or 404."""
+    try:
+        return (
+            access.visible_groups(actor)
+            .select_related("school", "school_year")
+            .prefetch_related(
+                Prefetch("pupils", queryset=Pupil.objects.order_by("last_name", "first_name")),
+                _contact_teacher_roles(),
+            )
+            .get(pk=group_id)
+        )
+    except Group.DoesNotExist:
+        raise Http404 from None
+
+
+def schools_administered(*, actor: Any) -> QuerySet[School]:
+    return access.staff_schools(actor, Role.SCHOOL_ADMIN)

@@ -1,0 +1,329 @@
+"""Every write to the school model: one transaction, an audit entry inside it."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kontaktbok.core.audit import audit_log
+from kontaktbok.schools import access
+from kontaktbok.schools.identity import nin_digest
+from kontaktbok.schools.models import (
+    AbsenceType,
+    Group,
+    Guardianship,
+    Holiday,
+    Municipality,
+    Pupil,
+    School,
+    SchoolYear,
+    StaffMember,
+    StaffRole,
+)
+
+# The absence types of the routine: sjuk, lege, tannlege, gravferd, sjukehus/spesialist,
+# anna fråvær (timar). (code, Nynorsk, Bokmål, English, counted in hours)
+DEFAULT_ABSENCE_TYPES = [
+    ("sick", "Sjuk", "Syk", "Sick", False),
+    ("doctor", "Lege", "Lege", "Doctor", True),
+    ("dentist", "Tannlege", "Tannlege", "Dentist", True),
+    ("funeral", "Gravferd", "Begravelse", "Funeral", False),
+    ("hospital", "Sjukehus/spesialist", "Sykehus/spesialist", "Hospital/specialist", False),
+    ("other_hours", "Anna fråvær (timar)", "Annet fravær (timer)", "Other absence (hours)", True),
+]
+
+SETTINGS_FIELDS = (
+    "name",
+    "phone",
+    "language",
+    "report_deadline",
+    "check_deadline",
+    "first_lesson_start",
+    "first_lesson_end",
+    "first_break_start",
+    "first_break_end",
+    "lookup_time_primary",
+    "lookup_time_secondary",
+    "escalation_minutes",
+)
+
+
+def _save(obj: Any) -> Any:
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+def municipality_create(*, actor: Any, name: str, org_number: str) -> Municipality:
+    with transaction.atomic():
+        municipality = _save(Municipality(name=name, org_number=org_number))
+        audit_log(actor=actor, action="schools.municipality.created", obj=municipality)
+    return municipality
+
+
+def school_create(
+    *, actor: Any, municipality: Municipality, name: str, org_number: str, **settings: Any
+) -> School:
+    """A new school with the routine's default school-day settings and absence types."""
+    with transaction.atomic():
+        school = _save(
+            School(municipality=municipality, name=name, org_number=org_number, **settings)
+        )
+        for position, (code, nn, nb, en, hours) in enumerate(DEFAULT_ABSENCE_TYPES):
+            AbsenceType.objects.create(
+                school=school,
+                code=code,
+                name_nn=nn,
+                name_nb=nb,
+                name_en=en,
+                counted_in_hours=hours,
+                position=position,
+            )
+        audit_log(actor=actor, action="schools.school.created", obj=school, school_id=school.pk)
+    return school
+
+
+def _require_school_admin(actor: Any, school: School) -> None:
+    if not actor.has_perm("schools.change_school_settings", school):
+        raise PermissionDenied
+
+
+def _check_times(school: School) -> None:
+    errors: dict[str, str] = {}
+    if school.first_lesson_start >= school.first_lesson_end:
+        errors["first_lesson_end"] = _("The first lesson must end after it starts.")
+    if school.first_break_start >= school.first_break_end:
+        errors["first_break_end"] = _("The first break must end after it starts.")
+    if school.first_lesson_end > school.first_break_start:
+        errors["first_break_start"] = _("The first break must come after the first lesson.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def school_settings_update(*, actor: Any, school: School, data: dict[str, Any]) -> School:
+    """The school admin changes the school-day settings. All or nothing."""
+    _require_school_admin(actor, school)
+    unknown = set(data) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ValueError(f"not a school setting: {sorted(unknown)}")
+    with transaction.atomic():
+        locked = School.objects.select_for_update().get(pk=school.pk)
+        changed = {}
+        for name, value in data.items():
+            if getattr(locked, name) != value:
+                changed[name] = [str(getattr(locked, name)), str(value)]
+                setattr(locked, name, value)
+        _check_times(locked)
+        locked.full_clean()
+        locked.save()
+        if changed:
+            audit_log(
+                actor=actor,
+                action="schools.settings.updated",
+                obj=locked,
+                role=StaffRole.Role.SCHOOL_ADMIN,
+                school_id=locked.pk,
+                detail={"changed": changed},
+            )
+    return locked
+
+
+def absence_type_save(
+    *, actor: Any, school: School, absence_type: AbsenceType | None, data: dict[str, Any]
+) -> AbsenceType:
+    """Add a type to the school's list, or change one (types in use are switched off, never
+    deleted, so old reports keep their type)."""
+    _require_school_admin(actor, school)
+    if absence_type is not None and absence_type.school_id != school.pk:
+        raise PermissionDenied
+    with transaction.atomic():
+        item = absence_type or AbsenceType(school=school)
+        for name in (
+            "code",
+            "name_nn",
+            "name_nb",
+            "name_en",
+            "counted_in_hours",
+            "active",
+            "position",
+        ):
+            if name in data:
+                setattr(item, name, data[name])
+        item.full_clean()
+        created = item.pk is None
+        item.save()
+        audit_log(
+            actor=actor,
+            action="schools.absence_type." + ("created" if created else "updated"),
+            obj=item,
+            role=StaffRole.Role.SCHOOL_ADMIN,
+            school_id=school.pk,
+            detail={"code": item.code, "active": item.active},
+        )
+    return item
+
+
+def school_year_create(
+    *,
+    actor: Any,
+    school: School,
+    name: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    holidays: list[tuple[str, dt.date, dt.date]] = (),  # type: ignore[assignment]
+) -> SchoolYear:
+    with transaction.atomic():
+        year = _save(SchoolYear(school=school, name=name, starts_on=starts_on, ends_on=ends_on))
+        for holiday_name, start, end in holidays:
+            if start < starts_on or end > ends_on:
+                raise ValidationError(_("A holiday must lie within the school year."))
+            _save(Holiday(school_year=year, name=holiday_name, starts_on=start, ends_on=end))
+        audit_log(actor=actor, action="schools.school_year.created", obj=year, school_id=school.pk)
+    return year
+
+
+def group_create(
+    *,
+    actor: Any,
+    school_year: SchoolYear,
+    name: str,
+    kind: str = Group.Kind.CLASS,
+    grade: int | None = None,
+) -> Group:
+    with transaction.atomic():
+        group = _save(
+            Group(
+                school=school_year.school,
+                school_year=school_year,
+                name=name,
+                kind=kind,
+                grade=grade,
+            )
+        )
+        audit_log(actor=actor, action="schools.group.created", obj=group, school_id=group.school_id)
+    return group
+
+
+def pupil_create(
+    *,
+    actor: Any,
+    school: School,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    nin: str | None = None,
+    protected_address: bool = False,
+    groups: list[Group] = (),  # type: ignore[assignment]
+) -> Pupil:
+    """A pupil; the identity number is stored only as its keyed digest."""
+    with transaction.atomic():
+        pupil = Pupil(
+            school=school,
+            first_name=first_name,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+            protected_address=protected_address,
+            nin_digest=nin_digest(nin) if nin else None,
+        )
+        pupil.full_clean()
+        pupil.save()
+        for group in groups:
+            if group.school_id != school.pk:
+                raise ValidationError(_("The group belongs to another school."))
+            group.pupils.add(pupil)
+        audit_log(
+            actor=actor,
+            action="schools.pupil.created",
+            obj=pupil,
+            school_id=school.pk,
+            detail={"protected_address": protected_address},
+        )
+    return pupil
+
+
+def guardianship_set(
+    *,
+    actor: Any,
+    guardian: Any,
+    pupil: Pupil,
+    parental_responsibility: bool = True,
+    lives_with_pupil: bool = True,
+    may_receive_information: bool = True,
+    restricted: bool = False,
+) -> Guardianship:
+    """Create or change the relation between a guardian and a pupil."""
+    with transaction.atomic():
+        item, created = Guardianship.objects.select_for_update().get_or_create(
+            guardian=guardian,
+            pupil=pupil,
+            defaults={
+                "parental_responsibility": parental_responsibility,
+                "lives_with_pupil": lives_with_pupil,
+                "may_receive_information": may_receive_information,
+                "restricted": restricted,
+            },
+        )
+        if not created:
+            item.parental_responsibility = parental_responsibility
+            item.lives_with_pupil = lives_with_pupil
+            item.may_receive_information = may_receive_information
+            item.restricted = restricted
+            item.save()
+        audit_log(
+            actor=actor,
+            action="schools.guardianship." + ("created" if created else "updated"),
+            obj=item,
+            school_id=pupil.school_id,
+            detail={"parental_responsibility": parental_responsibility, "restricted": restricted},
+        )
+    access.forget_roles(guardian)
+    return item
+
+
+def staff_member_set(
+    *,
+    actor: Any,
+    school: School,
+    user: Any,
+    title: str = "",
+    work_phone: str = "",
+    teams_address: str = "",
+) -> StaffMember:
+    with transaction.atomic():
+        member, created = StaffMember.objects.get_or_create(school=school, user=user)
+        member.title = title
+        member.work_phone = work_phone
+        member.teams_address = teams_address
+        member.full_clean()
+        member.save()
+        audit_log(
+            actor=actor,
+            action="schools.staff." + ("created" if created else "updated"),
+            obj=member,
+            school_id=school.pk,
+        )
+    return member
+
+
+def staff_role_grant(
+    *, actor: Any, member: StaffMember, role: str, group: Group | None = None
+) -> StaffRole:
+    """Give a staff member a role at the school, or for one group of it."""
+    if role in StaffRole.GROUP_ROLES and group is None:
+        raise ValidationError(_("This role is held for a group."))
+    if group is not None and group.school_id != member.school_id:
+        raise ValidationError(_("The group belongs to another school."))
+    with transaction.atomic():
+        item, created = StaffRole.objects.get_or_create(member=member, role=role, group=group)
+        if created:
+            audit_log(
+                actor=actor,
+                action="schools.role.granted",
+                obj=item,
+                school_id=member.school_id,
+                detail={"role": role, "group": group.pk if group else None},
+            )
+    access.forget_roles(member.user)
+    return item

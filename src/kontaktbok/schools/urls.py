@@ -1,0 +1,22 @@
+from django.urls import path
+
+from kontaktbok.schools import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("pupils/<int:pupil_id>/", views.pupil_detail, name="pupil_detail"),
+    path("groups/<int:group_id>/", views.group_detail, name="group_detail"),
+    path("schools/<int:school_id>/", views.school_overview, name="school_overview"),
+    path("schools/<int:school_id>/settings/", views.school_settings, name="school_settings"),
+    path(
+        "schools/<int:school_id>/absence-types/new/",
+        views.absence_type_edit,
+        name="absence_type_create",
+    ),
+    path(
+        "schools/<int:school_id>/absence-types/<int:type_id>/",
+        views.absence_type_edit,
+        name="absence_type_edit",
+    ),
+    path("audit/", views.audit_search, name="audit_search"),
+]

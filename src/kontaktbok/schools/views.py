@@ -1,0 +1,160 @@
+"""Pages about the school: the home page per role, pupils, groups, the school overview,
+the school's settings and the audit log."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from kontaktbok.core.audit import audit_log
+from kontaktbok.core.selectors import audit_entries
+from kontaktbok.schools import access, selectors, services
+from kontaktbok.schools.forms import AbsenceTypeForm, AuditSearchForm, SchoolSettingsForm
+from kontaktbok.schools.models import AbsenceType, StaffRole
+
+Role = StaffRole.Role
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """One page per role: my children, my groups, the whole school."""
+    actor = request.user
+    roles = access.roles_of(actor)
+    context = {
+        "children": selectors.guardian_children(actor=actor) if roles.is_guardian else [],
+        "groups": selectors.staff_groups(actor=actor) if roles.group_roles else [],
+        "overview_schools": access.staff_schools(actor, Role.OFFICE, Role.LEADERSHIP),
+        "admin_schools": selectors.schools_administered(actor=actor),
+        "audit_schools": access.staff_schools(actor, Role.LEADERSHIP),
+    }
+    return render(request, "schools/home.html", context)
+
+
+@login_required
+def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
+    actor = request.user
+    pupil = selectors.get_pupil(actor=actor, pupil_id=pupil_id)
+    role = access.pupil_role(actor, pupil)
+    audit_log(
+        actor=actor, action="schools.pupil.read", obj=pupil, role=role, school_id=pupil.school_id
+    )
+    groups = list(pupil.groups.all())
+    context = {
+        "pupil": pupil,
+        "groups": groups,
+        "contact_teachers": selectors.contact_teachers(groups),
+        "guardianships": selectors.pupil_guardians(actor=actor, pupil=pupil),
+        "is_staff_view": role not in ("", "guardian"),
+    }
+    return render(request, "schools/pupil_detail.html", context)
+
+
+@login_required
+def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = selectors.get_group(actor=request.user, group_id=group_id)
+    return render(request, "schools/group_detail.html", {"group": group})
+
+
+@login_required
+def school_overview(request: HttpRequest, school_id: int) -> HttpResponse:
+    school, groups = selectors.school_overview(actor=request.user, school_id=school_id)
+    return render(request, "schools/school_overview.html", {"school": school, "groups": groups})
+
+
+def _administered_school(request: HttpRequest, school_id: int):
+    try:
+        return selectors.schools_administered(actor=request.user).get(pk=school_id)
+    except Exception as exc:
+        raise Http404 from exc
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def school_settings(request: HttpRequest, school_id: int) -> HttpResponse:
+    """The school admin edits the school-day settings and sees the absence types."""
+    school = _administered_school(request, school_id)
+    form = SchoolSettingsForm(request.POST or None, instance=school)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.fields}
+        try:
+            services.school_settings_update(actor=request.user, school=school, data=data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The settings were saved."))
+            return redirect("school_settings", school_id=school.pk)
+    if request.method == "POST":
+        school.refresh_from_db()
+    context = {
+        "school": school,
+        "form": form,
+        "absence_types": AbsenceType.objects.filter(school=school),
+    }
+    return render(
+        request, "schools/school_settings.html", context, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def absence_type_edit(
+    request: HttpRequest, school_id: int, type_id: int | None = None
+) -> HttpResponse:
+    school = _administered_school(request, school_id)
+    item = None
+    if type_id is not None:
+        item = AbsenceType.objects.filter(school=school, pk=type_id).first()
+        if item is None:
+            raise Http404
+    form = AbsenceTypeForm(request.POST or None, instance=item)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.absence_type_save(
+                actor=request.user, school=school, absence_type=item, data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The absence type was saved."))
+            return redirect("school_settings", school_id=school.pk)
+    return render(
+        request,
+        "schools/absence_type_form.html",
+        {"school": school, "form": form, "item": item},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def audit_search(request: HttpRequest) -> HttpResponse:
+    """Leiing searches the audit log of their own school."""
+    schools = access.staff_schools(request.user, Role.LEADERSHIP)
+    school_ids = list(schools.values_list("pk", flat=True))
+    if not school_ids:
+        raise Http404
+    form = AuditSearchForm(request.GET or None)
+    entries = audit_entries(school_ids=school_ids).none()
+    if not request.GET:
+        entries = audit_entries(school_ids=school_ids)
+    elif form.is_valid():
+        entries = audit_entries(
+            school_ids=school_ids,
+            action=form.cleaned_data["action"],
+            actor_text=form.cleaned_data["actor"],
+            object_type=form.cleaned_data["object_type"],
+            object_id=form.cleaned_data["object_id"],
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+        )
+    page = Paginator(entries.select_related(None), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "schools/audit_search.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )

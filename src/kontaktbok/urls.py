@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from kontaktbok.api import api
+from kontaktbok.core import views as core_views
+
+urlpatterns = [
+    path("", include("kontaktbok.schools.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("manifest.webmanifest", core_views.manifest, name="manifest"),
+    path("service-worker.js", core_views.service_worker, name="service_worker"),
+    path("healthz", core_views.health, name="health"),
+    path(settings.ADMIN_PATH, admin.site.urls),
+]
