@@ -1,0 +1,18 @@
+"""Settings for the test suite: the real settings, with fast hashing and immediate tasks."""
+
+import os
+from pathlib import Path
+
+_root = Path(__file__).resolve().parent.parent
+os.environ.setdefault("KONTAKTBOK_DATA_DIR", str(_root / "build" / "test-data"))
+os.environ.setdefault("KONTAKTBOK_TASK_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
+
+from kontaktbok.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
