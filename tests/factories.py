@@ -24,8 +24,12 @@ def nin_for(born: dt.date) -> str:
     raise AssertionError("no identity number fits")
 
 
+PASSWORD = "Rett-passord-123"
+
+
 def user(name: str = "", **extra: Any) -> Any:
     n = next(_seq)
+    extra.setdefault("password", PASSWORD)
     return user_create(
         actor=None, email=f"user{n}@example.test", full_name=name or f"User {n}", **extra
     )

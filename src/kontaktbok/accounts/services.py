@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -36,5 +37,7 @@ def user_create(
             user.set_unusable_password()
         user.full_clean(exclude=["password"])
         user.save()
+        # The school made the account with this address: it counts as verified.
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
         audit_log(actor=actor, action="accounts.user.created", obj=user)
     return user

@@ -1,0 +1,102 @@
+"""Who sees which pupils, groups and schools."""
+
+from django.test import Client
+from django.urls import reverse
+
+from kontaktbok.schools import access
+from kontaktbok.schools.models import StaffRole
+from kontaktbok.schools.services import guardianship_set
+from tests import factories
+
+Role = StaffRole.Role
+
+
+def ids(queryset):
+    return set(queryset.values_list("pk", flat=True))
+
+
+def test_guardian_sees_only_own_children_with_parental_responsibility(world):
+    assert ids(access.visible_pupils(world.guardian_a)) == {world.child_a.pk, world.child_a2.pk}
+    assert ids(access.visible_pupils(world.guardian_b)) == {
+        world.child_b.pk, world.protected_child.pk}
+
+
+def test_guardian_without_parental_responsibility_sees_nothing(world):
+    assert ids(access.visible_pupils(world.guardian_without_responsibility)) == set()
+    client = Client()
+    client.force_login(world.guardian_without_responsibility)
+    assert client.get(reverse("pupil_detail", args=[world.child_b.pk])).status_code == 404
+    assert client.get(reverse("api-1:pupil", args=[world.child_b.pk])).status_code == 404
+    assert client.get(reverse("api-1:pupils")).json() == []
+
+
+def test_protected_address_is_never_shown_to_a_restricted_guardian(world):
+    assert ids(access.visible_pupils(world.restricted_guardian)) == set()
+    client = Client()
+    client.force_login(world.restricted_guardian)
+    response = client.get(reverse("home"))
+    assert world.protected_child.first_name not in response.content.decode()
+    assert client.get(reverse("pupil_detail", args=[world.protected_child.pk])).status_code == 404
+
+
+def test_losing_parental_responsibility_hides_the_child(world):
+    guardianship_set(actor=world.office, guardian=world.guardian_a, pupil=world.child_a,
+                     parental_responsibility=False)
+    assert ids(access.visible_pupils(world.guardian_a)) == {world.child_a2.pk}
+
+
+def test_contact_teacher_sees_own_group_only(world):
+    teacher = world.contact_teacher_b
+    assert ids(access.visible_groups(teacher)) == {world.class_b.pk}
+    assert ids(access.visible_pupils(teacher)) == {world.child_a2.pk, world.protected_child.pk}
+
+
+def test_office_and_leadership_see_their_whole_school_and_nothing_else(world):
+    school_pupils = {world.child_a.pk, world.child_a2.pk, world.child_b.pk,
+                     world.protected_child.pk}
+    for actor in (world.office, world.leadership):
+        assert ids(access.visible_pupils(actor)) == school_pupils
+        assert world.other_child.pk not in ids(access.visible_pupils(actor))
+    assert ids(access.visible_pupils(world.other_leadership)) == {world.other_child.pk}
+
+
+def test_advisor_without_groups_sees_no_pupils(world):
+    advisor = factories.staff(world.school, Role.ADVISOR)
+    assert ids(access.visible_pupils(advisor)) == set()
+    assert ids(access.visible_schools(advisor)) == {world.school.pk}
+
+
+def test_anonymous_sees_nothing(world):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert not access.visible_pupils(AnonymousUser()).exists()
+    assert not access.visible_groups(None).exists()
+
+
+def test_guardian_b_cannot_reach_guardian_a_child_by_any_url(world):
+    """Every URL that takes a pupil, group or school id, tried with guardian A's child."""
+    client = Client()
+    client.force_login(world.guardian_b)
+    urls = [
+        reverse("pupil_detail", args=[world.child_a.pk]),
+        reverse("api-1:pupil", args=[world.child_a.pk]),
+        reverse("group_detail", args=[world.class_a.pk]),
+        reverse("school_overview", args=[world.school.pk]),
+        reverse("school_settings", args=[world.school.pk]),
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert world.child_a.first_name not in response.content.decode()
+    listing = client.get(reverse("api-1:pupils")).json()
+    assert world.child_a.pk not in {p["id"] for p in listing}
+    home = client.get(reverse("home")).content.decode()
+    assert world.child_a.first_name not in home
+    assert world.child_b.first_name in home
+
+
+def test_roles_are_read_once_per_user_object(world, django_assert_num_queries):
+    access.forget_roles(world.office)
+    with django_assert_num_queries(2):
+        access.roles_of(world.office)
+        access.roles_of(world.office)

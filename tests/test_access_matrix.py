@@ -1,0 +1,180 @@
+"""Every URL the project serves, tried as each actor. A URL without a row fails the test,
+so each new page must say who may open it."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import World
+
+ACTORS = [
+    "anonymous", "guardian_a", "guardian_b", "guardian_without_responsibility",
+    "contact_teacher_b", "office", "leadership", "school_admin", "other_leadership",
+]
+LOGIN = "login"  # redirected to the login page
+ANY_PAGE = {200, 302}
+
+
+def row(kwargs: Callable[[World], dict[str, Any]] | None = None, **expected: Any) -> dict:
+    """Expected status per actor; '*' is the default for actors not named."""
+    default = expected.pop("default", None)
+    return {"kwargs": kwargs or (lambda w: {}),
+            "expected": {actor: expected.get(actor, default) for actor in ACTORS}}
+
+
+def only(*allowed: str, anonymous: Any = LOGIN, kwargs=None, ok: Any = 200, no: Any = 404):
+    """Allowed for the named actors, 404 for every other signed-in actor."""
+    expected = {actor: ok if actor in allowed else no for actor in ACTORS}
+    expected["anonymous"] = anonymous
+    return {"kwargs": kwargs or (lambda w: {}), "expected": expected}
+
+
+child_a = lambda w: {"pupil_id": w.child_a.pk}  # noqa: E731
+school_a = lambda w: {"school_id": w.school.pk}  # noqa: E731
+SIGNED_IN = [a for a in ACTORS if a != "anonymous"]
+
+MATRIX: dict[str, dict] = {
+    # Pages of the school model.
+    "home": only(*SIGNED_IN),
+    "pupil_detail": only("guardian_a", "office", "leadership", kwargs=child_a),
+    "group_detail": only("office", "leadership",
+                         kwargs=lambda w: {"group_id": w.class_a.pk}),
+    "school_overview": only("office", "leadership", kwargs=school_a),
+    "school_settings": only("school_admin", kwargs=school_a),
+    "absence_type_create": only("school_admin", kwargs=school_a),
+    "absence_type_edit": only(
+        "school_admin",
+        kwargs=lambda w: {"school_id": w.school.pk,
+                          "type_id": w.school.absence_types.first().pk}),
+    "audit_search": only("leadership", "other_leadership"),
+    # JSON API: 401 without a session.
+    "api-1:me": only(*SIGNED_IN, anonymous=401),
+    "api-1:pupils": only(*SIGNED_IN, anonymous=401),
+    "api-1:groups": only(*SIGNED_IN, anonymous=401),
+    "api-1:pupil": only("guardian_a", "office", "leadership", anonymous=401, kwargs=child_a),
+    "api-1:openapi-json": row(default=200),
+    "api-1:api-root": row(default=404),
+    # Public plumbing.
+    "manifest": row(default=200),
+    "service_worker": row(default=200),
+    "health": row(default=200),
+    "set_language": row(default=302),
+    # Accounts (allauth): one's own account only; sign-up is closed.
+    "account_login": row(anonymous=200, default=302),
+    "account_logout": row(anonymous=302, default=200),
+    "account_inactive": row(default=200),
+    "account_signup": row(anonymous=200, default=302),
+    "account_reauthenticate": row(anonymous=LOGIN, default=200),
+    "account_request_reauthentication_code": row(anonymous=LOGIN, default=ANY_PAGE),
+    "account_confirm_reauthentication_code": row(anonymous=LOGIN, default=ANY_PAGE),
+    "account_email": row(anonymous=LOGIN, default=200),
+    "account_email_verification_sent": row(default=200),
+    "account_change_password": row(anonymous=LOGIN, default=ANY_PAGE),
+    "account_set_password": row(anonymous=LOGIN, default=ANY_PAGE),
+    "account_reset_password": row(default=200),
+    "account_reset_password_done": row(default=200),
+    "account_reset_password_from_key_done": row(default=200),
+    "account_confirm_login_code": row(default=ANY_PAGE),
+    "account_confirm_email": row(kwargs=lambda w: {"key": "x"}, default=ANY_PAGE | {404}),
+    "account_reset_password_from_key": row(
+        kwargs=lambda w: {"uidb36": "1", "key": "bad-key"}, default=200),
+    "mfa_index": row(anonymous=LOGIN, default=200),
+    "mfa_authenticate": row(default=ANY_PAGE),
+    "mfa_reauthenticate": row(anonymous=LOGIN, default=ANY_PAGE),
+    "mfa_activate_totp": row(anonymous=LOGIN, default=ANY_PAGE),
+    "mfa_deactivate_totp": row(anonymous=LOGIN, default=ANY_PAGE | {404}),
+    "mfa_view_recovery_codes": row(anonymous=LOGIN, default=ANY_PAGE | {404}),
+    "mfa_generate_recovery_codes": row(anonymous=LOGIN, default=ANY_PAGE),
+    "mfa_download_recovery_codes": row(anonymous=LOGIN, default=ANY_PAGE | {404}),
+    "mfa_list_webauthn": row(anonymous=LOGIN, default=ANY_PAGE),
+    "mfa_add_webauthn": row(anonymous=LOGIN, default=ANY_PAGE),
+    "mfa_reauthenticate_webauthn": row(anonymous=LOGIN, default=ANY_PAGE),
+    # Another user's key, or none: never 200.
+    "mfa_remove_webauthn": row(kwargs=lambda w: {"pk": 999999}, anonymous=LOGIN,
+                               default={302, 404}),
+    "mfa_edit_webauthn": row(kwargs=lambda w: {"pk": 999999}, anonymous=LOGIN,
+                             default={302, 404}),
+}
+# The technical Django admin: superusers only; every actor here is sent to its login.
+ADMIN_NAMESPACE = "admin"
+
+
+def _walk(patterns: list, namespace: str | None = None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = namespace
+            if pattern.namespace:
+                ns = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _walk(pattern.url_patterns, ns)
+        elif isinstance(pattern, URLPattern):
+            name = pattern.name and (f"{namespace}:{pattern.name}" if namespace else pattern.name)
+            yield namespace, name, str(pattern.pattern)
+
+
+def served_urls() -> list[tuple[str | None, str | None, str]]:
+    return list(_walk(get_resolver().url_patterns))
+
+
+def test_every_url_has_a_row():
+    missing = [
+        (name, route) for namespace, name, route in served_urls()
+        if namespace != ADMIN_NAMESPACE and name not in MATRIX
+    ]
+    assert not missing, f"URLs without a row in the access matrix: {missing}"
+    stale = set(MATRIX) - {name for _, name, _ in served_urls()}
+    assert not stale, f"rows for URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def clients(world: World) -> dict[str, Client]:
+    # Leiing must have a second factor; give the leaders one so the pages are reachable.
+    for leader in (world.leadership, world.other_leadership):
+        TOTP.activate(leader, "JBSWY3DPEHPK3PXP")
+    users = {
+        "guardian_a": world.guardian_a, "guardian_b": world.guardian_b,
+        "guardian_without_responsibility": world.guardian_without_responsibility,
+        "contact_teacher_b": world.contact_teacher_b, "office": world.office,
+        "leadership": world.leadership, "school_admin": world.school_admin,
+        "other_leadership": world.other_leadership,
+    }
+    result = {"anonymous": Client()}
+    for actor, user in users.items():
+        client = Client()
+        client.force_login(user)
+        result[actor] = client
+    return result
+
+
+def _matches(response: Any, expected: Any) -> bool:
+    if expected == LOGIN:
+        return response.status_code == 302 and response["Location"].startswith(
+            reverse("account_login"))
+    if isinstance(expected, set):
+        return response.status_code in expected
+    return response.status_code == expected
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_access(name: str, world: World, clients: dict[str, Client]):
+    spec = MATRIX[name]
+    url = reverse(name, kwargs=spec["kwargs"](world))
+    failures = []
+    for actor in ACTORS:
+        response = clients[actor].get(url)
+        if not _matches(response, spec["expected"][actor]):
+            failures.append(f"{actor}: got {response.status_code} "
+                            f"{response.get('Location', '')}, expected {spec['expected'][actor]}")
+    assert not failures, f"{url}\n" + "\n".join(failures)
+
+
+def test_admin_is_for_superusers_only(world: World, clients: dict[str, Client]):
+    admin_urls = [route for namespace, _, route in served_urls() if namespace == ADMIN_NAMESPACE]
+    assert admin_urls
+    for actor in ACTORS:
+        response = clients[actor].get(reverse("admin:index"))
+        assert response.status_code == 302, actor
+        assert "/admin/login/" in response["Location"], actor
