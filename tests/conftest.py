@@ -16,3 +16,46 @@ def _school_day():
 @pytest.fixture
 def world(db):
     return factories.world()
+
+
+@pytest.fixture
+def leaders_with_mfa(world):
+    """Leiing must have a second factor before they reach any page."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    for leader in (world.leadership, world.other_leadership):
+        TOTP.activate(leader, "JBSWY3DPEHPK3PXP")
+
+
+class _SmtpSink:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on localhost; the default mailer points at it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = _SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+    try:
+        yield sink
+    finally:
+        controller.stop()

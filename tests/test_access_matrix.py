@@ -12,8 +12,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.factories import World
 
 ACTORS = [
-    "anonymous", "guardian_a", "guardian_b", "guardian_without_responsibility",
-    "contact_teacher_b", "office", "leadership", "school_admin", "other_leadership",
+    "anonymous",
+    "guardian_a",
+    "guardian_b",
+    "guardian_without_responsibility",
+    "contact_teacher_b",
+    "office",
+    "leadership",
+    "school_admin",
+    "other_leadership",
 ]
 LOGIN = "login"  # redirected to the login page
 ANY_PAGE = {200, 302}
@@ -22,8 +29,10 @@ ANY_PAGE = {200, 302}
 def row(kwargs: Callable[[World], dict[str, Any]] | None = None, **expected: Any) -> dict:
     """Expected status per actor; '*' is the default for actors not named."""
     default = expected.pop("default", None)
-    return {"kwargs": kwargs or (lambda w: {}),
-            "expected": {actor: expected.get(actor, default) for actor in ACTORS}}
+    return {
+        "kwargs": kwargs or (lambda w: {}),
+        "expected": {actor: expected.get(actor, default) for actor in ACTORS},
+    }
 
 
 def only(*allowed: str, anonymous: Any = LOGIN, kwargs=None, ok: Any = 200, no: Any = 404):
@@ -41,15 +50,14 @@ MATRIX: dict[str, dict] = {
     # Pages of the school model.
     "home": only(*SIGNED_IN),
     "pupil_detail": only("guardian_a", "office", "leadership", kwargs=child_a),
-    "group_detail": only("office", "leadership",
-                         kwargs=lambda w: {"group_id": w.class_a.pk}),
+    "group_detail": only("office", "leadership", kwargs=lambda w: {"group_id": w.class_a.pk}),
     "school_overview": only("office", "leadership", kwargs=school_a),
     "school_settings": only("school_admin", kwargs=school_a),
     "absence_type_create": only("school_admin", kwargs=school_a),
     "absence_type_edit": only(
         "school_admin",
-        kwargs=lambda w: {"school_id": w.school.pk,
-                          "type_id": w.school.absence_types.first().pk}),
+        kwargs=lambda w: {"school_id": w.school.pk, "type_id": w.school.absence_types.first().pk},
+    ),
     "audit_search": only("leadership", "other_leadership"),
     # JSON API: 401 without a session.
     "api-1:me": only(*SIGNED_IN, anonymous=401),
@@ -81,7 +89,8 @@ MATRIX: dict[str, dict] = {
     "account_confirm_login_code": row(default=ANY_PAGE),
     "account_confirm_email": row(kwargs=lambda w: {"key": "x"}, default=ANY_PAGE | {404}),
     "account_reset_password_from_key": row(
-        kwargs=lambda w: {"uidb36": "1", "key": "bad-key"}, default=200),
+        kwargs=lambda w: {"uidb36": "1", "key": "bad-key"}, default=200
+    ),
     "mfa_index": row(anonymous=LOGIN, default=200),
     "mfa_authenticate": row(default=ANY_PAGE),
     "mfa_reauthenticate": row(anonymous=LOGIN, default=ANY_PAGE),
@@ -94,10 +103,10 @@ MATRIX: dict[str, dict] = {
     "mfa_add_webauthn": row(anonymous=LOGIN, default=ANY_PAGE),
     "mfa_reauthenticate_webauthn": row(anonymous=LOGIN, default=ANY_PAGE),
     # Another user's key, or none: never 200.
-    "mfa_remove_webauthn": row(kwargs=lambda w: {"pk": 999999}, anonymous=LOGIN,
-                               default={302, 404}),
-    "mfa_edit_webauthn": row(kwargs=lambda w: {"pk": 999999}, anonymous=LOGIN,
-                             default={302, 404}),
+    "mfa_remove_webauthn": row(
+        kwargs=lambda w: {"pk": 999999}, anonymous=LOGIN, default={302, 404}
+    ),
+    "mfa_edit_webauthn": row(kwargs=lambda w: {"pk": 999999}, anonymous=LOGIN, default={302, 404}),
 }
 # The technical Django admin: superusers only; every actor here is sent to its login.
 ADMIN_NAMESPACE = "admin"
@@ -121,7 +130,8 @@ def served_urls() -> list[tuple[str | None, str | None, str]]:
 
 def test_every_url_has_a_row():
     missing = [
-        (name, route) for namespace, name, route in served_urls()
+        (name, route)
+        for namespace, name, route in served_urls()
         if namespace != ADMIN_NAMESPACE and name not in MATRIX
     ]
     assert not missing, f"URLs without a row in the access matrix: {missing}"
@@ -135,10 +145,13 @@ def clients(world: World) -> dict[str, Client]:
     for leader in (world.leadership, world.other_leadership):
         TOTP.activate(leader, "JBSWY3DPEHPK3PXP")
     users = {
-        "guardian_a": world.guardian_a, "guardian_b": world.guardian_b,
+        "guardian_a": world.guardian_a,
+        "guardian_b": world.guardian_b,
         "guardian_without_responsibility": world.guardian_without_responsibility,
-        "contact_teacher_b": world.contact_teacher_b, "office": world.office,
-        "leadership": world.leadership, "school_admin": world.school_admin,
+        "contact_teacher_b": world.contact_teacher_b,
+        "office": world.office,
+        "leadership": world.leadership,
+        "school_admin": world.school_admin,
         "other_leadership": world.other_leadership,
     }
     result = {"anonymous": Client()}
@@ -152,7 +165,8 @@ def clients(world: World) -> dict[str, Client]:
 def _matches(response: Any, expected: Any) -> bool:
     if expected == LOGIN:
         return response.status_code == 302 and response["Location"].startswith(
-            reverse("account_login"))
+            reverse("account_login")
+        )
     if isinstance(expected, set):
         return response.status_code in expected
     return response.status_code == expected
@@ -166,8 +180,10 @@ def test_access(name: str, world: World, clients: dict[str, Client]):
     for actor in ACTORS:
         response = clients[actor].get(url)
         if not _matches(response, spec["expected"][actor]):
-            failures.append(f"{actor}: got {response.status_code} "
-                            f"{response.get('Location', '')}, expected {spec['expected'][actor]}")
+            failures.append(
+                f"{actor}: got {response.status_code} "
+                f"{response.get('Location', '')}, expected {spec['expected'][actor]}"
+            )
     assert not failures, f"{url}\n" + "\n".join(failures)
 
 

@@ -89,9 +89,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "kontaktbok.accounts.middleware.SessionTimeoutMiddleware",
     "kontaktbok.accounts.middleware.RequireMfaMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
@@ -219,7 +219,7 @@ if DEBUG:
 WHITENOISE_USE_FINDERS = DEBUG
 
 DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "kontaktbok <ikkje-svar@kontaktbok.invalid>")
-_email_host = env("EMAIL_HOST")
+_email_host = env("EMAIL_HOST", "localhost" if PRODUCTION else "")
 if _email_host:
     MAILERS = {
         "default": {
@@ -235,7 +235,7 @@ if _email_host:
         }
     }
 else:
-    # Without a mail server, e-mail is written to files in the data directory.
+    # Embedded default without a mail server: e-mail is written to files in the data directory.
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.filebased.EmailBackend",

@@ -1,35 +1,37 @@
 """Browser journeys: Playwright drives Debian's Chromium against pytest-django's live server.
 
-Every page a journey visits is checked with axe-core for WCAG 2.1 A/AA violations.
+Every page a journey visits is checked with axe-core for WCAG 2.1 A/AA violations, and for
+page errors, console errors and failed sub-resources (style sheets, scripts, images).
 """
 
-import base64
-import hmac
 import os
-import struct
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from a
-# thread with a running loop unless told that this is safe (it is: the loop is Playwright's).
+# Playwright's sync API runs an asyncio loop in the test thread; Django refuses ORM calls from
+# a thread with a running loop unless told it is safe. It is: the loop is Playwright's, and
+# the test thread only talks to the database between browser steps.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from playwright.sync_api import (  # noqa: E402
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import (
     Browser,
     ConsoleMessage,
+    Locator,
     Page,
     Playwright,
+    Request,
     Response,
-    expect,
     sync_playwright,
 )
 
-from kontaktbok.demo.data import DemoLogins, load_demo  # noqa: E402
+from kontaktbok.demo.data import DemoLogins, load_demo
 
+HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -43,17 +45,15 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-# Auto-waiting limits: generous for a loaded CI machine, short enough to fail fast.
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+# Upper bound for Playwright's auto-waiting; a healthy page answers in milliseconds.
 TIMEOUT_MS = 10_000
-
-pytestmark = pytest.mark.e2e
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test in this directory as an end-to-end test."""
-    here = os.path.dirname(__file__)
+    """Every test in this directory is an end-to-end test (``-m "not e2e"`` skips them)."""
     for item in items:
-        if str(item.path).startswith(here):
+        if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.e2e)
 
 
@@ -65,6 +65,7 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
+    # `playwright install` is not available here: drive the system's Chromium.
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
     )
@@ -78,24 +79,28 @@ def axe() -> Axe:
 
 
 @pytest.fixture
-def demo(live_server) -> DemoLogins:
-    """The demo school in the test database (flushed after every test by transactional_db)."""
+def demo(live_server: Any) -> DemoLogins:
+    """The demo school, loaded once per test into the test database.
+
+    ``live_server`` brings ``transactional_db``, which empties the database after each test.
+    """
     from django.core.cache import cache
 
-    # Rate limits and used TOTP codes live in the (process-wide) cache: start each test clean.
+    # Login rate limits and used TOTP codes live in the process-wide cache: start clean.
     cache.clear()
     logins, created = load_demo()
-    assert created
+    assert created, "the demo school was left over from an earlier test"
     return logins
 
 
 @dataclass
 class Browsing:
-    """A page with the checks every journey needs: axe after each load, no page errors."""
+    """A browser tab, with the checks that every page of a journey must pass."""
 
     page: Page
     base_url: str
     axe: Axe
+    phone: bool
     problems: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
 
@@ -103,83 +108,97 @@ class Browsing:
         return f"{self.base_url}{path}"
 
     def goto(self, path: str, *, status: int = 200) -> Response:
+        """Open ``path`` by URL, expect ``status``, and check the page."""
         response = self.page.goto(self.url(path))
         assert response is not None
-        assert response.status == status, f"{path}: HTTP {response.status}, expected {status}"
-        self.check_a11y()
+        assert response.status == status, f"GET {path}: HTTP {response.status}, not {status}"
+        self.check_page()
         return response
 
-    def check_a11y(self) -> None:
-        """Run axe-core (WCAG 2.1 A and AA rules) on the current page; fail on any violation."""
-        self.page.wait_for_load_state("load")
-        results = self.axe.run(
-            self.page,
-            options={
-                "runOnly": {"type": "tag", "values": WCAG_TAGS},
-                "resultTypes": ["violations"],
-            },
+    def follow(self, target: Locator, *, status: int = 200) -> Response:
+        """Click a link or submit button that loads a new page; expect ``status``; check it."""
+        with self.page.expect_navigation() as navigation:
+            target.click()
+        response = navigation.value
+        assert response is not None
+        assert response.status == status, (
+            f"{response.request.method} {response.url}: HTTP {response.status}, not {status}"
         )
-        self.checked.append(self.page.url)
+        self.check_page()
+        return response
+
+    def check_page(self) -> None:
+        """axe-core with the WCAG 2.1 A and AA rules, browser errors and, on a phone, reflow."""
+        page = self.page
+        page.wait_for_load_state("load")
+        results = self.axe.run(page, options=AXE_OPTIONS)
+        self.checked.append(page.url)
         assert results.violations_count == 0, (
-            f"axe: WCAG violations on {self.page.url}:\n{results.generate_report()}"
+            f"axe found WCAG 2.1 A/AA violations on {page.url}:\n{results.generate_report()}"
         )
+        assert not self.problems, f"Browser errors up to {page.url}:\n" + "\n".join(self.problems)
+        if self.phone:
+            # WCAG 1.4.10 Reflow: no horizontal scrolling at 320 CSS px (we test 390).
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px on a phone"
 
-    def assert_no_problems(self) -> None:
-        assert not self.problems, "Browser errors:\n" + "\n".join(self.problems)
 
-
-def _new_browsing(request, browser: Browser, live_server, axe: Axe, viewport) -> Iterator[Browsing]:
+def _browsing(browser: Browser, live_server: Any, axe: Axe, viewport: dict) -> Iterator[Browsing]:
     context = browser.new_context(
         viewport=viewport,
-        base_url=live_server.url,
-        # The app registers a service worker; keep it out of the tests so that every
-        # navigation reaches the live server.
+        is_mobile=viewport is PHONE,
+        has_touch=viewport is PHONE,
+        # The app registers a service worker; keep it out so that every request reaches the
+        # live server. axe-core runs through Playwright's evaluate, which the site's strict
+        # CSP does not block, so `bypass_csp` is not needed and the real CSP stays on.
         service_workers="block",
     )
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()
-    browsing = Browsing(page=page, base_url=live_server.url, axe=axe)
+    browsing = Browsing(page=page, base_url=live_server.url, axe=axe, phone=viewport is PHONE)
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
+        # A document's own 4xx status is logged as "Failed to load resource"; the journeys
+        # assert those statuses themselves, and failed sub-resources are caught below.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
             browsing.problems.append(f"console error on {page.url}: {message.text}")
+
+    def on_response(response: Response) -> None:
+        request = response.request
+        if (
+            response.status >= 400
+            and request.resource_type != "document"
+            and not request.url.endswith("/favicon.ico")
+        ):
+            browsing.problems.append(f"HTTP {response.status} for {request.url}")
+
+    def on_request_failed(request: Request) -> None:
+        browsing.problems.append(f"request failed: {request.url} ({request.failure})")
 
     page.on("pageerror", lambda error: browsing.problems.append(f"page error: {error}"))
     page.on("console", on_console)
+    page.on("response", on_response)
+    page.on("requestfailed", on_request_failed)
     yield browsing
     context.close()
 
 
 @pytest.fixture
-def phone(request, browser: Browser, live_server, axe: Axe) -> Iterator[Browsing]:
-    """A browser tab the size of a phone (390 x 844)."""
-    yield from _new_browsing(request, browser, live_server, axe, PHONE)
+def phone(browser: Browser, live_server: Any, axe: Axe) -> Iterator[Browsing]:
+    """A new browser context the size of a phone (390 x 844), in the browser's own locale."""
+    yield from _browsing(browser, live_server, axe, PHONE)
 
 
 @pytest.fixture
-def desktop(request, browser: Browser, live_server, axe: Axe) -> Iterator[Browsing]:
-    """A browser tab the size of a desktop screen."""
-    yield from _new_browsing(request, browser, live_server, axe, DESKTOP)
+def desktop(browser: Browser, live_server: Any, axe: Axe) -> Iterator[Browsing]:
+    """A new browser context the size of a desktop screen (1280 x 900)."""
+    yield from _browsing(browser, live_server, axe, DESKTOP)
 
 
 @pytest.fixture
 def page(phone: Browsing) -> Page:
+    """The plain Playwright page of the phone-sized context."""
     return phone.page
-
-
-def totp_now(secret: str, *, step: int = 30, digits: int = 6) -> str:
-    """The current TOTP code (RFC 6238: HMAC-SHA1, 30 s steps, 6 digits).
-
-    ``time.time()`` is the patched clock of ``time_machine``, shared with the live server.
-    """
-    padded = secret.upper() + "=" * (-len(secret) % 8)
-    key = base64.b32decode(padded)
-    counter = int(time.time()) // step
-    digest = hmac.new(key, struct.pack(">Q", counter), "sha1").digest()
-    offset = digest[-1] & 0x0F
-    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return str(number % 10**digits).zfill(digits)
-
-
-__all__ = ["DESKTOP", "PHONE", "Browsing", "expect", "totp_now"]

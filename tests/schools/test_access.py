@@ -18,7 +18,9 @@ def ids(queryset):
 def test_guardian_sees_only_own_children_with_parental_responsibility(world):
     assert ids(access.visible_pupils(world.guardian_a)) == {world.child_a.pk, world.child_a2.pk}
     assert ids(access.visible_pupils(world.guardian_b)) == {
-        world.child_b.pk, world.protected_child.pk}
+        world.child_b.pk,
+        world.protected_child.pk,
+    }
 
 
 def test_guardian_without_parental_responsibility_sees_nothing(world):
@@ -40,8 +42,12 @@ def test_protected_address_is_never_shown_to_a_restricted_guardian(world):
 
 
 def test_losing_parental_responsibility_hides_the_child(world):
-    guardianship_set(actor=world.office, guardian=world.guardian_a, pupil=world.child_a,
-                     parental_responsibility=False)
+    guardianship_set(
+        actor=world.office,
+        guardian=world.guardian_a,
+        pupil=world.child_a,
+        parental_responsibility=False,
+    )
     assert ids(access.visible_pupils(world.guardian_a)) == {world.child_a2.pk}
 
 
@@ -52,8 +58,12 @@ def test_contact_teacher_sees_own_group_only(world):
 
 
 def test_office_and_leadership_see_their_whole_school_and_nothing_else(world):
-    school_pupils = {world.child_a.pk, world.child_a2.pk, world.child_b.pk,
-                     world.protected_child.pk}
+    school_pupils = {
+        world.child_a.pk,
+        world.child_a2.pk,
+        world.child_b.pk,
+        world.protected_child.pk,
+    }
     for actor in (world.office, world.leadership):
         assert ids(access.visible_pupils(actor)) == school_pupils
         assert world.other_child.pk not in ids(access.visible_pupils(actor))

@@ -37,8 +37,10 @@ class SessionTimeoutMiddleware:
         if user.is_authenticated and is_staff_session(user):
             now = int(time.time())
             session = request.session
-            auth_at = session.setdefault(AUTH_AT, now)
-            seen_at = session.get(SEEN_AT, now)
+            # allauth records when the user logged in; fall back to the first request.
+            records = session.get("account_authentication_methods") or [{}]
+            auth_at = session.setdefault(AUTH_AT, int(records[0].get("at", now)))
+            seen_at = session.get(SEEN_AT, auth_at)
             idle = now - seen_at > settings.STAFF_SESSION_IDLE_SECONDS
             expired = now - auth_at > settings.STAFF_SESSION_ABSOLUTE_SECONDS
             if idle or expired:

@@ -9,8 +9,16 @@ from kontaktbok.core.models import AuditEntry
 
 # Keys that must never reach the log, whatever a caller passes.
 FORBIDDEN_DETAIL_KEYS = frozenset(
-    {"password", "secret", "token", "nin", "national_id", "national_identity_number", "otp",
-     "recovery_code"}
+    {
+        "password",
+        "secret",
+        "token",
+        "nin",
+        "national_id",
+        "national_identity_number",
+        "otp",
+        "recovery_code",
+    }
 )
 
 

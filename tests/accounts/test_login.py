@@ -1,0 +1,164 @@
+"""Login, rate limits, multi-factor for leiing, staff time-outs, logout, password reset."""
+
+import datetime as dt
+import email
+import re
+
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from kontaktbok.core.models import AuditEntry
+from tests.factories import PASSWORD
+
+LOGIN = "/accounts/login/"
+
+
+def login(client, email_address, password=PASSWORD):
+    return client.post(LOGIN, {"login": email_address, "password": password})
+
+
+def error_text(response):
+    return " ".join(str(e) for e in response.context["form"].non_field_errors())
+
+
+def test_login_with_password_lands_on_home(world):
+    client = Client()
+    response = login(client, world.guardian_a.email)
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    home = client.get("/")
+    assert "Borna mine" in home.content.decode()
+
+
+def test_wrong_login_does_not_reveal_whether_the_account_exists(world):
+    known = login(Client(), world.guardian_a.email, "feil-passord")
+    unknown = login(Client(), "finst-ikkje@example.test", "feil-passord")
+    assert known.status_code == unknown.status_code == 200
+    assert error_text(known) == error_text(unknown)
+    assert error_text(known)
+
+
+def test_failed_logins_slow_an_attacker_but_lapse(world):
+    with time_machine.travel(dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC), tick=False) as t:
+        for _ in range(5):
+            login(Client(), world.guardian_a.email, "feil-passord")
+        blocked = login(Client(), world.guardian_a.email)
+        assert blocked.status_code in (200, 429)
+        assert not blocked.wsgi_request.user.is_authenticated
+        t.shift(dt.timedelta(minutes=6))
+        allowed = login(Client(), world.guardian_a.email)
+        assert allowed.status_code == 302
+
+
+def test_leadership_must_set_up_a_second_factor(world):
+    client = Client()
+    login(client, world.leadership.email)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
+    # Adding a second factor asks for the password once more, then shows the set-up page.
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200
+    assert "code" in page.context["form"].fields
+
+
+def test_leadership_with_totp_is_asked_for_the_code(world, leaders_with_mfa):
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    client = Client()
+    response = login(client, world.leadership.email)
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert not client.get("/").wsgi_request.user.is_authenticated
+    counter = next(iter(yield_hotp_counters_from_time()))
+    code = format_hotp_value(hotp_value("JBSWY3DPEHPK3PXP", counter))
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_staff_session_ends_after_idle_time(world):
+    client = Client()
+    with time_machine.travel(dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC), tick=False) as t:
+        login(client, world.office.email)
+        assert client.get("/").status_code == 200
+        t.shift(dt.timedelta(minutes=20))
+        assert client.get("/").status_code == 200
+        t.shift(dt.timedelta(minutes=31))
+        response = client.get("/")
+        assert response.status_code == 302
+        assert response["Location"].startswith(LOGIN)
+        assert not client.get("/").wsgi_request.user.is_authenticated
+
+
+def test_staff_session_ends_after_absolute_time_even_when_active(world):
+    client = Client()
+    with time_machine.travel(dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC), tick=False) as t:
+        login(client, world.office.email)
+        for _ in range(21):
+            t.shift(dt.timedelta(minutes=29))
+            if client.get("/").status_code != 200:
+                break
+        assert client.get("/")["Location"].startswith(LOGIN)
+
+
+def test_guardian_session_is_not_cut_after_an_hour(world):
+    client = Client()
+    with time_machine.travel(dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC), tick=False) as t:
+        login(client, world.guardian_a.email)
+        t.shift(dt.timedelta(hours=3))
+        assert client.get("/").status_code == 200
+
+
+def test_logout(world):
+    client = Client()
+    login(client, world.guardian_a.email)
+    response = client.post(reverse("account_logout"))
+    assert response.status_code == 302
+    assert client.get("/")["Location"].startswith(LOGIN)
+
+
+def test_password_reset_by_email_through_a_real_smtp_server(world, smtp_server):
+    client = Client()
+    response = client.post(reverse("account_reset_password"), {"email": world.guardian_a.email})
+    assert response.status_code == 302
+    assert len(smtp_server.messages) == 1
+    envelope = smtp_server.messages[0]
+    assert envelope.rcpt_tos == [world.guardian_a.email]
+    message = email.message_from_bytes(envelope.content)
+    body = (
+        message.get_payload(decode=True)
+        if not message.is_multipart()
+        else message.get_payload(0).get_payload(decode=True)
+    )
+    link = re.search(r"https?://[^/]+(/accounts/password/reset/key/\S+)", body.decode()).group(1)
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200
+    new_password = "Nytt-passord-2026!"
+    done = client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
+        {"password1": new_password, "password2": new_password},
+    )
+    assert done.status_code == 302
+    assert login(Client(), world.guardian_a.email, new_password).status_code == 302
+    assert login(Client(), world.guardian_a.email, PASSWORD).status_code == 200
+
+
+def test_password_reset_for_unknown_address_sends_nothing_and_says_the_same(world, smtp_server):
+    response = Client().post(reverse("account_reset_password"), {"email": "ukjend@example.test"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_reset_password_done")
+    assert len(smtp_server.messages) <= 1
+    assert all(
+        "ukjend@example.test" not in m.rcpt_tos
+        for m in smtp_server.messages
+        if "nullstill" in m.content.decode().lower()
+    )
+    assert not AuditEntry.objects.filter(action__startswith="accounts.password").exists()

@@ -1,0 +1,98 @@
+"""The school admin's settings pages, and form errors in the user's language."""
+
+import datetime as dt
+
+from django.test import Client
+from django.urls import reverse
+
+from kontaktbok.schools.models import AbsenceType, School
+
+
+def admin_client(world):
+    client = Client()
+    client.force_login(world.school_admin)
+    return client
+
+
+def test_admin_saves_settings(world):
+    client = admin_client(world)
+    url = reverse("school_settings", args=[world.school.pk])
+    form = client.get(url).context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: (v.strftime("%H:%M") if isinstance(v, dt.time) else v) for k, v in data.items()}
+    data["report_deadline"] = "08:15"
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert School.objects.get(pk=world.school.pk).report_deadline == dt.time(8, 15)
+
+
+def test_bad_input_gets_errors_in_nynorsk_and_saves_nothing(world):
+    client = admin_client(world)
+    url = reverse("school_settings", args=[world.school.pk])
+    response = client.post(
+        url,
+        {
+            "name": "x" * 300,
+            "report_deadline": "25:99",
+            "escalation_minutes": "90",
+            "language": "nn",
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Du må rette opp dette:" in html
+    assert "Oppgje eit gyldig tidspunkt." in html
+    school = School.objects.get(pk=world.school.pk)
+    assert school.name == "Skule A"
+    assert school.report_deadline == dt.time(8, 30)
+
+
+def test_bad_input_in_english_when_english_is_chosen(world):
+    client = admin_client(world)
+    client.cookies["kontaktbok_language"] = "en"
+    url = reverse("school_settings", args=[world.school.pk])
+    response = client.post(url, {"report_deadline": "25:99"})
+    assert "Enter a valid time." in response.content.decode()
+
+
+def test_admin_adds_an_absence_type(world):
+    client = admin_client(world)
+    response = client.post(
+        reverse("absence_type_create", args=[world.school.pk]),
+        {
+            "code": "religious",
+            "name_nn": "Religiøs høgtid",
+            "name_nb": "Religiøs høytid",
+            "name_en": "Religious holiday",
+            "active": "on",
+            "position": "7",
+        },
+    )
+    assert response.status_code == 302
+    assert AbsenceType.objects.filter(school=world.school, code="religious").exists()
+
+
+def test_absence_type_of_another_school_is_404(world):
+    foreign = world.other_school.absence_types.first()
+    response = admin_client(world).get(
+        reverse("absence_type_edit", args=[world.school.pk, foreign.pk])
+    )
+    assert response.status_code == 404
+
+
+def test_home_page_query_counts_stay_flat(world, django_assert_max_num_queries):
+    from tests import factories
+
+    for _ in range(10):
+        factories.pupil(world.class_a)
+    for user in (world.guardian_a, world.contact_teacher_b, world.office):
+        client = Client()
+        client.force_login(user)
+        with django_assert_max_num_queries(15):
+            assert client.get("/").status_code == 200
+    client = Client()
+    client.force_login(world.office)
+    with django_assert_max_num_queries(15):
+        client.get(reverse("school_overview", args=[world.school.pk]))
+    with django_assert_max_num_queries(15):
+        client.get(reverse("group_detail", args=[world.class_a.pk]))
