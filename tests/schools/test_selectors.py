@@ -25,7 +25,7 @@ def test_guardian_children_with_class_and_contact_teacher(world, django_assert_m
         children = selectors.guardian_children(actor=world.guardian_a)
         teachers = [[t.user.full_name for t in child.contact_teachers] for child in children]
     assert {c.pupil.pk for c in children} == {world.child_a.pk, world.child_a2.pk}
-    assert sorted(sum(teachers, [])) == ["Teacher A", "Teacher B"]
+    assert sorted(name for names in teachers for name in names) == ["Teacher A", "Teacher B"]
 
 
 def test_staff_groups_query_count_does_not_grow(world, django_assert_max_num_queries):
@@ -52,7 +52,7 @@ def test_guardians_listed_only_for_staff(world):
 
 
 def test_school_overview_for_office_only(world):
-    school, groups = selectors.school_overview(actor=world.office, school_id=world.school.pk)
+    _school, groups = selectors.school_overview(actor=world.office, school_id=world.school.pk)
     assert {g.name: g.pupil_count for g in groups} == {"4A": 2, "9B": 2}
     with pytest.raises(Http404):
         selectors.school_overview(actor=world.contact_teacher_b, school_id=world.school.pk)
