@@ -1,0 +1,26 @@
+from django.test import Client
+
+
+def test_nynorsk_is_the_default_whatever_the_browser_says(db):
+    response = Client(headers={"accept-language": "en-US,en;q=0.9"}).get("/accounts/login/")
+    assert response["Content-Language"] == "nn"
+    assert '<html lang="nn"' in response.content.decode()
+    assert "Logg inn" in response.content.decode()
+
+
+def test_the_chosen_language_is_kept(db):
+    client = Client()
+    response = client.post("/i18n/setlang/", {"language": "nb", "next": "/accounts/login/"})
+    assert response.status_code == 302
+    page = client.get("/accounts/login/")
+    assert '<html lang="nb"' in page.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert '<html lang="en"' in client.get("/accounts/login/").content.decode()
+
+
+def test_a_users_own_language_applies_after_login(world):
+    world.guardian_a.language = "en"
+    world.guardian_a.save(update_fields=["language"])
+    client = Client()
+    client.force_login(world.guardian_a)
+    assert "My children" in client.get("/").content.decode()
