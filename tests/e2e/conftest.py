@@ -154,7 +154,6 @@ def _browsing(browser: Browser, live_server: Any, axe: Axe, viewport: dict) -> I
         # live server. axe-core runs through Playwright's evaluate, which the site's strict
         # CSP does not block, so `bypass_csp` is not needed and the real CSP stays on.
         service_workers="block",
-        locale=os.environ.get("E2E_LOCALE") or None,
     )
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
