@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_django(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KONTAKTBOK_")}
     clean.pop("DJANGO_SETTINGS_MODULE", None)
+    clean.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
     return subprocess.run(  # noqa: S603
         [sys.executable, "-m", "kontaktbok.cli", *args],
         env={**clean, **env},

@@ -24,3 +24,13 @@ def test_a_users_own_language_applies_after_login(world):
     client = Client()
     client.force_login(world.guardian_a)
     assert "My children" in client.get("/").content.decode()
+
+
+def test_not_found_page_is_in_the_users_language(world):
+    client = Client()
+    client.force_login(world.guardian_b)
+    response = client.get(f"/pupils/{world.child_a.pk}/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Fann ikkje sida" in html
+    assert world.child_a.first_name not in html

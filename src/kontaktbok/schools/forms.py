@@ -13,6 +13,12 @@ class TimeInput(forms.TimeInput):
 
 
 class SchoolSettingsForm(forms.ModelForm):
+    escalation_minutes = forms.IntegerField(
+        label=School._meta.get_field("escalation_minutes").verbose_name,
+        help_text=School._meta.get_field("escalation_minutes").help_text,
+        min_value=30, max_value=45,
+    )
+
     class Meta:
         model = School
         fields = SETTINGS_FIELDS
