@@ -35,11 +35,18 @@ def row(kwargs: Callable[[World], dict[str, Any]] | None = None, **expected: Any
     }
 
 
-def only(*allowed: str, anonymous: Any = LOGIN, kwargs=None, ok: Any = 200, no: Any = 404):
+def only(
+    *allowed: str,
+    anonymous: Any = LOGIN,
+    kwargs=None,
+    ok: Any = 200,
+    no: Any = 404,
+    method: str = "get",
+):
     """Allowed for the named actors, 404 for every other signed-in actor."""
     expected = {actor: ok if actor in allowed else no for actor in ACTORS}
     expected["anonymous"] = anonymous
-    return {"kwargs": kwargs or (lambda w: {}), "expected": expected}
+    return {"kwargs": kwargs or (lambda w: {}), "expected": expected, "method": method}
 
 
 child_a = lambda w: {"pupil_id": w.child_a.pk}  # noqa: E731
@@ -57,6 +64,17 @@ MATRIX: dict[str, dict] = {
     "absence_type_edit": only(
         "school_admin",
         kwargs=lambda w: {"school_id": w.school.pk, "type_id": w.school.absence_types.first().pk},
+    ),
+    # POST only; an empty form is refused (400) for the admin, unknown (404) for the rest.
+    "holiday_add": only("school_admin", kwargs=school_a, method="post", ok=400),
+    "holiday_remove": only(
+        "school_admin",
+        method="post",
+        ok=302,
+        kwargs=lambda w: {
+            "school_id": w.school.pk,
+            "holiday_id": w.school.school_years.get().holidays.first().pk,
+        },
     ),
     "audit_search": only("leadership", "other_leadership"),
     # JSON API: 401 without a session.
@@ -178,7 +196,7 @@ def test_access(name: str, world: World, clients: dict[str, Client]):
     url = reverse(name, kwargs=spec["kwargs"](world))
     failures = []
     for actor in ACTORS:
-        response = clients[actor].get(url)
+        response = getattr(clients[actor], spec.get("method", "get"))(url)
         if not _matches(response, spec["expected"][actor]):
             failures.append(
                 f"{actor}: got {response.status_code} "

@@ -96,3 +96,56 @@ def test_home_page_query_counts_stay_flat(world, django_assert_max_num_queries):
         client.get(reverse("school_overview", args=[world.school.pk]))
     with django_assert_max_num_queries(15):
         client.get(reverse("group_detail", args=[world.class_a.pk]))
+
+
+def test_admin_adds_and_removes_a_holiday(world):
+    from kontaktbok.core.models import AuditEntry
+    from kontaktbok.schools import selectors
+
+    client = admin_client(world)
+    year = world.school.school_years.get()
+    response = client.post(
+        reverse("holiday_add", args=[world.school.pk]),
+        {"name": "Planleggingsdag", "starts_on": "2026-11-27", "ends_on": "2026-11-27"},
+    )
+    assert response.status_code == 302
+    assert dt.date(2026, 11, 27) not in selectors.school_days(
+        year, dt.date(2026, 11, 23), dt.date(2026, 11, 27)
+    )
+    holiday = year.holidays.get(name="Planleggingsdag")
+    page = client.get(reverse("school_settings", args=[world.school.pk]))
+    assert "Planleggingsdag" in page.content.decode()
+    client.post(reverse("holiday_remove", args=[world.school.pk, holiday.pk]))
+    assert not year.holidays.filter(name="Planleggingsdag").exists()
+    assert AuditEntry.objects.filter(action="schools.holiday.removed").exists()
+
+
+def test_holiday_outside_the_year_or_backwards_is_refused(world):
+    client = admin_client(world)
+    url = reverse("holiday_add", args=[world.school.pk])
+    before = world.school.school_years.get().holidays.count()
+    outside = client.post(
+        url, {"name": "Sommar", "starts_on": "2027-07-01", "ends_on": "2027-07-02"}
+    )
+    backwards = client.post(
+        url, {"name": "Feil", "starts_on": "2026-12-02", "ends_on": "2026-12-01"}
+    )
+    assert outside.status_code == backwards.status_code == 400
+    assert "Startdatoen må vere før sluttdatoen." in backwards.content.decode()
+    assert world.school.school_years.get().holidays.count() == before
+
+
+def test_superuser_opens_the_technical_admin(world):
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("root@example.test", "x", full_name="R")
+    client = Client()
+    client.force_login(root)
+    for url in (
+        "/admin/",
+        "/admin/schools/pupil/",
+        "/admin/core/auditentry/",
+        "/admin/accounts/user/",
+        f"/admin/schools/school/{world.school.pk}/change/",
+    ):
+        assert client.get(url).status_code == 200, url

@@ -16,7 +16,8 @@ class SchoolSettingsForm(forms.ModelForm):
     escalation_minutes = forms.IntegerField(
         label=School._meta.get_field("escalation_minutes").verbose_name,
         help_text=School._meta.get_field("escalation_minutes").help_text,
-        min_value=30, max_value=45,
+        min_value=30,
+        max_value=45,
     )
 
     class Meta:
@@ -34,6 +35,18 @@ class AbsenceTypeForm(forms.ModelForm):
         model = AbsenceType
         fields = ("code", "name_nn", "name_nb", "name_en", "counted_in_hours", "active", "position")
         help_texts = {"code": _("A short technical name: letters, digits, - and _.")}
+
+
+class HolidayForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=60)
+    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("starts_on") and data.get("ends_on") and data["starts_on"] > data["ends_on"]:
+            raise forms.ValidationError(_("The start date must come before the end date."))
+        return data
 
 
 class AuditSearchForm(forms.Form):

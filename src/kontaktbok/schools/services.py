@@ -184,6 +184,47 @@ def school_year_create(
     return year
 
 
+def holiday_add(
+    *, actor: Any, school_year: SchoolYear, name: str, starts_on: dt.date, ends_on: dt.date
+) -> Holiday:
+    """The school admin adds a holiday or planning day to the school year."""
+    _require_school_admin(actor, school_year.school)
+    if starts_on < school_year.starts_on or ends_on > school_year.ends_on:
+        raise ValidationError(_("A holiday must lie within the school year."))
+    with transaction.atomic():
+        holiday = _save(
+            Holiday(school_year=school_year, name=name, starts_on=starts_on, ends_on=ends_on)
+        )
+        audit_log(
+            actor=actor,
+            action="schools.holiday.added",
+            obj=holiday,
+            role=StaffRole.Role.SCHOOL_ADMIN,
+            school_id=school_year.school_id,
+            detail={"name": name, "from": str(starts_on), "to": str(ends_on)},
+        )
+    return holiday
+
+
+def holiday_remove(*, actor: Any, holiday: Holiday) -> None:
+    school = holiday.school_year.school
+    _require_school_admin(actor, school)
+    with transaction.atomic():
+        audit_log(
+            actor=actor,
+            action="schools.holiday.removed",
+            obj=holiday,
+            role=StaffRole.Role.SCHOOL_ADMIN,
+            school_id=school.pk,
+            detail={
+                "name": holiday.name,
+                "from": str(holiday.starts_on),
+                "to": str(holiday.ends_on),
+            },
+        )
+        holiday.delete()
+
+
 def group_create(
     *,
     actor: Any,

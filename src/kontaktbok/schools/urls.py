@@ -18,5 +18,11 @@ urlpatterns = [
         views.absence_type_edit,
         name="absence_type_edit",
     ),
+    path("schools/<int:school_id>/holidays/", views.holiday_add, name="holiday_add"),
+    path(
+        "schools/<int:school_id>/holidays/<int:holiday_id>/remove/",
+        views.holiday_remove,
+        name="holiday_remove",
+    ),
     path("audit/", views.audit_search, name="audit_search"),
 ]

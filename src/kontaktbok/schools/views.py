@@ -13,8 +13,13 @@ from django.views.decorators.http import require_http_methods
 from kontaktbok.core.audit import audit_log
 from kontaktbok.core.selectors import audit_entries
 from kontaktbok.schools import access, selectors, services
-from kontaktbok.schools.forms import AbsenceTypeForm, AuditSearchForm, SchoolSettingsForm
-from kontaktbok.schools.models import AbsenceType, StaffRole
+from kontaktbok.schools.forms import (
+    AbsenceTypeForm,
+    AuditSearchForm,
+    HolidayForm,
+    SchoolSettingsForm,
+)
+from kontaktbok.schools.models import AbsenceType, Holiday, School, StaffRole
 
 Role = StaffRole.Role
 
@@ -65,11 +70,11 @@ def school_overview(request: HttpRequest, school_id: int) -> HttpResponse:
     return render(request, "schools/school_overview.html", {"school": school, "groups": groups})
 
 
-def _administered_school(request: HttpRequest, school_id: int):
+def _administered_school(request: HttpRequest, school_id: int) -> School:
     try:
         return selectors.schools_administered(actor=request.user).get(pk=school_id)
-    except Exception as exc:
-        raise Http404 from exc
+    except School.DoesNotExist:
+        raise Http404 from None
 
 
 @login_required
@@ -89,14 +94,57 @@ def school_settings(request: HttpRequest, school_id: int) -> HttpResponse:
             return redirect("school_settings", school_id=school.pk)
     if request.method == "POST":
         school.refresh_from_db()
+    return _settings_page(request, school, form=form, holiday_form=HolidayForm())
+
+
+def _settings_page(
+    request: HttpRequest, school: School, *, form: SchoolSettingsForm, holiday_form: HolidayForm
+) -> HttpResponse:
+    year = selectors.current_school_year(school)
     context = {
         "school": school,
         "form": form,
+        "holiday_form": holiday_form,
+        "school_year": year,
+        "holidays": year.holidays.all() if year else [],
         "absence_types": AbsenceType.objects.filter(school=school),
     }
-    return render(
-        request, "schools/school_settings.html", context, status=400 if form.errors else 200
+    invalid = form.errors or holiday_form.errors
+    return render(request, "schools/school_settings.html", context, status=400 if invalid else 200)
+
+
+@login_required
+@require_http_methods(["POST"])
+def holiday_add(request: HttpRequest, school_id: int) -> HttpResponse:
+    """The school admin adds a holiday to the current school year."""
+    school = _administered_school(request, school_id)
+    year = selectors.current_school_year(school)
+    if year is None:
+        raise Http404
+    holiday_form = HolidayForm(request.POST)
+    if holiday_form.is_valid():
+        try:
+            services.holiday_add(actor=request.user, school_year=year, **holiday_form.cleaned_data)
+        except ValidationError as exc:
+            holiday_form.add_error(None, exc)
+        else:
+            messages.success(request, _("The holiday was added."))
+            return redirect("school_settings", school_id=school.pk)
+    return _settings_page(
+        request, school, form=SchoolSettingsForm(instance=school), holiday_form=holiday_form
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def holiday_remove(request: HttpRequest, school_id: int, holiday_id: int) -> HttpResponse:
+    school = _administered_school(request, school_id)
+    holiday = Holiday.objects.filter(school_year__school=school, pk=holiday_id).first()
+    if holiday is None:
+        raise Http404
+    services.holiday_remove(actor=request.user, holiday=holiday)
+    messages.success(request, _("The holiday was removed."))
+    return redirect("school_settings", school_id=school.pk)
 
 
 @login_required
