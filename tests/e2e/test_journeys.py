@@ -226,10 +226,10 @@ def test_office_sees_the_school_and_changes_its_settings(
 
 
 def test_principal_logs_in_with_a_second_factor_and_reads_the_audit_log(
-    desktop: Browsing, demo: DemoLogins
+    phone: Browsing, demo: DemoLogins
 ) -> None:
-    page = desktop.page
-    log_in(desktop, demo.principal, demo.password)
+    page = phone.page
+    log_in(phone, demo.principal, demo.password)
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
     expect(page.get_by_test_id("audit-table")).to_have_count(0)
 
@@ -240,17 +240,35 @@ def test_principal_logs_in_with_a_second_factor_and_reads_the_audit_log(
         time.sleep(left + 0.05)
     main = page.get_by_role("main")
     main.get_by_label(CODE).fill(totp_now(demo.totp_secret))
-    desktop.follow(main.get_by_role("button", name=LOG_IN))
-    expect(page).to_have_url(desktop.url("/"))
+    phone.follow(main.get_by_role("button", name=LOG_IN))
+    expect(page).to_have_url(phone.url("/"))
     expect(page.get_by_role("link", name=OVERVIEW)).to_be_visible()
     expect(page.get_by_role("link", name=AUDIT_LOG)).to_be_visible()
 
-    desktop.follow(page.get_by_role("link", name=AUDIT_LOG))
-    expect(page).to_have_url(desktop.url("/audit/"))
+    phone.follow(page.get_by_role("link", name=AUDIT_LOG))
+    expect(page).to_have_url(phone.url("/audit/"))
     table = page.get_by_test_id("audit-table")
     expect(table).to_be_visible()
     expect(table.locator("tbody tr").first).to_be_visible()
     assert table.locator("tbody tr").count() >= 1
+
+
+def test_office_pages_fit_a_phone(phone: Browsing, demo: DemoLogins) -> None:
+    """Every page of the office and the school admin, on a phone: axe, no sideways scroll."""
+    school = School.objects.get(name="Vassenden skule")
+    group = Group.objects.get(school=school, name="4A")
+    pupil = group.pupils.first()
+    assert pupil is not None
+    log_in(phone, demo.office, demo.password)
+    for path in (
+        f"/schools/{school.pk}/",
+        f"/schools/{school.pk}/settings/",
+        f"/schools/{school.pk}/absence-types/new/",
+        f"/groups/{group.pk}/",
+        f"/pupils/{pupil.pk}/",
+        "/accounts/2fa/",
+    ):
+        phone.goto(path)
 
 
 def test_wrong_password_gives_the_same_error_for_known_and_unknown_addresses(
