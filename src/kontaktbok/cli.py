@@ -32,7 +32,7 @@ def serve(argv: list[str]) -> int:
     bind = os.environ.get("KONTAKTBOK_BIND", "127.0.0.1:8000")
     web_workers = os.environ.get("KONTAKTBOK_WEB_WORKERS", "2")
     _django(["migrate", "--no-input", "-v", "0"])
-    _django(["createcachetable"])
+    _django(["createcachetable", "-v", "0"])
     python = sys.executable
     commands = [
         [
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "demo":
         _django(["migrate", "--no-input", "-v", "0"])
-        _django(["createcachetable"])
+        _django(["createcachetable", "-v", "0"])
         _django(["load_demo", *rest])
         return 0
     if command == "scheduler":
