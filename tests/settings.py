@@ -17,3 +17,13 @@ STORAGES = {
 }
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 (DATA_DIR / "static").mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# The test database is a file (not in memory) so that worker processes started by the tests
+# can share it. A process started with KONTAKTBOK_USE_TEST_DATABASE=1 uses it as its own.
+_db = DATABASES["default"]  # noqa: F405
+if _db["ENGINE"].endswith("sqlite3"):
+    _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405
+    if os.environ.get("KONTAKTBOK_USE_TEST_DATABASE"):
+        _db["NAME"] = _db["TEST"]["NAME"]
+elif os.environ.get("KONTAKTBOK_USE_TEST_DATABASE"):
+    _db["NAME"] = f"test_{_db['NAME']}"

@@ -4,6 +4,7 @@ The embedded default needs no server: SQLite and the secret key live in a data d
 ``KONTAKTBOK_PROFILE=production`` turns on HTTPS-only cookies, HSTS and SSL redirect.
 """
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "kontaktbok.core",
     "kontaktbok.schools",
     "kontaktbok.accounts",
+    "kontaktbok.notifications",
     "kontaktbok.demo",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",
@@ -112,6 +114,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kontaktbok.notifications.context_processors.notifications",
             ],
         },
     },
@@ -235,13 +238,28 @@ if _email_host:
         }
     }
 else:
-    # Embedded default without a mail server: e-mail is written to files in the data directory.
-    MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
-        }
-    }
+    # Embedded default without a mail server: e-mail is kept in the database, where the
+    # school's admin can read what would have been sent (the demo's sink).
+    MAILERS = {"default": {"BACKEND": "kontaktbok.notifications.sink.EmailBackend"}}
+
+# Notifications: non-urgent ones go out between these times (school-local); a guardian who
+# chose the daily digest gets non-urgent e-mail once a day at NOTIFY_DIGEST_TIME.
+NOTIFY_WINDOW_START = dt.time.fromisoformat(env("NOTIFY_WINDOW_START", "07:00"))
+NOTIFY_WINDOW_END = dt.time.fromisoformat(env("NOTIFY_WINDOW_END", "21:00"))
+NOTIFY_DIGEST_TIME = dt.time.fromisoformat(env("NOTIFY_DIGEST_TIME", "18:00"))
+# A worker holds a delivery this long; after that the sweep hands it to another worker.
+DELIVERY_LEASE_SECONDS = int(env("DELIVERY_LEASE_SECONDS", "300"))
+DELIVERY_MAX_ATTEMPTS = int(env("DELIVERY_MAX_ATTEMPTS", "5"))
+# SMS: "http" posts to SMS_URL; "sink" (the embedded default) keeps messages for the demo.
+SMS_GATEWAY = env("SMS_GATEWAY", "http" if env("SMS_URL") else "sink")
+SMS_URL = env("SMS_URL")
+SMS_USER = env("SMS_USER")
+SMS_PASSWORD = env("SMS_PASSWORD")
+SMS_SENDER = env("SMS_SENDER", "kontaktbok")
+SMS_TIMEOUT = float(env("SMS_TIMEOUT", "10"))
+# Web push: the VAPID key pair is generated on first run and kept in the data directory.
+VAPID_PRIVATE_KEY_FILE = DATA_DIR / "vapid_private.pem"
+VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:ikkje-svar@kontaktbok.invalid")
 
 TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
 

@@ -8,6 +8,7 @@ from kontaktbok.core import views as core_views
 urlpatterns = [
     path("", include("kontaktbok.schools.urls")),
     path("accounts/", include("allauth.urls")),
+    path("notifications/", include("kontaktbok.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("manifest.webmanifest", core_views.manifest, name="manifest"),

@@ -38,14 +38,34 @@ def manifest(request: HttpRequest) -> JsonResponse:
     )
 
 
+SERVICE_WORKER = """\
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener('fetch', () => {});
+self.addEventListener('push', (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = {}; }
+  event.waitUntil(self.registration.showNotification(data.title || 'kontaktbok', {
+    body: data.body || '', tag: data.tag, data: { url: data.url || '/notifications/' },
+    icon: '/static/core/icons/icon-192.png', badge: '/static/core/icons/icon-192.png',
+  }));
+});
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = (event.notification.data && event.notification.data.url) || '/';
+  event.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true })
+    .then((windows) => {
+      for (const w of windows) { if (w.url === url && 'focus' in w) return w.focus(); }
+      return self.clients.openWindow(url);
+    }));
+});
+"""
+
+
 @require_GET
 def service_worker(request: HttpRequest) -> HttpResponse:
     """A minimal service worker at the site root (needed for installing as an app)."""
-    body = (
-        "self.addEventListener('install', () => self.skipWaiting());\n"
-        "self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));\n"
-        "self.addEventListener('fetch', () => {});\n"
-    )
+    body = SERVICE_WORKER
     response = HttpResponse(body, content_type="text/javascript")
     response["Service-Worker-Allowed"] = "/"
     response["Cache-Control"] = "no-cache"

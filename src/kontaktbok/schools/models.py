@@ -82,6 +82,12 @@ class School(models.Model):
         default=dt.time(10, 0),
         help_text=_("Around the first break."),
     )
+    staff_work_start = models.TimeField(
+        _("staff working hours start"),
+        default=dt.time(8, 0),
+        help_text=_("Staff get non-urgent notifications only in working hours, Monday to Friday."),
+    )
+    staff_work_end = models.TimeField(_("staff working hours end"), default=dt.time(16, 0))
     escalation_minutes = models.PositiveSmallIntegerField(
         _("escalation window (minutes)"),
         default=40,
@@ -330,6 +336,13 @@ class StaffMember(models.Model):
         validators=[RegexValidator(r"^\+?[0-9 ]{8,15}$", _("Enter a valid phone number."))],
     )
     teams_address = models.EmailField(_("Teams address"), blank=True)
+    work_start = models.TimeField(
+        _("working hours start"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to use the school's hours."),
+    )
+    work_end = models.TimeField(_("working hours end"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("staff member")

@@ -9,7 +9,7 @@ from django.http import Http404
 
 from kontaktbok.core import clock
 from kontaktbok.schools import access
-from kontaktbok.schools.models import Group, Pupil, School, SchoolYear, StaffRole
+from kontaktbok.schools.models import Group, Pupil, School, SchoolYear, StaffMember, StaffRole
 
 Role = StaffRole.Role
 
@@ -161,3 +161,14 @@ def get_group(*, actor: Any, group_id: int) -> Group:
 
 def schools_administered(*, actor: Any) -> QuerySet[School]:
     return access.staff_schools(actor, Role.SCHOOL_ADMIN)
+
+
+def staff_working_hours(*, user: Any) -> tuple[dt.time, dt.time] | None:
+    """A staff member's working hours (their own, else their school's); None for others."""
+    member = StaffMember.objects.filter(user=user).select_related("school").order_by("pk").first()
+    if member is None:
+        return None
+    return (
+        member.work_start or member.school.staff_work_start,
+        member.work_end or member.school.staff_work_end,
+    )

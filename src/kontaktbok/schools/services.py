@@ -96,6 +96,8 @@ def _check_times(school: School) -> None:
         errors["first_lesson_end"] = _("The first lesson must end after it starts.")
     if school.first_break_start >= school.first_break_end:
         errors["first_break_end"] = _("The first break must end after it starts.")
+    if school.staff_work_start >= school.staff_work_end:
+        errors["staff_work_end"] = _("Working hours must end after they start.")
     if school.first_lesson_end > school.first_break_start:
         errors["first_break_start"] = _("The first break must come after the first lesson.")
     if errors:

@@ -1,0 +1,103 @@
+"""Delivering one outbox row, exactly once per row however many workers run.
+
+A worker claims a row with one UPDATE (pending → sending); only the claimant sends it. If
+the worker dies, the row stays ``sending`` until its lease runs out and the sweep hands it
+back. E-mail carries a Message-ID and SMS an idempotency key that are the same on every
+try, so a provider can recognise a repeat.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from kontaktbok.core import clock
+from kontaktbok.core.audit import audit_log
+from kontaktbok.notifications.channels import SENDERS, PermanentError
+from kontaktbok.notifications.models import Delivery
+from kontaktbok.notifications.services import backoff
+
+log = logging.getLogger(__name__)
+Status = Delivery.Status
+
+
+def claim(delivery_id: int) -> dt.datetime | None:
+    """Take the row if it is due and nobody has it; returns the claim time, or None."""
+    now = clock.now()
+    claimed = Delivery.objects.filter(
+        pk=delivery_id, status=Status.PENDING, due_at__lte=now
+    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    return now if claimed else None
+
+
+def deliver(delivery_id: int) -> str | None:
+    """Send one delivery if it is due and unclaimed; returns its new status."""
+    claimed_at = claim(delivery_id)
+    if claimed_at is None:
+        return None
+    delivery = Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
+    try:
+        answer = SENDERS[delivery.channel](delivery)
+    except PermanentError as exc:
+        return _finish(delivery, claimed_at, Status.FAILED, str(exc))
+    except Exception as exc:
+        log.warning("delivery %s failed: %s", delivery_id, exc)
+        if delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+            return _finish(delivery, claimed_at, Status.FAILED, f"gave up: {exc}")
+        return _finish(
+            delivery,
+            claimed_at,
+            Status.PENDING,
+            f"try {delivery.attempts}: {exc}",
+            due_at=clock.now() + backoff(delivery.attempts),
+        )
+    return _finish(delivery, claimed_at, Status.DELIVERED, answer)
+
+
+def _finish(
+    delivery: Delivery,
+    claimed_at: dt.datetime,
+    status: str,
+    answer: str,
+    due_at: dt.datetime | None = None,
+) -> str | None:
+    fields: dict = {"status": status, "provider_answer": answer[:2000]}
+    if status == Status.DELIVERED:
+        fields["delivered_at"] = clock.now()
+    if due_at is not None:
+        fields["due_at"] = due_at
+    with transaction.atomic():
+        # Only the claimant whose lease still holds may finish the row.
+        updated = Delivery.objects.filter(
+            pk=delivery.pk, status=Status.SENDING, claimed_at=claimed_at
+        ).update(**fields)
+        if updated and status in (Status.DELIVERED, Status.FAILED):
+            audit_log(
+                actor=None,
+                action=f"notifications.delivery.{status}",
+                obj=delivery,
+                school_id=delivery.notification.school_id,
+                detail={
+                    "channel": delivery.channel,
+                    "attempts": delivery.attempts,
+                    "notification": delivery.notification_id,
+                    "answer": answer[:200],
+                },
+            )
+    return status if updated else None
+
+
+def sweep() -> list[int]:
+    """Hand back rows whose worker died, and return the ids of every row now due."""
+    now = clock.now()
+    lease = dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease).update(
+        status=Status.PENDING, claimed_at=None
+    )
+    return list(
+        Delivery.objects.filter(status=Status.PENDING, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:5000]
+    )
