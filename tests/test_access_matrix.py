@@ -9,6 +9,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from kontaktbok.notifications.services import notify
 from tests.factories import World
 
 ACTORS = [
@@ -77,6 +78,25 @@ MATRIX: dict[str, dict] = {
         },
     ),
     "audit_search": only("leadership", "other_leadership"),
+    # Notifications: one's own only; the school admin sees failures and the demo sink.
+    "notification_inbox": only(*SIGNED_IN),
+    "notification_open": only(
+        "guardian_a",
+        ok=302,
+        kwargs=lambda w: {
+            "notification_id": notify(
+                recipient=w.guardian_a, kind="notifications.test", dedup_key="matrix"
+            ).pk
+        },
+    ),
+    "notification_mark_all_read": only(*SIGNED_IN, method="post", ok=302),
+    "notification_badge": only(*SIGNED_IN),
+    "notification_settings": only(*SIGNED_IN),
+    "push_subscribe": only(*SIGNED_IN, method="post", ok=400),
+    "push_unsubscribe": only(*SIGNED_IN, method="post", ok=200),
+    "notification_test": only(*SIGNED_IN, method="post", ok=302),
+    "notification_failed": only("school_admin"),
+    "notification_sink": only("school_admin"),
     # JSON API: 401 without a session.
     "api-1:me": only(*SIGNED_IN, anonymous=401),
     "api-1:pupils": only(*SIGNED_IN, anonymous=401),
