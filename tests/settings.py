@@ -27,3 +27,6 @@ if _db["ENGINE"].endswith("sqlite3"):
         _db["NAME"] = _db["TEST"]["NAME"]
 elif os.environ.get("KONTAKTBOK_USE_TEST_DATABASE"):
     _db["NAME"] = f"test_{_db['NAME']}"
+
+# Kinds of notification used by the tests: tests.urgent (urgent) and tests.plain.
+NOTIFICATION_KIND_MODULES = ["tests.notifications.kinds"]

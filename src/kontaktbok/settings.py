@@ -258,7 +258,7 @@ SMS_PASSWORD = env("SMS_PASSWORD")
 SMS_SENDER = env("SMS_SENDER", "kontaktbok")
 SMS_TIMEOUT = float(env("SMS_TIMEOUT", "10"))
 # Web push: the VAPID key pair is generated on first run and kept in the data directory.
-VAPID_PRIVATE_KEY_FILE = DATA_DIR / "vapid_private.pem"
+VAPID_PRIVATE_KEY_FILE = Path(env("VAPID_PRIVATE_KEY_FILE", str(DATA_DIR / "vapid_private.pem")))
 VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:ikkje-svar@kontaktbok.invalid")
 
 TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}

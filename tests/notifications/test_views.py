@@ -1,0 +1,103 @@
+"""In-app notifications and the notification settings page."""
+
+from django.test import Client
+from django.urls import reverse
+
+from kontaktbok.notifications import services
+from kontaktbok.notifications.models import DigestChoice, Notification, Preference
+from tests import factories
+
+
+def signed_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_inbox_lists_own_notifications_with_unread_count(db):
+    user, other = factories.user("Eg"), factories.user("Annan")
+    for n in range(3):
+        services.notify(recipient=user, kind="tests.plain", dedup_key=f"k{n}", payload={"n": n})
+    services.notify(recipient=other, kind="tests.plain", dedup_key="x", payload={"n": 99})
+    client = signed_in(user)
+    page = client.get(reverse("notification_inbox"))
+    html = page.content.decode()
+    assert html.count('data-testid="notification"') == 3
+    assert "Plain 99" not in html
+    assert 'class="kb-count">3' in html
+    badge = client.get(reverse("notification_badge")).content.decode()
+    assert ">3<" in badge
+
+
+def test_opening_marks_read_and_goes_to_the_link(db):
+    user = factories.user("Eg")
+    notification = services.notify(recipient=user, kind="tests.plain", dedup_key="o",
+                                   url="/notifications/settings/", payload={"n": 1})
+    response = signed_in(user).get(reverse("notification_open", args=[notification.pk]))
+    assert response["Location"] == "/notifications/settings/"
+    assert Notification.objects.get(pk=notification.pk).read_at is not None
+
+
+def test_an_outside_link_is_never_followed(db):
+    user = factories.user("Eg")
+    notification = services.notify(recipient=user, kind="tests.plain", dedup_key="e",
+                                   url="https://evil.example/", payload={"n": 1})
+    response = signed_in(user).get(reverse("notification_open", args=[notification.pk]))
+    assert response["Location"] == reverse("notification_inbox")
+
+
+def test_someone_elses_notification_is_404(db):
+    owner, other = factories.user("Eigar"), factories.user("Annan")
+    notification = services.notify(recipient=owner, kind="tests.plain", dedup_key="p",
+                                   payload={"n": 1})
+    response = signed_in(other).get(reverse("notification_open", args=[notification.pk]))
+    assert response.status_code == 404
+    assert Notification.objects.get(pk=notification.pk).read_at is None
+
+
+def test_mark_all_read(db):
+    user = factories.user("Eg")
+    for n in range(2):
+        services.notify(recipient=user, kind="tests.plain", dedup_key=f"m{n}", payload={"n": n})
+    signed_in(user).post(reverse("notification_mark_all_read"))
+    assert not Notification.objects.filter(recipient=user, read_at__isnull=True).exists()
+
+
+def test_settings_save_channels_and_digest_but_not_for_urgent_kinds(db):
+    user = factories.user("Eg")
+    client = signed_in(user)
+    page = client.get(reverse("notification_settings"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="tests.urgent:sms" value="1" checked disabled' in html
+    response = client.post(reverse("notification_settings"), {
+        "tests.plain:sms": "1", "tests.urgent:email": "", "digest": "1"})
+    assert response.status_code == 302
+    preference = Preference.objects.get(user=user, kind="tests.plain")
+    assert (preference.email, preference.push, preference.sms) == (False, False, True)
+    assert not Preference.objects.filter(user=user, kind="tests.urgent").exists()
+    assert DigestChoice.objects.get(user=user).enabled
+
+
+def test_send_test_notification_twice_in_a_minute_gives_one(db):
+    user = factories.user("Eg")
+    client = signed_in(user)
+    client.post(reverse("notification_test"))
+    client.post(reverse("notification_test"))
+    assert Notification.objects.filter(recipient=user, kind="notifications.test").count() == 1
+
+
+def test_push_subscription_needs_a_valid_endpoint(db):
+    user = factories.user("Eg")
+    response = signed_in(user).post(reverse("push_subscribe"), {"endpoint": "not a url"})
+    assert response.status_code == 400
+    assert not user.push_subscriptions.exists()
+
+
+def test_inbox_query_count_is_flat(db, django_assert_max_num_queries):
+    user = factories.user("Eg")
+    for n in range(25):
+        services.notify(recipient=user, kind="tests.plain", dedup_key=f"q{n}", payload={"n": n})
+    client = signed_in(user)
+    with django_assert_max_num_queries(15):
+        client.get(reverse("notification_inbox"))
