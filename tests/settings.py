@@ -28,5 +28,8 @@ if _db["ENGINE"].endswith("sqlite3"):
 elif os.environ.get("KONTAKTBOK_USE_TEST_DATABASE"):
     _db["NAME"] = f"test_{_db['NAME']}"
 
+# The tests' push service runs on 127.0.0.1 over http.
+PUSH_ALLOW_LOCAL_ENDPOINTS = True
+
 # Kinds of notification used by the tests: tests.urgent (urgent) and tests.plain.
 NOTIFICATION_KIND_MODULES = ["tests.notifications.kinds"]

@@ -259,6 +259,8 @@ SMS_SENDER = env("SMS_SENDER", "kontaktbok")
 SMS_TIMEOUT = float(env("SMS_TIMEOUT", "10"))
 # Web push: the VAPID key pair is generated on first run and kept in the data directory.
 VAPID_PRIVATE_KEY_FILE = Path(env("VAPID_PRIVATE_KEY_FILE", str(DATA_DIR / "vapid_private.pem")))
+# Only for tests with a local push service: allow http and local push addresses.
+PUSH_ALLOW_LOCAL_ENDPOINTS = env_bool("PUSH_ALLOW_LOCAL_ENDPOINTS", False)
 VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:ikkje-svar@kontaktbok.invalid")
 
 TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}

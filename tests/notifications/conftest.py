@@ -14,13 +14,18 @@ class SmsGateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
                 status = gateway.answers.pop(0) if gateway.answers else 200
-                gateway.received.append({"body": body, "status": status,
-                                         "key": self.headers.get("Idempotency-Key"),
-                                         "auth": self.headers.get("Authorization")})
+                gateway.received.append(
+                    {
+                        "body": body,
+                        "status": status,
+                        "key": self.headers.get("Idempotency-Key"),
+                        "auth": self.headers.get("Authorization"),
+                    }
+                )
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

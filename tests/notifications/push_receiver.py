@@ -131,7 +131,9 @@ class PushReceiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         thread.start()
         try:
             yield self
@@ -235,7 +237,9 @@ class PushReceiver:
         if key != self.vapid_public_key:
             raise Rejected(f"k={key} is not the application's VAPID public key")
         try:
-            public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b64url_decode(key))
+            public = ec.EllipticCurvePublicKey.from_encoded_point(
+                ec.SECP256R1(), b64url_decode(key)
+            )
         except ValueError as exc:
             raise Rejected(f"k is not a P-256 point: {exc}") from exc
         parts = token.split(".")

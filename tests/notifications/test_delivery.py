@@ -3,6 +3,7 @@ Retries, permanent failures, other channels, the lease and the sweep."""
 
 import datetime as dt
 import email
+import email.policy
 
 import pytest
 import time_machine
@@ -15,8 +16,7 @@ from tests import factories
 
 
 def notify(user, key="k", kind="tests.urgent", **extra):
-    return services.notify(recipient=user, kind=kind, dedup_key=key, payload={"n": 7},
-                           **extra)
+    return services.notify(recipient=user, kind=kind, dedup_key=key, payload={"n": 7}, **extra)
 
 
 def run_all(notification):
@@ -37,17 +37,19 @@ def test_email_reaches_a_real_smtp_server_in_the_recipients_language(user, smtp_
     assert result["email"].status == Delivery.Status.DELIVERED
     assert result["email"].delivered_at is not None
     assert len(smtp_server.messages) == 1
-    message = email.message_from_bytes(smtp_server.messages[0].content)
+    message = email.message_from_bytes(smtp_server.messages[0].content, policy=email.policy.default)
     assert message["Subject"] == "Test from kontaktbok"
-    assert message["Message-ID"] == f"<delivery-{result['email'].pk}." \
+    assert (
+        message["Message-ID"] == f"<delivery-{result['email'].pk}."
         f"notification-{result['email'].notification_id}@kontaktbok>"
+    )
     body = message.get_payload(decode=True).decode()
     assert "http://127.0.0.1:8000/notifications/" in body
 
 
 def test_email_in_nynorsk_by_default(user, smtp_server):
     run_all(notify(user, kind="notifications.test"))
-    message = email.message_from_bytes(smtp_server.messages[0].content)
+    message = email.message_from_bytes(smtp_server.messages[0].content, policy=email.policy.default)
     assert message["Subject"] == "Test frå kontaktbok"
 
 
@@ -63,7 +65,8 @@ def test_sms_reaches_the_gateway_with_reference_and_credentials(user, sms_gatewa
 
 
 def test_gateway_down_retries_with_backoff_then_fails_and_email_still_goes(
-        user, sms_gateway, smtp_server, settings):
+    user, sms_gateway, smtp_server, settings
+):
     settings.DELIVERY_MAX_ATTEMPTS = 3
     sms_gateway.answers = [503, 503, 503]
     notification = notify(user)
@@ -107,7 +110,8 @@ def test_invalid_email_address_fails_with_reason(user, smtp_server):
     Delivery.objects.all().delete()
     notification = notify(user, key="bad")
     Delivery.objects.filter(notification=notification, channel="email").update(
-        target="not-an-address")
+        target="not-an-address"
+    )
     result = run_all(notification)
     assert result["email"].status == Delivery.Status.FAILED
     assert result["email"].provider_answer == "invalid e-mail address"
@@ -159,8 +163,7 @@ def test_without_gateways_the_demo_sink_keeps_email_and_sms(world, settings):
     guardian.save()
     run_all(notify(guardian, school_id=world.school.pk))
     kept = SinkMessage.objects.order_by("channel")
-    assert [(m.channel, m.to) for m in kept] == [("email", guardian.email),
-                                                ("sms", "+4791234567")]
+    assert [(m.channel, m.to) for m in kept] == [("email", guardian.email), ("sms", "+4791234567")]
     client = Client()
     client.force_login(world.school_admin)
     page = client.get("/notifications/sink/").content.decode()
@@ -189,17 +192,19 @@ def test_daily_digest_sends_one_email_with_everything_held(user, smtp_server):
     noon = dt.datetime(2026, 11, 24, 12, 0, tzinfo=clock.SCHOOL_TZ)
     with time_machine.travel(noon, tick=False):
         for n in (1, 2):
-            services.notify(recipient=user, kind="tests.plain", dedup_key=f"d{n}",
-                            payload={"n": n})
+            services.notify(recipient=user, kind="tests.plain", dedup_key=f"d{n}", payload={"n": n})
         assert send_due_digests() == 0
     with time_machine.travel(noon + dt.timedelta(hours=6, minutes=5), tick=False):
         assert send_due_digests() == 1
         assert send_due_digests() == 0
     assert len(smtp_server.messages) == 1
-    body = email.message_from_bytes(smtp_server.messages[0].content).get_payload(decode=True)
+    body = email.message_from_bytes(
+        smtp_server.messages[0].content, policy=email.policy.default
+    ).get_payload(decode=True)
     assert b"Plain 1" in body and b"Plain 2" in body
     assert set(Delivery.objects.filter(channel="email").values_list("status", flat=True)) == {
-        "delivered"}
+        "delivered"
+    }
 
 
 def test_scheduler_runs_the_sweep_every_minute(db):

@@ -30,10 +30,12 @@ def guardian(db):
 
 
 def test_notify_is_idempotent_by_dedup_key(guardian):
-    first = services.notify(recipient=guardian, kind="tests.urgent", dedup_key="absence:1:day",
-                            payload={"n": 1})
-    second = services.notify(recipient=guardian, kind="tests.urgent",
-                             dedup_key="absence:1:day", payload={"n": 2})
+    first = services.notify(
+        recipient=guardian, kind="tests.urgent", dedup_key="absence:1:day", payload={"n": 1}
+    )
+    second = services.notify(
+        recipient=guardian, kind="tests.urgent", dedup_key="absence:1:day", payload={"n": 2}
+    )
     assert first.pk == second.pk
     assert Notification.objects.filter(recipient=guardian).count() == 1
     assert Delivery.objects.filter(notification=first).count() == 2  # e-mail and SMS
@@ -48,8 +50,9 @@ def test_same_key_for_another_person_is_another_notification(guardian):
 
 def test_urgent_goes_on_every_channel_at_once_even_at_night(guardian):
     with time_machine.travel(at(2, 30), tick=False):
-        notification = services.notify(recipient=guardian, kind="tests.urgent",
-                                       dedup_key="night", payload={"n": 1})
+        notification = services.notify(
+            recipient=guardian, kind="tests.urgent", dedup_key="night", payload={"n": 1}
+        )
         assert channels(notification) == ["email", "sms"]
         assert all(d.due_at == clock.now() for d in notification.deliveries.all())
 
@@ -58,51 +61,59 @@ def test_urgent_ignores_preferences(guardian):
     services.preferences_save(actor=guardian, choices={"tests.plain": set()}, digest=True)
     with pytest.raises(ValueError):
         services.preferences_save(actor=guardian, choices={"tests.urgent": set()}, digest=False)
-    notification = services.notify(recipient=guardian, kind="tests.urgent", dedup_key="u",
-                                   payload={"n": 1})
+    notification = services.notify(
+        recipient=guardian, kind="tests.urgent", dedup_key="u", payload={"n": 1}
+    )
     assert channels(notification) == ["email", "sms"]
     assert set(notification.deliveries.values_list("status", flat=True)) == {"pending"}
 
 
 def test_non_urgent_follows_the_default_channels_and_preferences(guardian):
-    plain = services.notify(recipient=guardian, kind="tests.plain", dedup_key="a",
-                            payload={"n": 1})
+    plain = services.notify(recipient=guardian, kind="tests.plain", dedup_key="a", payload={"n": 1})
     assert channels(plain) == ["email"]  # default e-mail and push; no device registered
     services.preferences_save(actor=guardian, choices={"tests.plain": {"sms"}}, digest=False)
-    plain = services.notify(recipient=guardian, kind="tests.plain", dedup_key="b",
-                            payload={"n": 1})
+    plain = services.notify(recipient=guardian, kind="tests.plain", dedup_key="b", payload={"n": 1})
     assert channels(plain) == ["sms"]
     services.preferences_save(actor=guardian, choices={"tests.plain": set()}, digest=False)
-    silent = services.notify(recipient=guardian, kind="tests.plain", dedup_key="c",
-                             payload={"n": 1})
+    silent = services.notify(
+        recipient=guardian, kind="tests.plain", dedup_key="c", payload={"n": 1}
+    )
     assert channels(silent) == []  # still listed in the app
     assert Notification.objects.filter(pk=silent.pk, read_at__isnull=True).exists()
 
 
-@pytest.mark.parametrize(("now", "due"), [
-    (at(6, 10), at(7, 0)),            # before the window: 07:00 the same day
-    (at(12, 0), at(12, 0)),           # inside: at once
-    (at(21, 30), at(7, 0, day=25)),   # after: 07:00 the next day
-    (at(23, 0, day=28), at(7, 0, day=29)),  # guardians get it on Sundays too
-])
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [
+        (at(6, 10), at(7, 0)),  # before the window: 07:00 the same day
+        (at(12, 0), at(12, 0)),  # inside: at once
+        (at(21, 30), at(7, 0, day=25)),  # after: 07:00 the next day
+        (at(23, 0, day=28), at(7, 0, day=29)),  # guardians get it on Sundays too
+    ],
+)
 def test_non_urgent_waits_for_the_sending_window(guardian, now, due):
     with time_machine.travel(now, tick=False):
-        notification = services.notify(recipient=guardian, kind="tests.plain",
-                                       dedup_key="w", payload={"n": 1})
+        notification = services.notify(
+            recipient=guardian, kind="tests.plain", dedup_key="w", payload={"n": 1}
+        )
     assert [d.due_at for d in notification.deliveries.all()] == [due]
 
 
-@pytest.mark.parametrize(("now", "due"), [
-    (at(7, 30), at(8, 0)),            # before working hours
-    (at(15, 59), at(15, 59)),         # inside
-    (at(16, 30), at(8, 0, day=25)),   # after: next working day
-    (at(10, 0, day=28), at(8, 0, day=30)),  # Saturday: Monday 08:00
-])
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [
+        (at(7, 30), at(8, 0)),  # before working hours
+        (at(15, 59), at(15, 59)),  # inside
+        (at(16, 30), at(8, 0, day=25)),  # after: next working day
+        (at(10, 0, day=28), at(8, 0, day=30)),  # Saturday: Monday 08:00
+    ],
+)
 def test_staff_get_non_urgent_in_working_hours(world, now, due):
     teacher = world.contact_teacher_a
     with time_machine.travel(now, tick=False):
-        notification = services.notify(recipient=teacher, kind="tests.plain", dedup_key="s",
-                                       payload={"n": 1})
+        notification = services.notify(
+            recipient=teacher, kind="tests.plain", dedup_key="s", payload={"n": 1}
+        )
     assert [d.due_at for d in notification.deliveries.all()] == [due]
 
 
@@ -111,8 +122,9 @@ def test_a_staff_members_own_hours_override_the_schools(world):
     member.work_start, member.work_end = dt.time(10, 0), dt.time(14, 0)
     member.save()
     with time_machine.travel(at(9, 0), tick=False):
-        notification = services.notify(recipient=world.contact_teacher_a, kind="tests.plain",
-                                       dedup_key="o", payload={"n": 1})
+        notification = services.notify(
+            recipient=world.contact_teacher_a, kind="tests.plain", dedup_key="o", payload={"n": 1}
+        )
     assert [d.due_at for d in notification.deliveries.all()] == [at(10, 0)]
     assert StaffRole.objects.filter(member=member).exists()
 
@@ -120,10 +132,12 @@ def test_a_staff_members_own_hours_override_the_schools(world):
 def test_digest_holds_non_urgent_email_until_evening(guardian):
     services.preferences_save(actor=guardian, choices={}, digest=True)
     with time_machine.travel(at(9, 0), tick=False):
-        plain = services.notify(recipient=guardian, kind="tests.plain", dedup_key="d",
-                                payload={"n": 1})
-        urgent = services.notify(recipient=guardian, kind="tests.urgent", dedup_key="u",
-                                 payload={"n": 1})
+        plain = services.notify(
+            recipient=guardian, kind="tests.plain", dedup_key="d", payload={"n": 1}
+        )
+        urgent = services.notify(
+            recipient=guardian, kind="tests.urgent", dedup_key="u", payload={"n": 1}
+        )
     held = plain.deliveries.get(channel="email")
     assert held.status == Delivery.Status.HELD
     assert held.due_at == at(18, 0)
@@ -132,8 +146,7 @@ def test_digest_holds_non_urgent_email_until_evening(guardian):
 
 def test_delivery_starts_after_commit(guardian, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        services.notify(recipient=guardian, kind="tests.urgent", dedup_key="c",
-                        payload={"n": 1})
+        services.notify(recipient=guardian, kind="tests.urgent", dedup_key="c", payload={"n": 1})
         assert Delivery.objects.filter(status="delivered").count() == 0
     assert len(callbacks) == 1
 
@@ -142,8 +155,7 @@ def test_nothing_is_queued_when_the_callers_transaction_rolls_back(guardian):
     from django.db import transaction
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.notify(recipient=guardian, kind="tests.urgent", dedup_key="r",
-                        payload={"n": 1})
+        services.notify(recipient=guardian, kind="tests.urgent", dedup_key="r", payload={"n": 1})
         raise RuntimeError
     assert not Notification.objects.filter(dedup_key="r").exists()
 

@@ -31,8 +31,13 @@ def test_inbox_lists_own_notifications_with_unread_count(db):
 
 def test_opening_marks_read_and_goes_to_the_link(db):
     user = factories.user("Eg")
-    notification = services.notify(recipient=user, kind="tests.plain", dedup_key="o",
-                                   url="/notifications/settings/", payload={"n": 1})
+    notification = services.notify(
+        recipient=user,
+        kind="tests.plain",
+        dedup_key="o",
+        url="/notifications/settings/",
+        payload={"n": 1},
+    )
     response = signed_in(user).get(reverse("notification_open", args=[notification.pk]))
     assert response["Location"] == "/notifications/settings/"
     assert Notification.objects.get(pk=notification.pk).read_at is not None
@@ -40,16 +45,22 @@ def test_opening_marks_read_and_goes_to_the_link(db):
 
 def test_an_outside_link_is_never_followed(db):
     user = factories.user("Eg")
-    notification = services.notify(recipient=user, kind="tests.plain", dedup_key="e",
-                                   url="https://evil.example/", payload={"n": 1})
+    notification = services.notify(
+        recipient=user,
+        kind="tests.plain",
+        dedup_key="e",
+        url="https://evil.example/",
+        payload={"n": 1},
+    )
     response = signed_in(user).get(reverse("notification_open", args=[notification.pk]))
     assert response["Location"] == reverse("notification_inbox")
 
 
 def test_someone_elses_notification_is_404(db):
     owner, other = factories.user("Eigar"), factories.user("Annan")
-    notification = services.notify(recipient=owner, kind="tests.plain", dedup_key="p",
-                                   payload={"n": 1})
+    notification = services.notify(
+        recipient=owner, kind="tests.plain", dedup_key="p", payload={"n": 1}
+    )
     response = signed_in(other).get(reverse("notification_open", args=[notification.pk]))
     assert response.status_code == 404
     assert Notification.objects.get(pk=notification.pk).read_at is None
@@ -70,8 +81,10 @@ def test_settings_save_channels_and_digest_but_not_for_urgent_kinds(db):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'name="tests.urgent:sms" value="1" checked disabled' in html
-    response = client.post(reverse("notification_settings"), {
-        "tests.plain:sms": "1", "tests.urgent:email": "", "digest": "1"})
+    response = client.post(
+        reverse("notification_settings"),
+        {"tests.plain:sms": "1", "tests.urgent:email": "", "digest": "1"},
+    )
     assert response.status_code == 302
     preference = Preference.objects.get(user=user, kind="tests.plain")
     assert (preference.email, preference.push, preference.sms) == (False, False, True)
@@ -101,3 +114,35 @@ def test_inbox_query_count_is_flat(db, django_assert_max_num_queries):
     client = signed_in(user)
     with django_assert_max_num_queries(15):
         client.get(reverse("notification_inbox"))
+
+
+def test_push_endpoints_must_be_public_https_in_production(db, settings):
+    settings.PUSH_ALLOW_LOCAL_ENDPOINTS = False
+    client = signed_in(factories.user("Eg"))
+    for endpoint in (
+        "http://push.example.org/x",
+        "https://127.0.0.1/x",
+        "https://localhost:8000/x",
+        "https://10.0.0.5/x",
+        "https://[::1]/x",
+    ):
+        response = client.post(
+            reverse("push_subscribe"), {"endpoint": endpoint, "p256dh": "a", "auth": "b"}
+        )
+        assert response.status_code == 400, endpoint
+    assert not Notification.objects.exists()
+
+
+def test_the_test_notification_is_not_held_for_quiet_hours(db):
+    import datetime as dt
+
+    import time_machine
+
+    from kontaktbok.core import clock
+
+    user = factories.user("Eg")
+    late = dt.datetime(2026, 11, 24, 23, 30, tzinfo=clock.SCHOOL_TZ)
+    with time_machine.travel(late, tick=False):
+        signed_in(user).post(reverse("notification_test"))
+        [item] = Notification.objects.get(recipient=user).deliveries.all()
+        assert item.due_at == clock.now()

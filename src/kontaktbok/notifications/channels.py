@@ -125,7 +125,9 @@ def _school_ids(delivery: Delivery) -> list[int] | None:
 def send_push(delivery: Delivery) -> str:
     from pywebpush import WebPushException, webpush
 
-    subscription = PushSubscription.objects.filter(pk=delivery.target).first()
+    subscription = PushSubscription.objects.filter(
+        pk=delivery.target, user_id=delivery.notification.recipient_id
+    ).first()
     if subscription is None:
         raise PermanentError("the device has turned push off")
     content = render(delivery.notification)
@@ -147,6 +149,7 @@ def send_push(delivery: Delivery) -> str:
             vapid_private_key=vapid.private_key_path(),
             vapid_claims={"sub": settings.VAPID_SUBJECT},
             ttl=3600 if not delivery.notification.urgent else 600,
+            headers={"Urgency": "high" if delivery.notification.urgent else "normal"},
             timeout=10,
         )
     except WebPushException as exc:

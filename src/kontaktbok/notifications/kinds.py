@@ -19,6 +19,8 @@ class Kind:
     title: Promise | str
     body: Promise | str
     urgent: bool = False
+    # False for what the person asked for just now (a test): not held for quiet hours.
+    scheduled: bool = True
     default_channels: frozenset[str] = frozenset({Channel.EMAIL, Channel.PUSH})
 
 
@@ -43,5 +45,6 @@ TEST = register(
         label=_("Test notification"),
         title=_("Test from kontaktbok"),
         body=_("This is a test notification you asked for. Notifications reach you like this."),
+        scheduled=False,
     )
 )

@@ -1,10 +1,16 @@
 """Writing to the outbox. ``notify`` is called inside the caller's transaction."""
 
 import datetime as dt
+import ipaddress
+import socket
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
@@ -80,7 +86,7 @@ def notify(
             return Notification.objects.get(recipient=recipient, dedup_key=dedup_key)
         due = now
         digest = False
-        if not spec.urgent:
+        if not spec.urgent and spec.scheduled:
             due = timing.first_allowed(now, working_hours=staff_working_hours(user=recipient))
             digest = DigestChoice.objects.filter(user=recipient, enabled=True).exists()
         deliveries = []
@@ -154,12 +160,16 @@ def preferences_save(*, actor: Any, choices: dict[str, set[str]], digest: bool) 
 def push_subscription_save(
     *, actor: Any, endpoint: str, p256dh: str, auth: str, device: str = ""
 ) -> PushSubscription:
-    """Register this device for push; an endpoint belongs to one user only."""
+    """Register this device for push. An endpoint belongs to one user only: when another
+    user turns push on for the same device, it becomes a new subscription, so nothing still
+    queued for the first user can reach it."""
+    check_push_endpoint(endpoint)
     with transaction.atomic():
+        PushSubscription.objects.filter(endpoint=endpoint).exclude(user=actor).delete()
         subscription, _created = PushSubscription.objects.update_or_create(
             endpoint=endpoint,
+            user=actor,
             defaults={
-                "user": actor,
                 "p256dh": p256dh,
                 "auth": auth,
                 "device": device[:200],
@@ -168,6 +178,23 @@ def push_subscription_save(
         )
         audit_log(actor=actor, action="notifications.push.subscribed", obj=subscription)
     return subscription
+
+
+def check_push_endpoint(endpoint: str) -> None:
+    """Push endpoints are HTTPS addresses of a public push service; the server must never be
+    made to post to itself or to the internal network (server-side request forgery)."""
+    if settings.PUSH_ALLOW_LOCAL_ENDPOINTS:
+        return
+    parts = urlsplit(endpoint)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValidationError(_("A push address must use https."))
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, 443)}
+    except OSError:
+        raise ValidationError(_("The push address cannot be reached.")) from None
+    for address in addresses:
+        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            raise ValidationError(_("The push address cannot be reached."))
 
 
 def push_subscription_delete(*, actor: Any, endpoint: str) -> bool:

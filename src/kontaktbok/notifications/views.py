@@ -3,6 +3,7 @@ admin: failed deliveries and the demo's sink of e-mail and SMS."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -91,7 +92,10 @@ def push_subscribe(request: HttpRequest) -> JsonResponse:
     form = PushSubscriptionForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"ok": False, "errors": form.errors}, status=400)
-    services.push_subscription_save(actor=request.user, **form.cleaned_data)
+    try:
+        services.push_subscription_save(actor=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        return JsonResponse({"ok": False, "errors": {"endpoint": exc.messages}}, status=400)
     return JsonResponse({"ok": True})
 
 

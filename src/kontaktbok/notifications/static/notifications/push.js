@@ -25,8 +25,17 @@
     await navigator.serviceWorker.register("/service-worker.js", { scope: "/" });
     return navigator.serviceWorker.ready;
   }
-  async function show() {
+  function save(sub) {
+    const json = sub.toJSON();
+    return post(box.dataset.subscribeUrl, {
+      endpoint: json.endpoint, p256dh: json.keys.p256dh, auth: json.keys.auth,
+      device: navigator.userAgent.slice(0, 200),
+    });
+  }
+  async function show(resync) {
     const sub = await (await registration()).pushManager.getSubscription();
+    // The server may have forgotten this device (gone, or taken over): tell it again.
+    if (sub && resync) await save(sub).catch(() => {});
     on.hidden = !!sub; off.hidden = !sub;
     say(sub ? "on" : (Notification.permission === "denied" ? "denied" : "off"));
   }
@@ -37,12 +46,8 @@
       const sub = await reg.pushManager.subscribe({
         userVisibleOnly: true, applicationServerKey: keyBytes(box.dataset.vapidKey),
       });
-      const json = sub.toJSON();
-      await post(box.dataset.subscribeUrl, {
-        endpoint: json.endpoint, p256dh: json.keys.p256dh, auth: json.keys.auth,
-        device: navigator.userAgent.slice(0, 200),
-      });
-      await show();
+      await save(sub);
+      await show(false);
     } catch (e) { say("error"); }
   });
   off.addEventListener("click", async () => {
@@ -51,7 +56,7 @@
       await post(box.dataset.unsubscribeUrl, { endpoint: sub.endpoint }).catch(() => {});
       await sub.unsubscribe();
     }
-    await show();
+    await show(false);
   });
-  show().catch(() => {});
+  show(true).catch(() => {});
 })();
