@@ -213,3 +213,22 @@ def test_scheduler_runs_the_sweep_every_minute(db):
     names = {p.task.name: p.every_minutes for p in scheduler.registered()}
     assert names["sweep_deliveries"] == 1
     assert names["send_digests"] == 5
+
+
+def test_sweep_does_not_queue_a_row_twice_while_its_task_waits(user, settings):
+    settings.DELIVERY_LEASE_SECONDS = 300
+    sms = notify(user).deliveries.get(channel="sms")
+    Delivery.objects.filter(pk=sms.pk).update(status="pending", queued_at=None)
+    assert sms.pk in delivery.sweep()
+    assert sms.pk not in delivery.sweep()  # its task is on the queue
+    with time_machine.travel(clock.now() + dt.timedelta(seconds=301), tick=False):
+        assert sms.pk in delivery.sweep()  # that task seems lost: queue another
+
+
+def test_a_short_lease_is_warned_about(settings):
+    from kontaktbok.notifications.checks import lease_outlasts_a_send
+
+    settings.DELIVERY_LEASE_SECONDS = 15
+    assert [w.id for w in lease_outlasts_a_send(None)] == ["kontaktbok.W001"]
+    settings.DELIVERY_LEASE_SECONDS = 300
+    assert lease_outlasts_a_send(None) == []

@@ -11,9 +11,10 @@ which ``delivery.deliver`` treats as a transient error: retried with back-off, f
 ``DELIVERY_MAX_ATTEMPTS``); ``tests.urgent`` reaches them only through ``tests.settings``'
 ``NOTIFICATION_KIND_MODULES``, and an urgent kind means e-mail as well, which a worker cannot
 show us (below). So the tests use the app's own ``notifications.test`` with an SMS-only
-preference. Its due time is fixed when ``notify`` runs, in this process: the sending window
-is opened to the whole day here and this module runs on the real clock (the workers' clock),
-so the rows are due at once whatever the hour. Workers never look at the window.
+preference. Its due time is fixed when ``notify`` runs, in this process, and the kind is
+sent at once (``scheduled=False``); the sending window is opened to the whole day here as
+well, so the rows are due at once whatever the hour even if that changes. Workers never look
+at the window. This module runs on the real clock, the workers' clock.
 
 E-mail: worker processes on ``tests.settings`` always use Django's in-memory mail backend
 (``tests/settings.py`` sets ``MAILERS`` unconditionally, ``KONTAKTBOK_EMAIL_HOST`` is ignored),
@@ -395,7 +396,9 @@ def test_a_worker_killed_in_mid_request_loses_nothing_and_sends_nothing_twice(pr
     assert retry.body == held.body
     assert retry.arrived > killed_at and not retry.accepted and retry.complete
     # The first request of the killed worker: accepted by the gateway, but its answer was
-    # written after the worker died, to a connection nobody held any more.
+    # written after the worker died, to a connection nobody held any more: the app never read
+    # it. (``held.answer_written`` is usually True all the same: the kernel takes a write to
+    # a connection the other side has closed.)
     assert held.accepted
     assert held.answered is not None and held.answered > killed_at
     assert held.client_gone and not held.complete

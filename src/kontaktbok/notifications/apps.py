@@ -12,7 +12,10 @@ class NotificationsConfig(AppConfig):
 
         from django.conf import settings
 
-        from kontaktbok.notifications import kinds  # noqa: F401  (registers the kinds)
+        from kontaktbok.notifications import (
+            checks,  # noqa: F401  (registers the checks)
+            kinds,  # noqa: F401  (registers the kinds)
+        )
 
         # Further kinds from modules named in settings (the test suite adds its own).
         for module in getattr(settings, "NOTIFICATION_KIND_MODULES", []):

@@ -11,7 +11,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
@@ -63,7 +63,7 @@ def _finish(
     answer: str,
     due_at: dt.datetime | None = None,
 ) -> str | None:
-    fields: dict = {"status": status, "provider_answer": answer[:2000]}
+    fields: dict = {"status": status, "provider_answer": answer[:2000], "queued_at": None}
     if status == Status.DELIVERED:
         fields["delivered_at"] = clock.now()
     if due_at is not None:
@@ -86,18 +86,29 @@ def _finish(
                     "answer": answer[:200],
                 },
             )
+    if not updated:
+        log.warning(
+            "delivery %s: the lease ran out before the send finished (%s); another worker "
+            "has it. Raise DELIVERY_LEASE_SECONDS.",
+            delivery.pk,
+            status,
+        )
     return status if updated else None
 
 
 def sweep() -> list[int]:
-    """Hand back rows whose worker died, and return the ids of every row now due."""
+    """Hand back rows whose worker died; mark as queued and return the rows now due that
+    have no task on the queue (new after a wait, retries, handed back, or a lost task)."""
     now = clock.now()
     lease = dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease).update(
-        status=Status.PENDING, claimed_at=None
+        status=Status.PENDING, claimed_at=None, queued_at=None
     )
-    return list(
-        Delivery.objects.filter(status=Status.PENDING, due_at__lte=now)
-        .order_by("due_at")
-        .values_list("pk", flat=True)[:5000]
+    due = Delivery.objects.filter(
+        Q(queued_at__isnull=True) | Q(queued_at__lt=now - lease),
+        status=Status.PENDING,
+        due_at__lte=now,
     )
+    ids = list(due.order_by("due_at").values_list("pk", flat=True)[:5000])
+    Delivery.objects.filter(pk__in=ids).update(queued_at=now)
+    return ids

@@ -74,6 +74,9 @@ class Delivery(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     due_at = models.DateTimeField(_("due"))
+    # When a delivery task was last put on the queue for this row (the sweep re-queues only
+    # rows nobody queued, or whose task seems lost).
+    queued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     provider_answer = models.TextField(_("answer"), blank=True)

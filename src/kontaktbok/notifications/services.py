@@ -89,7 +89,7 @@ def notify(
         if not spec.urgent and spec.scheduled:
             due = timing.first_allowed(now, working_hours=staff_working_hours(user=recipient))
             digest = DigestChoice.objects.filter(user=recipient, enabled=True).exists()
-        deliveries = []
+        deliveries: list[Delivery] = []
         for channel, target in _targets(recipient, _channels_for(recipient, spec)):
             held = digest and channel == Channel.EMAIL
             deliveries.append(
@@ -99,6 +99,7 @@ def notify(
                     target=target,
                     status=Delivery.Status.HELD if held else Delivery.Status.PENDING,
                     due_at=timing.next_digest_time(now) if held else due,
+                    queued_at=now if not held and due <= now else None,
                 )
             )
         Delivery.objects.bulk_create(deliveries)
