@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "kontaktbok.schools",
     "kontaktbok.accounts",
     "kontaktbok.notifications",
+    "kontaktbok.absence",
     "kontaktbok.demo",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("kontaktbok.schools.urls")),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("kontaktbok.notifications.urls")),
+    path("absence/", include("kontaktbok.absence.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("manifest.webmanifest", core_views.manifest, name="manifest"),

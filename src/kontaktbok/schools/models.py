@@ -82,6 +82,30 @@ class School(models.Model):
         default=dt.time(10, 0),
         help_text=_("Around the first break."),
     )
+    report_max_school_days = models.PositiveSmallIntegerField(
+        _("absence may be reported this many school days ahead"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Longer absence is applied for as leave."),
+    )
+    registers_by_lesson = models.BooleanField(
+        _("attendance is registered per lesson"),
+        default=False,
+        help_text=_("Otherwise once a day."),
+    )
+    lessons_per_day = models.PositiveSmallIntegerField(
+        _("lessons per day"), default=6, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    check_reminder_minutes = models.PositiveSmallIntegerField(
+        _("remind the class team this many minutes before the check deadline"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    concern_percent = models.PositiveSmallIntegerField(
+        _("concerning absence: share of the last four weeks (%)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
     staff_work_start = models.TimeField(
         _("staff working hours start"),
         default=dt.time(8, 0),

@@ -47,6 +47,13 @@ SETTINGS_FIELDS = (
     "lookup_time_primary",
     "lookup_time_secondary",
     "escalation_minutes",
+    "report_max_school_days",
+    "registers_by_lesson",
+    "lessons_per_day",
+    "check_reminder_minutes",
+    "concern_percent",
+    "staff_work_start",
+    "staff_work_end",
 )
 
 

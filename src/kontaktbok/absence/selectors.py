@@ -1,0 +1,297 @@
+"""Reads about absence, always scoped by the acting user (need to know included)."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from kontaktbok.absence import rules
+from kontaktbok.absence.models import AbsenceReport, AttendanceMark, DailyCheck, LeaveExplanation
+from kontaktbok.core import clock
+from kontaktbok.core.audit import audit_log
+from kontaktbok.schools import access, selectors
+from kontaktbok.schools.models import Group, Pupil, School
+
+Explanation = str  # "reported" | "leave" | "staff" | "unexplained" | ""
+
+
+def active_reports(pupils: Any, start: dt.date, end: dt.date) -> QuerySet[AbsenceReport]:
+    return AbsenceReport.objects.filter(
+        pupil__in=pupils,
+        status=AbsenceReport.Status.ACTIVE,
+        start_date__lte=end,
+        end_date__gte=start,
+    ).select_related("absence_type", "reported_by")
+
+
+def leave_days(pupils: Any, start: dt.date, end: dt.date) -> QuerySet[LeaveExplanation]:
+    return LeaveExplanation.objects.filter(
+        pupil__in=pupils, start_date__lte=end, end_date__gte=start
+    )
+
+
+# --- guardians --------------------------------------------------------------------------
+
+
+def guardian_child(*, actor: Any, pupil_id: int) -> Pupil:
+    pupil = access.guardian_pupils(actor).select_related("school").filter(pk=pupil_id).first()
+    if pupil is None:
+        raise Http404
+    return pupil
+
+
+@dataclass
+class History:
+    """A pupil's reported and registered absence this school year, with totals."""
+
+    reports: list[AbsenceReport]
+    absences: list[AttendanceMark]
+    absent_days: int
+    absent_hours: float
+    school_days: int
+
+    @property
+    def share(self) -> float:
+        return round(100 * self.absent_days / self.school_days, 1) if self.school_days else 0.0
+
+
+def _lesson_hours(school: School) -> float:
+    start = dt.datetime.combine(dt.date.min, school.first_lesson_start)
+    end = dt.datetime.combine(dt.date.min, school.first_lesson_end)
+    return round((end - start).total_seconds() / 3600, 2)
+
+
+def absence_history(*, actor: Any, pupil: Pupil, role: str) -> History:
+    """Reports and registered absence this school year; every read is audited."""
+    year = selectors.current_school_year(pupil.school)
+    today = clock.today()
+    start = year.starts_on if year else today
+    reports = list(
+        AbsenceReport.objects.filter(pupil=pupil, end_date__gte=start)
+        .select_related("absence_type", "reported_by")
+        .order_by("-start_date", "-id")
+    )
+    marks = list(
+        AttendanceMark.objects.filter(pupil=pupil, date__gte=start)
+        .exclude(status=AttendanceMark.Status.PRESENT)
+        .order_by("-date", "lesson")
+    )
+    whole_days = {m.date for m in marks if m.status == "absent" and m.lesson is None}
+    lesson_hours = _lesson_hours(pupil.school)
+    hours = sum(lesson_hours for m in marks if m.status == "absent" and m.lesson is not None)
+    hours += sum((m.late_minutes or 0) / 60 for m in marks if m.status == "late")
+    days_so_far = len(selectors.school_days(year, start, today)) if year else 0
+    audit_log(
+        actor=actor, action="absence.history.read", obj=pupil, role=role, school_id=pupil.school_id
+    )
+    return History(
+        reports=reports,
+        absences=marks,
+        absent_days=len(whole_days),
+        absent_hours=round(hours, 1),
+        school_days=days_so_far,
+    )
+
+
+# --- staff: registration and the daily check --------------------------------------------
+
+
+def staff_group(*, actor: Any, group_id: int) -> Group:
+    group = (
+        access.visible_groups(actor)
+        .select_related("school", "school_year")
+        .filter(pk=group_id)
+        .first()
+    )
+    if group is None or not rules.works_with_group(actor, group):
+        raise Http404
+    return group
+
+
+@dataclass
+class Row:
+    pupil: Pupil
+    mark: AttendanceMark | None
+    report: AbsenceReport | None
+    on_leave: bool
+    show_details: bool
+
+    @property
+    def absent(self) -> bool:
+        return self.mark is not None and self.mark.status == AttendanceMark.Status.ABSENT
+
+    @property
+    def explanation(self) -> Explanation:
+        if not self.absent and not (self.mark and self.mark.status == "late"):
+            return ""
+        if self.report is not None:
+            return "reported"
+        if self.on_leave:
+            return "leave"
+        if self.mark and self.mark.staff_reason:
+            return "staff"
+        return "unexplained"
+
+
+@dataclass
+class Sheet:
+    group: Group
+    date: dt.date
+    lesson: int | None
+    rows: list[Row]
+    check: DailyCheck | None
+    registered: bool
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def day_sheet(*, actor: Any, group: Group, date: dt.date, lesson: int | None = None) -> Sheet:
+    """Everything about a group's day in a fixed number of queries: pupils, marks, reports
+    (type and comment only for those who need to know), leave and the check."""
+    pupils = list(group.pupils.order_by("last_name", "first_name"))
+    ids = [p.pk for p in pupils]
+    mark_q = Q(lesson=lesson) if lesson is not None else Q(lesson__isnull=True)
+    marks = {m.pupil_id: m for m in AttendanceMark.objects.filter(mark_q, group=group, date=date)}
+    reports = {r.pupil_id: r for r in active_reports(ids, date, date)}
+    leave = set(leave_days(ids, date, date).values_list("pupil_id", flat=True))
+    details = rules.sees_report_details(actor, pupils[0], [group]) if pupils else False
+    rows = [
+        Row(
+            pupil=p,
+            mark=marks.get(p.pk),
+            report=reports.get(p.pk),
+            on_leave=p.pk in leave,
+            show_details=details,
+        )
+        for p in pupils
+    ]
+    check = DailyCheck.objects.filter(group=group, date=date).select_related("checked_by").first()
+    counts = {
+        "reported": sum(1 for r in rows if r.report is not None),
+        "absent": sum(1 for r in rows if r.absent),
+        "leave": sum(1 for r in rows if r.on_leave),
+        "unexplained": sum(1 for r in rows if r.explanation == "unexplained"),
+        "late": sum(1 for r in rows if r.mark and r.mark.status == "late"),
+    }
+    return Sheet(
+        group=group,
+        date=date,
+        lesson=lesson,
+        rows=rows,
+        check=check,
+        registered=bool(marks),
+        counts=counts,
+    )
+
+
+@dataclass
+class GroupStatus:
+    group: Group
+    check: DailyCheck | None
+    registered: bool
+    late: bool
+
+
+def school_check_status(
+    *, actor: Any, school_id: int, date: dt.date | None = None
+) -> tuple[School, list[GroupStatus], bool]:
+    """Kontor and leiing: which classes have checked today, and whether the deadline passed."""
+    school = selectors.get_visible_school(actor=actor, school_id=school_id)
+    date = date or clock.today()
+    classes = list(
+        Group.objects.filter(
+            access.current_year_q(), school=school, kind=Group.Kind.CLASS
+        ).prefetch_related(
+            Prefetch(
+                "daily_checks",
+                queryset=DailyCheck.objects.filter(date=date).select_related("checked_by"),
+                to_attr="today_checks",
+            )
+        )
+    )
+    registered = set(
+        AttendanceMark.objects.filter(group__in=classes, date=date)
+        .values_list("group_id", flat=True)
+        .distinct()
+    )
+    past = (
+        clock.local_now() >= clock.at(date, school.check_deadline)
+        if date == clock.today()
+        else date < clock.today()
+    )
+    rows = [
+        GroupStatus(
+            group=g,
+            check=next(iter(g.today_checks), None),
+            registered=g.pk in registered,
+            late=past and not g.today_checks,
+        )
+        for g in classes
+    ]
+    return school, rows, past
+
+
+# --- statistics -------------------------------------------------------------------------
+
+
+@dataclass
+class PupilStats:
+    pupil: Pupil
+    absent_days: int
+    absent_hours: float
+    share: float
+    concerning: bool
+    reasons: list[str]
+    days: list[dt.date]
+
+
+def group_statistics(*, actor: Any, group: Group) -> list[PupilStats]:
+    """Per pupil this school year: days and hours absent, share of school days, and the
+    "concerning absence" flag (over the school's share in the last four weeks, or the same
+    weekday absent three times in six weeks), with the underlying days."""
+    school = group.school
+    year = selectors.current_school_year(school)
+    today = clock.today()
+    if year is None:
+        return []
+    all_days = selectors.school_days(year, year.starts_on, today)
+    four_weeks = [d for d in all_days if d > today - dt.timedelta(days=28)]
+    six_weeks_start = today - dt.timedelta(days=42)
+    pupils = list(group.pupils.order_by("last_name", "first_name"))
+    marks = AttendanceMark.objects.filter(
+        pupil__in=pupils, date__gte=year.starts_on, date__lte=today
+    ).exclude(status="present")
+    by_pupil: dict[int, list[AttendanceMark]] = {p.pk: [] for p in pupils}
+    for mark in marks:
+        by_pupil[mark.pupil_id].append(mark)
+    lesson_hours = _lesson_hours(school)
+    result = []
+    for pupil in pupils:
+        own = by_pupil[pupil.pk]
+        days = sorted({m.date for m in own if m.status == "absent" and m.lesson is None})
+        hours = sum(lesson_hours for m in own if m.status == "absent" and m.lesson is not None)
+        hours += sum((m.late_minutes or 0) / 60 for m in own if m.status == "late")
+        recent = [d for d in days if d in four_weeks]
+        reasons = []
+        if four_weeks and 100 * len(recent) / len(four_weeks) >= school.concern_percent:
+            reasons.append("share")
+        weekdays: dict[int, int] = {}
+        for d in days:
+            if d >= six_weeks_start:
+                weekdays[d.weekday()] = weekdays.get(d.weekday(), 0) + 1
+        if any(count >= 3 for count in weekdays.values()):
+            reasons.append("weekday")
+        result.append(
+            PupilStats(
+                pupil=pupil,
+                absent_days=len(days),
+                absent_hours=round(hours, 1),
+                share=round(100 * len(days) / len(all_days), 1) if all_days else 0.0,
+                concerning=bool(reasons),
+                reasons=reasons,
+                days=days,
+            )
+        )
+    audit_log(actor=actor, action="absence.statistics.read", obj=group, school_id=group.school_id)
+    return result

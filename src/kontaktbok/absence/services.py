@@ -1,0 +1,360 @@
+"""Every write about absence: reports, attendance, leave days and the daily check."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from kontaktbok.absence import rules
+from kontaktbok.absence.models import AbsenceReport, AttendanceMark, DailyCheck, LeaveExplanation
+from kontaktbok.core import clock
+from kontaktbok.core.audit import audit_log
+from kontaktbok.schools import access, selectors
+from kontaktbok.schools.models import AbsenceType, Pupil
+
+
+@dataclass(frozen=True)
+class ReportWindow:
+    """The dates a report may cover today: this week's past school days (late) and the
+    coming school days up to the school's limit."""
+
+    earliest: dt.date
+    latest: dt.date
+
+
+def report_window(pupil: Pupil, today: dt.date | None = None) -> ReportWindow:
+    today = today or clock.today()
+    school = pupil.school
+    year = selectors.current_school_year(school, today)
+    monday = today - dt.timedelta(days=today.weekday())
+    if year is None:
+        return ReportWindow(earliest=today, latest=today - dt.timedelta(days=1))
+    coming = selectors.school_days(year, today, today + dt.timedelta(days=120))
+    limit = school.report_max_school_days
+    latest = coming[min(limit, len(coming)) - 1] if coming else today - dt.timedelta(days=1)
+    return ReportWindow(earliest=max(monday, year.starts_on), latest=latest)
+
+
+def is_late(pupil: Pupil, start_date: dt.date) -> bool:
+    """Late if it starts on a past day, or today at or after the school's deadline."""
+    now = clock.local_now()
+    if start_date < now.date():
+        return True
+    return start_date == now.date() and now.time() >= pupil.school.report_deadline
+
+
+def _guardian_pupil(actor: Any, pupil_id: int) -> Pupil:
+    pupil = access.guardian_pupils(actor).select_related("school").filter(pk=pupil_id).first()
+    if pupil is None:
+        raise PermissionDenied
+    return pupil
+
+
+def _validate(
+    pupil: Pupil,
+    *,
+    start_date: dt.date,
+    end_date: dt.date,
+    absence_type: AbsenceType,
+    whole_day: bool,
+    start_time: dt.time | None,
+    end_time: dt.time | None,
+) -> list[dt.date]:
+    errors: dict[str, str] = {}
+    if absence_type.school_id != pupil.school_id or not absence_type.active:
+        errors["absence_type"] = _("Choose a type from the school's list.")
+    if end_date < start_date:
+        errors["end_date"] = _("The last day cannot be before the first day.")
+    window = report_window(pupil)
+    if start_date < window.earliest:
+        errors["start_date"] = _(
+            "You can report absence back to Monday this week. For earlier days, write a "
+            "message to the contact teacher."
+        )
+    if end_date > window.latest:
+        errors["end_date"] = _(
+            "You can report absence up to %(date)s. For longer absence, apply for leave."
+        ) % {"date": window.latest.strftime("%d.%m.%Y")}
+    if not whole_day:
+        if start_time is None or end_time is None:
+            errors["start_time"] = _("Give the times, or choose the whole day.")
+        elif start_time >= end_time:
+            errors["end_time"] = _("The end time must be after the start time.")
+    if errors:
+        raise ValidationError(errors)
+    year = selectors.current_school_year(pupil.school)
+    days = selectors.school_days(year, start_date, end_date) if year else []
+    if not days:
+        raise ValidationError({"start_date": _("There are no school days in this period.")})
+    return days
+
+
+def _checked_days(pupil: Pupil, start: dt.date, end: dt.date) -> bool:
+    return DailyCheck.objects.filter(
+        group__in=pupil.groups.all(), date__gte=start, date__lte=min(end, clock.today())
+    ).exists()
+
+
+def absence_report_create(
+    *,
+    actor: Any,
+    pupil_id: int,
+    start_date: dt.date,
+    end_date: dt.date,
+    absence_type: AbsenceType,
+    whole_day: bool = True,
+    start_time: dt.time | None = None,
+    end_time: dt.time | None = None,
+    comment: str = "",
+    idempotency_key: str | None = None,
+) -> AbsenceReport:
+    """Meld fråvær: a guardian reports a child's absence. A retry with the same
+    ``idempotency_key`` (a double tap, a flaky phone) returns the first report."""
+    if idempotency_key:
+        existing = AbsenceReport.objects.filter(
+            reported_by=actor, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return existing
+    pupil = _guardian_pupil(actor, pupil_id)
+    days = _validate(
+        pupil,
+        start_date=start_date,
+        end_date=end_date,
+        absence_type=absence_type,
+        whole_day=whole_day,
+        start_time=start_time,
+        end_time=end_time,
+    )
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            report = AbsenceReport.objects.create(
+                pupil=pupil,
+                school=pupil.school,
+                reported_by=actor,
+                absence_type=absence_type,
+                start_date=start_date,
+                end_date=end_date,
+                whole_day=whole_day,
+                start_time=None if whole_day else start_time,
+                end_time=None if whole_day else end_time,
+                comment=comment.strip()[:200],
+                late=is_late(pupil, start_date),
+                idempotency_key=idempotency_key or None,
+                created_at=now,
+                updated_at=now,
+            )
+            audit_log(
+                actor=actor,
+                action="absence.report.created",
+                obj=report,
+                role="guardian",
+                school_id=pupil.school_id,
+                detail={"days": len(days), "late": report.late},
+            )
+    except IntegrityError:
+        return AbsenceReport.objects.get(reported_by=actor, idempotency_key=idempotency_key)
+    return report
+
+
+def _own_report(actor: Any, report_id: int) -> AbsenceReport:
+    report = (
+        AbsenceReport.objects.select_related("pupil__school")
+        .filter(pk=report_id, pupil__in=access.guardian_pupils(actor))
+        .first()
+    )
+    if report is None:
+        raise PermissionDenied
+    return report
+
+
+def absence_report_update(
+    *,
+    actor: Any,
+    report_id: int,
+    start_date: dt.date,
+    end_date: dt.date,
+    absence_type: AbsenceType,
+    whole_day: bool = True,
+    start_time: dt.time | None = None,
+    end_time: dt.time | None = None,
+    comment: str = "",
+) -> AbsenceReport:
+    """Change a report, until the class team has checked one of its days."""
+    report = _own_report(actor, report_id)
+    if report.status != AbsenceReport.Status.ACTIVE:
+        raise ValidationError(_("This report was withdrawn."))
+    if _checked_days(report.pupil, report.start_date, report.end_date):
+        raise ValidationError(
+            _(
+                "The class team has checked this day. Write a message to "
+                "the contact teacher to change it."
+            )
+        )
+    _validate(
+        report.pupil,
+        start_date=start_date,
+        end_date=end_date,
+        absence_type=absence_type,
+        whole_day=whole_day,
+        start_time=start_time,
+        end_time=end_time,
+    )
+    with transaction.atomic():
+        report.start_date, report.end_date = start_date, end_date
+        report.absence_type, report.whole_day = absence_type, whole_day
+        report.start_time = None if whole_day else start_time
+        report.end_time = None if whole_day else end_time
+        report.comment = comment.strip()[:200]
+        report.late = report.late or is_late(report.pupil, start_date)
+        report.updated_at = clock.now()
+        report.save()
+        audit_log(
+            actor=actor,
+            action="absence.report.updated",
+            obj=report,
+            role="guardian",
+            school_id=report.school_id,
+        )
+    return report
+
+
+def absence_report_withdraw(*, actor: Any, report_id: int) -> AbsenceReport:
+    report = _own_report(actor, report_id)
+    if _checked_days(report.pupil, report.start_date, report.end_date):
+        raise ValidationError(
+            _(
+                "The class team has checked this day. Write a message to "
+                "the contact teacher to change it."
+            )
+        )
+    with transaction.atomic():
+        report.status = AbsenceReport.Status.WITHDRAWN
+        report.updated_at = clock.now()
+        report.save(update_fields=["status", "updated_at"])
+        audit_log(
+            actor=actor,
+            action="absence.report.withdrawn",
+            obj=report,
+            role="guardian",
+            school_id=report.school_id,
+        )
+    return report
+
+
+@dataclass(frozen=True)
+class Mark:
+    pupil_id: int
+    status: str
+    late_minutes: int | None = None
+    staff_reason: str = ""
+
+
+def attendance_register(
+    *, actor: Any, group_id: int, date: dt.date, marks: list[Mark], lesson: int | None = None
+) -> list[AttendanceMark]:
+    """Register the group's attendance for a day (or lesson): "all present" plus exceptions.
+    Registering again replaces the earlier marks."""
+    group = access.visible_groups(actor).select_related("school").filter(pk=group_id).first()
+    if group is None or not rules.works_with_group(actor, group):
+        raise PermissionDenied
+    members = set(group.pupils.values_list("pk", flat=True))
+    errors = []
+    for mark in marks:
+        if mark.pupil_id not in members:
+            raise PermissionDenied
+        if mark.status not in AttendanceMark.Status.values:
+            errors.append(_("Unknown attendance status."))
+        if mark.status == AttendanceMark.Status.LATE and not (mark.late_minutes or 0) > 0:
+            errors.append(_("Give how many minutes late."))
+    if lesson is not None and not 1 <= lesson <= group.school.lessons_per_day:
+        errors.append(_("There is no such lesson."))
+    if date > clock.today():
+        errors.append(_("Attendance cannot be registered for a day that has not come."))
+    if errors:
+        raise ValidationError(sorted(set(errors)))
+    now = clock.now()
+    saved = []
+    with transaction.atomic():
+        for mark in marks:
+            item, _created = AttendanceMark.objects.update_or_create(
+                pupil_id=mark.pupil_id,
+                group=group,
+                date=date,
+                lesson=lesson,
+                defaults={
+                    "status": mark.status,
+                    "late_minutes": mark.late_minutes if mark.status == "late" else None,
+                    "staff_reason": mark.staff_reason.strip()[:200]
+                    if mark.status != "present"
+                    else "",
+                    "registered_by": actor,
+                    "registered_at": now,
+                },
+            )
+            saved.append(item)
+        audit_log(
+            actor=actor,
+            action="absence.attendance.registered",
+            obj=group,
+            role=access.Role.CONTACT_TEACHER if rules.is_class_team_of(actor, group) else "",
+            school_id=group.school_id,
+            detail={
+                "date": str(date),
+                "lesson": lesson,
+                "marks": len(marks),
+                "absent": sum(m.status != "present" for m in marks),
+            },
+        )
+    return saved
+
+
+def daily_check_mark(*, actor: Any, group_id: int, date: dt.date | None = None) -> DailyCheck:
+    """The class team marks the day's absence as checked (who and when)."""
+    date = date or clock.today()
+    group = access.visible_groups(actor).filter(pk=group_id).first()
+    if group is None or not (
+        rules.is_class_team_of(actor, group) or rules.works_with_group(actor, group)
+    ):
+        raise PermissionDenied
+    with transaction.atomic():
+        check, created = DailyCheck.objects.get_or_create(
+            group=group, date=date, defaults={"checked_by": actor, "checked_at": clock.now()}
+        )
+        if created:
+            audit_log(
+                actor=actor,
+                action="absence.daily_check.done",
+                obj=group,
+                school_id=group.school_id,
+                detail={"date": str(date)},
+            )
+    return check
+
+
+def leave_days_record(
+    *, actor: Any, pupil: Pupil, start_date: dt.date, end_date: dt.date, reference: str
+) -> LeaveExplanation:
+    """Approved leave explains the absence on these days (called by the leave part)."""
+    with transaction.atomic():
+        item, _created = LeaveExplanation.objects.update_or_create(
+            reference=reference,
+            defaults={
+                "pupil": pupil,
+                "start_date": start_date,
+                "end_date": end_date,
+                "created_at": clock.now(),
+            },
+        )
+        audit_log(
+            actor=actor,
+            action="absence.leave.recorded",
+            obj=item,
+            school_id=pupil.school_id,
+            detail={"reference": reference},
+        )
+    return item
