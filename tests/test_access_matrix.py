@@ -51,8 +51,26 @@ def only(
 
 
 child_a = lambda w: {"pupil_id": w.child_a.pk}  # noqa: E731
+child_a2 = lambda w: {"pupil_id": w.child_a2.pk}  # noqa: E731
+class_b = lambda w: {"group_id": w.class_b.pk}  # noqa: E731
 school_a = lambda w: {"school_id": w.school.pk}  # noqa: E731
 SIGNED_IN = [a for a in ACTORS if a != "anonymous"]
+
+
+def guardian_a_report(w: World) -> dict[str, int]:
+    """A report guardian_a made today for child_a (class 4A)."""
+    from kontaktbok.absence.services import absence_report_create
+    from kontaktbok.core import clock
+
+    report = absence_report_create(
+        actor=w.guardian_a,
+        pupil_id=w.child_a.pk,
+        start_date=clock.today(),
+        end_date=clock.today(),
+        absence_type=w.school.absence_types.get(code="sick"),
+    )
+    return {"report_id": report.pk}
+
 
 MATRIX: dict[str, dict] = {
     # Pages of the school model.
@@ -78,6 +96,19 @@ MATRIX: dict[str, dict] = {
         },
     ),
     "audit_search": only("leadership", "other_leadership"),
+    # Absence, guardians: their own child's pages only.
+    "absence_child": only("guardian_a", kwargs=child_a),
+    "absence_report_create": only("guardian_a", kwargs=child_a),
+    "absence_report_edit": only("guardian_a", kwargs=guardian_a_report),
+    # POST only: the guardian's withdrawal is done and redirected.
+    "absence_report_withdraw": only("guardian_a", kwargs=guardian_a_report, method="post", ok=302),
+    # Absence, staff: class 9B's contact teacher, kontor and leiing of the school.
+    "attendance_register": only("contact_teacher_b", "office", "leadership", kwargs=class_b),
+    "daily_check": only("contact_teacher_b", "office", "leadership", kwargs=class_b),
+    "absence_statistics": only("contact_teacher_b", "office", "leadership", kwargs=class_b),
+    # Aksel is in 9B: staff who see him.
+    "pupil_absence_history": only("contact_teacher_b", "office", "leadership", kwargs=child_a2),
+    "school_check_status": only("office", "leadership", kwargs=school_a),
     # Notifications: one's own only; the school admin sees failures and the demo sink.
     "notification_inbox": only(*SIGNED_IN),
     "notification_open": only(
@@ -102,6 +133,25 @@ MATRIX: dict[str, dict] = {
     "api-1:pupils": only(*SIGNED_IN, anonymous=401),
     "api-1:groups": only(*SIGNED_IN, anonymous=401),
     "api-1:pupil": only("guardian_a", "office", "leadership", anonymous=401, kwargs=child_a),
+    # Absence API. A request without its body is refused (400/422) before anything is read;
+    # the scoping of full requests is tested in tests/absence/test_api.py.
+    "api-1:report_create": only(*SIGNED_IN, anonymous=401, method="post", ok=400),
+    "api-1:report_list": only(*SIGNED_IN, anonymous=401),
+    "api-1:report_update": only(
+        *SIGNED_IN, anonymous=401, kwargs=guardian_a_report, method="patch", ok=422
+    ),
+    "api-1:report_withdraw": only(
+        "guardian_a", anonymous=401, kwargs=guardian_a_report, method="post"
+    ),
+    "api-1:day_sheet": only(
+        "contact_teacher_b", "office", "leadership", anonymous=401, kwargs=class_b
+    ),
+    "api-1:attendance_register": only(
+        *SIGNED_IN, anonymous=401, kwargs=class_b, method="put", ok=422
+    ),
+    "api-1:daily_check": only(
+        "contact_teacher_b", "office", "leadership", anonymous=401, kwargs=class_b, method="post"
+    ),
     "api-1:openapi-json": row(default=200),
     "api-1:api-root": row(default=404),
     # Public plumbing.

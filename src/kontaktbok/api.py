@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from kontaktbok.absence.api import router as absence_router
 from kontaktbok.schools.api import router as schools_router
 
 api = NinjaAPI(
@@ -13,3 +14,4 @@ api = NinjaAPI(
     docs_url=None,
 )
 api.add_router("/", schools_router)
+api.add_router("/absence", absence_router)

@@ -27,3 +27,41 @@ def works_with_group(actor: Any, group: Group) -> bool:
 def is_class_team_of(actor: Any, group: Group) -> bool:
     roles = roles_of(actor)
     return bool(roles.group_roles.get(group.pk, frozenset()) & DETAIL_GROUP_ROLES)
+
+
+def may_check(actor: Any, group: Group) -> bool:
+    """The class team marks the day checked; kontor and leiing may too."""
+    return is_class_team_of(actor, group) or roles_of(actor).has_school_role(
+        group.school_id, Role.OFFICE, Role.LEADERSHIP
+    )
+
+
+def role_in_group(actor: Any, group: Group) -> str:
+    """The role in which the actor acts for the group, for the audit log."""
+    roles = roles_of(actor)
+    held = roles.group_roles.get(group.pk, frozenset())
+    for role in (Role.CONTACT_TEACHER, Role.CLASS_TEAM, Role.TEACHER):
+        if role in held:
+            return role
+    for role in (Role.LEADERSHIP, Role.OFFICE):
+        if roles.has_school_role(group.school_id, role):
+            return role
+    return ""
+
+
+def details_by_pupil(actor: Any, group: Group, pupil_ids: list[int]) -> dict[int, bool]:
+    """Need to know per pupil, in one query: kontor and leiing see every detail; a teacher
+    sees them for pupils in any group where they are contact teacher or class team."""
+    roles = roles_of(actor)
+    if roles.has_school_role(group.school_id, Role.OFFICE, Role.LEADERSHIP):
+        return dict.fromkeys(pupil_ids, True)
+    detail_groups = {gid for gid, held in roles.group_roles.items() if held & DETAIL_GROUP_ROLES}
+    result = dict.fromkeys(pupil_ids, False)
+    if not detail_groups:
+        return result
+    pairs = Group.pupils.through.objects.filter(
+        pupil_id__in=pupil_ids, group_id__in=detail_groups
+    ).values_list("pupil_id", flat=True)
+    for pupil_id in pairs:
+        result[pupil_id] = True
+    return result

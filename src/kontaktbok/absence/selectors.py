@@ -63,6 +63,22 @@ def _lesson_hours(school: School) -> float:
     return round((end - start).total_seconds() / 3600, 2)
 
 
+def days_and_hours(marks: list[AttendanceMark], school: School) -> tuple[list[dt.date], float]:
+    """Whole days absent (a whole-day mark, or every lesson of the day) and hours absent
+    (single lessons and minutes late), each day and lesson counted once across groups."""
+    whole = {m.date for m in marks if m.status == "absent" and m.lesson is None}
+    lessons = {(m.date, m.lesson) for m in marks if m.status == "absent" and m.lesson is not None}
+    per_day: dict[dt.date, int] = {}
+    for day, _lesson in lessons:
+        per_day[day] = per_day.get(day, 0) + 1
+    full = {day for day, count in per_day.items() if count >= school.lessons_per_day}
+    days = sorted(whole | full)
+    hours = _lesson_hours(school) * sum(1 for day, _ in lessons if day not in whole | full)
+    late = {(m.date, m.lesson): m.late_minutes or 0 for m in marks if m.status == "late"}
+    hours += sum(late.values()) / 60
+    return days, round(hours, 1)
+
+
 def absence_history(*, actor: Any, pupil: Pupil, role: str) -> History:
     """Reports and registered absence this school year; every read is audited."""
     year = selectors.current_school_year(pupil.school)
@@ -78,10 +94,7 @@ def absence_history(*, actor: Any, pupil: Pupil, role: str) -> History:
         .exclude(status=AttendanceMark.Status.PRESENT)
         .order_by("-date", "lesson")
     )
-    whole_days = {m.date for m in marks if m.status == "absent" and m.lesson is None}
-    lesson_hours = _lesson_hours(pupil.school)
-    hours = sum(lesson_hours for m in marks if m.status == "absent" and m.lesson is not None)
-    hours += sum((m.late_minutes or 0) / 60 for m in marks if m.status == "late")
+    whole_days, hours = days_and_hours(marks, pupil.school)
     days_so_far = len(selectors.school_days(year, start, today)) if year else 0
     audit_log(
         actor=actor, action="absence.history.read", obj=pupil, role=role, school_id=pupil.school_id
@@ -90,7 +103,7 @@ def absence_history(*, actor: Any, pupil: Pupil, role: str) -> History:
         reports=reports,
         absences=marks,
         absent_days=len(whole_days),
-        absent_hours=round(hours, 1),
+        absent_hours=hours,
         school_days=days_so_far,
     )
 
@@ -155,14 +168,14 @@ def day_sheet(*, actor: Any, group: Group, date: dt.date, lesson: int | None = N
     marks = {m.pupil_id: m for m in AttendanceMark.objects.filter(mark_q, group=group, date=date)}
     reports = {r.pupil_id: r for r in active_reports(ids, date, date)}
     leave = set(leave_days(ids, date, date).values_list("pupil_id", flat=True))
-    details = rules.sees_report_details(actor, pupils[0], [group]) if pupils else False
+    details = rules.details_by_pupil(actor, group, ids)
     rows = [
         Row(
             pupil=p,
             mark=marks.get(p.pk),
             report=reports.get(p.pk),
             on_leave=p.pk in leave,
-            show_details=details,
+            show_details=details[p.pk],
         )
         for p in pupils
     ]
@@ -199,10 +212,11 @@ def school_check_status(
     """Kontor and leiing: which classes have checked today, and whether the deadline passed."""
     school = selectors.get_visible_school(actor=actor, school_id=school_id)
     date = date or clock.today()
+    year = selectors.current_school_year(school, date)
     classes = list(
-        Group.objects.filter(
-            access.current_year_q(), school=school, kind=Group.Kind.CLASS
-        ).prefetch_related(
+        Group.objects.filter(school_year=year, school=school, kind=Group.Kind.CLASS)
+        .order_by("grade", "name")
+        .prefetch_related(
             Prefetch(
                 "daily_checks",
                 queryset=DailyCheck.objects.filter(date=date).select_related("checked_by"),
@@ -250,6 +264,8 @@ def group_statistics(*, actor: Any, group: Group) -> list[PupilStats]:
     """Per pupil this school year: days and hours absent, share of school days, and the
     "concerning absence" flag (over the school's share in the last four weeks, or the same
     weekday absent three times in six weeks), with the underlying days."""
+    if not (rules.is_class_team_of(actor, group) or rules.may_check(actor, group)):
+        raise Http404
     school = group.school
     year = selectors.current_school_year(school)
     today = clock.today()
@@ -265,13 +281,10 @@ def group_statistics(*, actor: Any, group: Group) -> list[PupilStats]:
     by_pupil: dict[int, list[AttendanceMark]] = {p.pk: [] for p in pupils}
     for mark in marks:
         by_pupil[mark.pupil_id].append(mark)
-    lesson_hours = _lesson_hours(school)
     result = []
     for pupil in pupils:
         own = by_pupil[pupil.pk]
-        days = sorted({m.date for m in own if m.status == "absent" and m.lesson is None})
-        hours = sum(lesson_hours for m in own if m.status == "absent" and m.lesson is not None)
-        hours += sum((m.late_minutes or 0) / 60 for m in own if m.status == "late")
+        days, hours = days_and_hours(own, school)
         recent = [d for d in days if d in four_weeks]
         reasons = []
         if four_weeks and 100 * len(recent) / len(four_weeks) >= school.concern_percent:

@@ -66,15 +66,15 @@ def _validate(
     errors: dict[str, str] = {}
     if absence_type.school_id != pupil.school_id or not absence_type.active:
         errors["absence_type"] = _("Choose a type from the school's list.")
-    if end_date < start_date:
-        errors["end_date"] = _("The last day cannot be before the first day.")
     window = report_window(pupil)
     if start_date < window.earliest:
         errors["start_date"] = _(
             "You can report absence back to Monday this week. For earlier days, write a "
             "message to the contact teacher."
         )
-    if end_date > window.latest:
+    if end_date < start_date:
+        errors["end_date"] = _("The last day cannot be before the first day.")
+    elif end_date > window.latest:
         errors["end_date"] = _(
             "You can report absence up to %(date)s. For longer absence, apply for leave."
         ) % {"date": window.latest.strftime("%d.%m.%Y")}
@@ -90,6 +90,11 @@ def _validate(
     if not days:
         raise ValidationError({"start_date": _("There are no school days in this period.")})
     return days
+
+
+def _check_comment(comment: str) -> None:
+    if len(comment.strip()) > 200:
+        raise ValidationError({"comment": _("Keep the comment to 200 characters.")})
 
 
 def _checked_days(pupil: Pupil, start: dt.date, end: dt.date) -> bool:
@@ -113,13 +118,14 @@ def absence_report_create(
 ) -> AbsenceReport:
     """Meld fråvær: a guardian reports a child's absence. A retry with the same
     ``idempotency_key`` (a double tap, a flaky phone) returns the first report."""
+    pupil = _guardian_pupil(actor, pupil_id)
     if idempotency_key:
         existing = AbsenceReport.objects.filter(
-            reported_by=actor, idempotency_key=idempotency_key
+            reported_by=actor, pupil=pupil, idempotency_key=idempotency_key
         ).first()
         if existing is not None:
             return existing
-    pupil = _guardian_pupil(actor, pupil_id)
+    _check_comment(comment)
     days = _validate(
         pupil,
         start_date=start_date,
@@ -157,6 +163,9 @@ def absence_report_create(
                 detail={"days": len(days), "late": report.late},
             )
     except IntegrityError:
+        if not idempotency_key:
+            raise
+        # The same request, sent twice at once: the other one won.
         return AbsenceReport.objects.get(reported_by=actor, idempotency_key=idempotency_key)
     return report
 
@@ -187,13 +196,16 @@ def absence_report_update(
     """Change a report, until the class team has checked one of its days."""
     report = _own_report(actor, report_id)
     if report.status != AbsenceReport.Status.ACTIVE:
-        raise ValidationError(_("This report was withdrawn."))
-    if _checked_days(report.pupil, report.start_date, report.end_date):
+        raise ValidationError(_("This report was withdrawn."), code="withdrawn")
+    if _checked_days(report.pupil, report.start_date, report.end_date) or _checked_days(
+        report.pupil, start_date, end_date
+    ):
         raise ValidationError(
             _(
                 "The class team has checked this day. Write a message to "
                 "the contact teacher to change it."
-            )
+            ),
+            code="checked",
         )
     _validate(
         report.pupil,
@@ -225,12 +237,15 @@ def absence_report_update(
 
 def absence_report_withdraw(*, actor: Any, report_id: int) -> AbsenceReport:
     report = _own_report(actor, report_id)
+    if report.status != AbsenceReport.Status.ACTIVE:
+        raise ValidationError(_("This report was withdrawn."), code="withdrawn")
     if _checked_days(report.pupil, report.start_date, report.end_date):
         raise ValidationError(
             _(
                 "The class team has checked this day. Write a message to "
                 "the contact teacher to change it."
-            )
+            ),
+            code="checked",
         )
     with transaction.atomic():
         report.status = AbsenceReport.Status.WITHDRAWN
@@ -278,30 +293,42 @@ def attendance_register(
     if errors:
         raise ValidationError(sorted(set(errors)))
     now = clock.now()
-    saved = []
-    with transaction.atomic():
-        for mark in marks:
-            item, _created = AttendanceMark.objects.update_or_create(
-                pupil_id=mark.pupil_id,
-                group=group,
-                date=date,
-                lesson=lesson,
-                defaults={
-                    "status": mark.status,
-                    "late_minutes": mark.late_minutes if mark.status == "late" else None,
-                    "staff_reason": mark.staff_reason.strip()[:200]
-                    if mark.status != "present"
-                    else "",
-                    "registered_by": actor,
-                    "registered_at": now,
-                },
+    existing = {
+        m.pupil_id: m
+        for m in AttendanceMark.objects.filter(
+            group=group, date=date, lesson=lesson, pupil_id__in=[m.pupil_id for m in marks]
+        )
+    }
+    new, changed = [], []
+    for mark in marks:
+        values = {
+            "status": mark.status,
+            "late_minutes": mark.late_minutes if mark.status == "late" else None,
+            "staff_reason": mark.staff_reason.strip()[:200] if mark.status != "present" else "",
+            "registered_by": actor,
+            "registered_at": now,
+        }
+        item = existing.get(mark.pupil_id)
+        if item is None:
+            new.append(
+                AttendanceMark(
+                    pupil_id=mark.pupil_id, group=group, date=date, lesson=lesson, **values
+                )
             )
-            saved.append(item)
+        else:
+            for name, value in values.items():
+                setattr(item, name, value)
+            changed.append(item)
+    with transaction.atomic():
+        AttendanceMark.objects.bulk_create(new)
+        AttendanceMark.objects.bulk_update(
+            changed, ["status", "late_minutes", "staff_reason", "registered_by", "registered_at"]
+        )
         audit_log(
             actor=actor,
             action="absence.attendance.registered",
             obj=group,
-            role=access.Role.CONTACT_TEACHER if rules.is_class_team_of(actor, group) else "",
+            role=rules.role_in_group(actor, group),
             school_id=group.school_id,
             detail={
                 "date": str(date),
@@ -310,16 +337,16 @@ def attendance_register(
                 "absent": sum(m.status != "present" for m in marks),
             },
         )
-    return saved
+    return new + changed
 
 
 def daily_check_mark(*, actor: Any, group_id: int, date: dt.date | None = None) -> DailyCheck:
     """The class team marks the day's absence as checked (who and when)."""
     date = date or clock.today()
+    if date > clock.today():
+        raise ValidationError(_("A day that has not come cannot be checked."))
     group = access.visible_groups(actor).filter(pk=group_id).first()
-    if group is None or not (
-        rules.is_class_team_of(actor, group) or rules.works_with_group(actor, group)
-    ):
+    if group is None or not rules.may_check(actor, group):
         raise PermissionDenied
     with transaction.atomic():
         check, created = DailyCheck.objects.get_or_create(

@@ -7,6 +7,7 @@ can never be a real person's.
 import datetime as dt
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
@@ -255,6 +256,7 @@ def _build(rng: random.Random) -> None:
     def adult_name() -> str:
         return f"{rng.choice(ADULT_FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
+    contact_members = []
     for name, group in classes.items():
         if name == "4A":
             member = staff(
@@ -265,6 +267,7 @@ def _build(rng: random.Random) -> None:
             )
         else:
             member = staff(adult_name(), "Kontaktlærar")
+        contact_members.append(member)
         services.staff_role_grant(
             actor=actor, member=member, role=Role.CONTACT_TEACHER, group=group
         )
@@ -296,6 +299,7 @@ def _build(rng: random.Random) -> None:
     sfo_leader = staff(adult_name(), "SFO-leiar")
     services.staff_role_grant(actor=actor, member=sfo_leader, role=Role.TEACHER, group=sfo)
 
+    contact_teachers = {name: member for name, member in zip(classes, contact_members, strict=True)}
     TOTP.activate(principal.user, DEMO_TOTP_SECRET)
     RecoveryCodes.activate(principal.user)
 
@@ -380,3 +384,37 @@ def _build(rng: random.Random) -> None:
             for parent in parents:
                 for kid in children:
                     services.guardianship_set(actor=actor, guardian=parent, pupil=kid)
+
+    _attendance_history(rng, year, classes, contact_teachers)
+
+
+def _attendance_history(
+    rng: random.Random, year: Any, classes: dict[str, Group], contact_teachers: dict[str, Any]
+) -> None:
+    """Some registered absence in the last five weeks, so the history and statistics have
+    something to show; one pupil in 4A is away every Monday (concerning absence)."""
+    from kontaktbok.absence.services import Mark, attendance_register
+    from kontaktbok.core import clock
+    from kontaktbok.schools.selectors import school_days
+
+    today = clock.today()
+    days = [d for d in school_days(year, today - dt.timedelta(days=35), today) if d < today]
+    reasons = ["", "", "Ringde kontoret", "Ved legen"]
+    for name in ("4A", "9B", "1A", "7B"):
+        group = classes[name]
+        pupils = list(group.pupils.order_by("pk"))
+        teacher = contact_teachers[name].user
+        for day in days:
+            marks = []
+            if name == "4A" and day.weekday() == 0:
+                marks.append(Mark(pupil_id=pupils[-1].pk, status="absent"))
+            for pupil in rng.sample(pupils[:-1], k=rng.choice([0, 0, 1, 2])):
+                if rng.random() < 0.25:
+                    marks.append(
+                        Mark(pupil_id=pupil.pk, status="late", late_minutes=rng.choice([5, 10, 20]))
+                    )
+                else:
+                    marks.append(
+                        Mark(pupil_id=pupil.pk, status="absent", staff_reason=rng.choice(reasons))
+                    )
+            attendance_register(actor=teacher, group_id=group.pk, date=day, marks=marks)

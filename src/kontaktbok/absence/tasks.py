@@ -1,0 +1,82 @@
+"""Background work for absence: remind the class team of the daily check."""
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch
+from django.tasks import task
+from django.urls import reverse
+
+from kontaktbok.absence.kinds import CHECK_REMINDER
+from kontaktbok.absence.models import DailyCheck
+from kontaktbok.core import clock
+from kontaktbok.core.scheduler import periodic
+from kontaktbok.notifications.services import notify
+from kontaktbok.schools import selectors
+from kontaktbok.schools.models import Group, School, SchoolYear, StaffRole
+
+EVERY_MINUTES = 5
+TEAM_ROLES = [StaffRole.Role.CONTACT_TEACHER, StaffRole.Role.CLASS_TEAM]
+
+
+def _in_reminder_window(school: School, now: dt.datetime) -> bool:
+    """From ``check_reminder_minutes`` before the check deadline until the deadline; at
+    least one scheduler period wide, so that a tick always falls inside it."""
+    deadline = clock.at(now.date(), school.check_deadline)
+    minutes = max(school.check_reminder_minutes, EVERY_MINUTES)
+    return deadline - dt.timedelta(minutes=minutes) <= now < deadline
+
+
+def _school_year_today(school: School, day: dt.date) -> SchoolYear | None:
+    """The school year if ``day`` is one of its school days, else None."""
+    year = selectors.current_school_year(school, day)
+    return year if year and selectors.school_days(year, day, day) else None
+
+
+def _unchecked_classes(year: SchoolYear, day: dt.date) -> list[Group]:
+    checked = DailyCheck.objects.filter(group=OuterRef("pk"), date=day)
+    team = StaffRole.objects.filter(role__in=TEAM_ROLES).select_related("member__user")
+    return list(
+        Group.objects.filter(school_year=year, kind=Group.Kind.CLASS)
+        .exclude(Exists(checked))
+        .prefetch_related(Prefetch("staff_roles", queryset=team, to_attr="team_roles"))
+        .order_by("pk")
+    )
+
+
+def remind_school(school: School, now: dt.datetime) -> int:
+    """Remind the class team of each class of ``school`` that has not checked today."""
+    day = now.date()
+    if not _in_reminder_window(school, now):
+        return 0
+    year = _school_year_today(school, day)
+    if year is None:
+        return 0
+    sent = 0
+    deadline = school.check_deadline.strftime("%H:%M")
+    for group in _unchecked_classes(year, day):
+        recipients: dict[int, Any] = {}
+        for role in getattr(group, "team_roles", []):
+            user = role.member.user
+            if user.is_active:
+                recipients[user.pk] = user
+        for user in recipients.values():
+            notify(
+                recipient=user,
+                kind=CHECK_REMINDER.code,
+                dedup_key=f"check-reminder:{group.pk}:{day.isoformat()}",
+                payload={"group": group.name, "deadline": deadline},
+                url=reverse("daily_check", args=[group.pk]),
+                school_id=school.pk,
+            )
+            sent += 1
+    return sent
+
+
+@periodic(every_minutes=EVERY_MINUTES)
+@task
+def remind_daily_checks() -> int:
+    """Shortly before the check deadline, remind the class teams that have not checked.
+    Idempotent: one reminder per person, class and day (the dedup key)."""
+    now = clock.local_now()
+    return sum(remind_school(school, now) for school in School.objects.order_by("pk"))

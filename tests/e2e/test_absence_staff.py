@@ -1,0 +1,78 @@
+"""Browser journey: the contact teacher registers attendance with a guardian's report
+already explaining one absence, checks the day, and the office sees the school's status."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from kontaktbok.absence import services
+from kontaktbok.accounts.models import User
+from kontaktbok.core import clock
+from kontaktbok.demo.data import DemoLogins
+from kontaktbok.schools.models import AbsenceType, Group, Pupil
+from tests.e2e.conftest import Browsing
+from tests.e2e.test_journeys import log_in, text
+
+pytestmark = pytest.mark.e2e
+
+SAVE = text("Lagre fråværet", "Lagre fraværet", "Lagre oppmøtet", "Save attendance")
+MARK_CHECKED = text("Merk dagen som kontrollert", "Mark the day as checked")
+COMMENT = "Feber i natt"
+
+
+def test_contact_teacher_registers_and_checks_the_day_and_the_office_sees_it(
+    phone: Browsing, desktop: Browsing, demo: DemoLogins
+) -> None:
+    guardian = User.objects.get(email=demo.guardian)
+    child = Pupil.objects.get(guardianships__guardian=guardian, groups__name="4A")
+    class_4a = Group.objects.get(name="4A", school=child.school)
+    services.absence_report_create(
+        actor=guardian,
+        pupil_id=child.pk,
+        start_date=clock.today(),
+        end_date=clock.today(),
+        absence_type=AbsenceType.objects.get(school=child.school, code="sick"),
+        comment=COMMENT,
+    )
+
+    # The contact teacher registers attendance: the report is shown beside the pupil.
+    page = phone.page
+    log_in(phone, demo.contact_teacher, demo.password)
+    phone.goto(f"/absence/groups/{class_4a.pk}/register/")
+    row = page.locator(f'[data-testid="pupil-row"][data-pupil="{child.pk}"]')
+    expect(row.get_by_test_id("report-note")).to_be_visible()
+    expect(row).to_contain_text(COMMENT)
+    expect(page.get_by_test_id("pupil-row")).to_have_count(class_4a.pupils.count())
+    row.locator(f"#status-{child.pk}-absent").check()
+    phone.follow(page.get_by_role("main").get_by_role("button", name=SAVE))
+    expect(page.get_by_role("status").first).to_be_visible()
+    expect(row.get_by_test_id("explanation")).to_have_attribute("data-color", "success")
+    expect(page.get_by_test_id("explanation")).to_have_count(1)
+
+    # The daily check: the reported absence is explained; then the day is marked checked.
+    phone.goto(f"/absence/groups/{class_4a.pk}/check/")
+    expect(page.get_by_test_id("count-reported")).to_have_text("1")
+    expect(page.get_by_test_id("count-absent")).to_have_text("1")
+    expect(page.get_by_test_id("count-unexplained")).to_have_text("0")
+    check_row = page.get_by_test_id("check-row").filter(has_text=child.first_name)
+    expect(check_row.get_by_test_id("explanation")).to_have_attribute("data-color", "success")
+    phone.follow(page.get_by_role("button", name=MARK_CHECKED))
+    expect(page.get_by_test_id("checked")).to_contain_text("Marit Hjelmeland")
+    expect(page.get_by_role("button", name=MARK_CHECKED)).to_have_count(0)
+
+    # The office sees the whole school: 4A checked, the other classes not yet.
+    office = desktop.page
+    log_in(desktop, demo.office, demo.password)
+    desktop.goto(f"/absence/schools/{child.school_id}/checks/")
+    classes = office.get_by_test_id("class-check")
+    expect(classes).to_have_count(
+        Group.objects.filter(school=child.school, kind=Group.Kind.CLASS).count()
+    )
+    expect(office.locator('[data-testid="class-check"][data-group="4A"]')).to_have_attribute(
+        "data-state", "checked"
+    )
+    expect(office.locator('[data-testid="class-check"][data-state="checked"]')).to_have_count(1)
+    expect(office.locator('[data-testid="class-check"][data-group="9B"]')).to_have_attribute(
+        "data-state", re.compile("open|late")
+    )
