@@ -368,7 +368,7 @@ def test_after_the_class_team_checked_the_day_changes_go_as_a_message(world):
     services.daily_check_mark(actor=world.contact_teacher_a, group_id=world.class_a.pk)
     with pytest.raises(ValidationError) as excinfo:
         update(world, created, comment="x")
-    assert "message" in excinfo.value.messages[0]
+    assert excinfo.value.code == "checked"
     with pytest.raises(ValidationError):
         services.absence_report_withdraw(actor=world.guardian_a, report_id=created.pk)
     created.refresh_from_db()

@@ -16,8 +16,8 @@ from tests.e2e.test_journeys import log_in, text
 
 pytestmark = pytest.mark.e2e
 
-SAVE = text("Lagre fråværet", "Lagre fraværet", "Lagre oppmøtet", "Save attendance")
-MARK_CHECKED = text("Merk dagen som kontrollert", "Mark the day as checked")
+SAVE = text("Lagre oppmøte", "Save attendance")
+MARK_CHECKED = text("Merk dagen som sjekka", "Merk dagen som sjekket", "Mark the day as checked")
 COMMENT = "Feber i natt"
 
 
