@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Router, Schema
+from ninja import Field, Header, Router, Schema, Status
 
 from kontaktbok.absence import selectors, services
 from kontaktbok.absence.models import AbsenceReport
@@ -171,7 +171,7 @@ def scoped(view: Callable[..., Any]) -> Callable[..., Any]:
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as error:
-            return 422, _errors(error)
+            return Status(422, _errors(error))
 
     return wrapper
 
@@ -297,7 +297,7 @@ def report_create(
         comment=payload.comment,
         idempotency_key=idempotency_key or None,
     )
-    return 201, _report_out(report)
+    return Status(201, _report_out(report))
 
 
 @router.get("/reports", response={200: list[ReportOut], **ERRORS})
@@ -313,7 +313,7 @@ def report_list(request: HttpRequest, pupil_id: int | None = None) -> Any:
     for child in children:
         history = selectors.absence_history(actor=request.user, pupil=child, role="guardian")
         result.extend(_report_out(r) for r in history.reports)
-    return 200, result
+    return Status(200, result)
 
 
 @router.patch("/reports/{report_id}", response={200: ReportOut, **ERRORS})
@@ -335,7 +335,7 @@ def report_update(request: HttpRequest, report_id: int, payload: ReportPatch) ->
         end_time=given.get("end_time", report.end_time),
         comment=given.get("comment", report.comment) or "",
     )
-    return 200, _report_out(updated)
+    return Status(200, _report_out(updated))
 
 
 @router.post("/reports/{report_id}/withdraw", response={200: ReportOut, **ERRORS})
@@ -343,7 +343,7 @@ def report_update(request: HttpRequest, report_id: int, payload: ReportPatch) ->
 def report_withdraw(request: HttpRequest, report_id: int) -> Any:
     """Withdraw a report, until the class team has checked the day."""
     report = services.absence_report_withdraw(actor=request.user, report_id=report_id)
-    return 200, _report_out(report)
+    return Status(200, _report_out(report))
 
 
 # --- staff ----------------------------------------------------------------------------
@@ -360,7 +360,7 @@ def day_sheet(
     sheet = selectors.day_sheet(
         actor=request.user, group=group, date=date or clock.today(), lesson=lesson
     )
-    return 200, _sheet_out(sheet)
+    return Status(200, _sheet_out(sheet))
 
 
 @router.put("/groups/{group_id}/attendance", response={200: SheetOut, **ERRORS})
@@ -386,7 +386,7 @@ def attendance_register(request: HttpRequest, group_id: int, payload: Attendance
     sheet = selectors.day_sheet(
         actor=request.user, group=group, date=payload.date, lesson=payload.lesson
     )
-    return 200, _sheet_out(sheet)
+    return Status(200, _sheet_out(sheet))
 
 
 @router.post("/groups/{group_id}/check", response={200: CheckOut, **ERRORS})
@@ -394,4 +394,4 @@ def attendance_register(request: HttpRequest, group_id: int, payload: Attendance
 def daily_check(request: HttpRequest, group_id: int, date: dt.date | None = None) -> Any:
     """The class team marks the day checked (today unless ``date``); a repeat is a no-op."""
     check = services.daily_check_mark(actor=request.user, group_id=group_id, date=date)
-    return 200, _check_out(check)
+    return Status(200, _check_out(check))
