@@ -177,21 +177,10 @@ def scoped(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _absence_type(school: School | int, code: str) -> AbsenceType:
-    found = AbsenceType.objects.filter(school=school, code=code).first()
+    found = selectors.absence_type_by_code(school, code)
     if found is None:
         raise ValidationError({"absence_type": _("Choose a type from the school's list.")})
     return found
-
-
-def _own_report(actor: Any, report_id: int) -> AbsenceReport:
-    report = (
-        AbsenceReport.objects.select_related("absence_type")
-        .filter(pk=report_id, pupil__in=access.guardian_pupils(actor))
-        .first()
-    )
-    if report is None:
-        raise Http404
-    return report
 
 
 def _report_out(report: AbsenceReport) -> ReportOut:
@@ -320,7 +309,7 @@ def report_list(request: HttpRequest, pupil_id: int | None = None) -> Any:
 @scoped
 def report_update(request: HttpRequest, report_id: int, payload: ReportPatch) -> Any:
     """Change a report (only the fields given), until the class team has checked the day."""
-    report = _own_report(request.user, report_id)
+    report = selectors.guardian_report(actor=request.user, report_id=report_id)
     given = payload.dict(exclude_unset=True)
     whole_day = given.get("whole_day", report.whole_day)
     code = given.get("absence_type") or report.absence_type.code

@@ -12,7 +12,7 @@ from kontaktbok.absence.models import AbsenceReport, AttendanceMark, DailyCheck,
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.schools import access, selectors
-from kontaktbok.schools.models import Group, Pupil, School
+from kontaktbok.schools.models import AbsenceType, Group, Pupil, School
 
 Explanation = str  # "reported" | "leave" | "staff" | "unexplained" | ""
 
@@ -33,6 +33,37 @@ def leave_days(pupils: Any, start: dt.date, end: dt.date) -> QuerySet[LeaveExpla
 
 
 # --- guardians --------------------------------------------------------------------------
+
+
+def guardian_report(*, actor: Any, report_id: int) -> AbsenceReport:
+    """A report about one of the actor's own children, or 404."""
+    report = (
+        AbsenceReport.objects.select_related("pupil__school", "absence_type", "reported_by")
+        .filter(pk=report_id, pupil__in=access.guardian_pupils(actor))
+        .first()
+    )
+    if report is None:
+        raise Http404
+    return report
+
+
+def checked_dates(pupil: Pupil, start: dt.date, end: dt.date | None = None) -> set[dt.date]:
+    """The days up to today in [start, end] on which a class team of the pupil has done the
+    daily check: reports covering them can no longer be changed."""
+    last = min(end, clock.today()) if end else clock.today()
+    return set(
+        DailyCheck.objects.filter(
+            group__in=pupil.groups.all(), date__gte=start, date__lte=last
+        ).values_list("date", flat=True)
+    )
+
+
+def active_absence_types(school: School) -> QuerySet[AbsenceType]:
+    return school.absence_types.filter(active=True).order_by("position", "id")
+
+
+def absence_type_by_code(school: School | int, code: str) -> AbsenceType | None:
+    return AbsenceType.objects.filter(school=school, code=code).first()
 
 
 def guardian_child(*, actor: Any, pupil_id: int) -> Pupil:

@@ -6,10 +6,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from kontaktbok.absence import rules
 from kontaktbok.absence.models import AbsenceReport, AttendanceMark, DailyCheck, LeaveExplanation
+from kontaktbok.absence.selectors import checked_dates, guardian_report
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.schools import access, selectors
@@ -98,9 +100,7 @@ def _check_comment(comment: str) -> None:
 
 
 def _checked_days(pupil: Pupil, start: dt.date, end: dt.date) -> bool:
-    return DailyCheck.objects.filter(
-        group__in=pupil.groups.all(), date__gte=start, date__lte=min(end, clock.today())
-    ).exists()
+    return bool(checked_dates(pupil, start, end))
 
 
 def absence_report_create(
@@ -171,14 +171,10 @@ def absence_report_create(
 
 
 def _own_report(actor: Any, report_id: int) -> AbsenceReport:
-    report = (
-        AbsenceReport.objects.select_related("pupil__school")
-        .filter(pk=report_id, pupil__in=access.guardian_pupils(actor))
-        .first()
-    )
-    if report is None:
-        raise PermissionDenied
-    return report
+    try:
+        return guardian_report(actor=actor, report_id=report_id)
+    except Http404:
+        raise PermissionDenied from None
 
 
 def absence_report_update(

@@ -16,9 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kontaktbok.absence import selectors, services
 from kontaktbok.absence.forms import HOURS, WHOLE_DAY, AbsenceReportForm
-from kontaktbok.absence.models import AbsenceReport, DailyCheck
+from kontaktbok.absence.models import AbsenceReport
 from kontaktbok.core import clock
-from kontaktbok.schools import access
 from kontaktbok.schools import selectors as school_selectors
 from kontaktbok.schools.models import Pupil
 
@@ -30,10 +29,6 @@ MAX_LISTED_DAYS = 31
 class Day:
     date: dt.date
     school_day: bool
-
-
-def _active_types(pupil: Pupil) -> Any:
-    return pupil.school.absence_types.filter(active=True).order_by("position", "id")
 
 
 def _days_in(pupil: Pupil, start: dt.date | None, end: dt.date | None) -> list[Day]:
@@ -59,29 +54,8 @@ def _chosen_period(form: AbsenceReportForm) -> tuple[dt.date | None, dt.date | N
     return start, end
 
 
-def _checked_dates(pupil: Pupil, since: dt.date) -> set[dt.date]:
-    """The days the class team has checked, for which a report can no longer be changed."""
-    return set(
-        DailyCheck.objects.filter(
-            group__in=pupil.groups.all(), date__gte=since, date__lte=clock.today()
-        ).values_list("date", flat=True)
-    )
-
-
 def _locked(report: AbsenceReport, checked: set[dt.date]) -> bool:
     return any(report.start_date <= day <= report.end_date for day in checked)
-
-
-def _own_report(actor: Any, report_id: int) -> AbsenceReport:
-    """A report about one of the actor's children, or 404."""
-    report = (
-        AbsenceReport.objects.select_related("pupil__school", "absence_type", "reported_by")
-        .filter(pk=report_id, pupil__in=access.guardian_pupils(actor))
-        .first()
-    )
-    if report is None:
-        raise Http404
-    return report
 
 
 def _add_errors(form: AbsenceReportForm, error: ValidationError) -> None:
@@ -149,7 +123,7 @@ def child_absence(request: HttpRequest, pupil_id: int) -> HttpResponse:
     pupil = selectors.guardian_child(actor=actor, pupil_id=pupil_id)
     history = selectors.absence_history(actor=actor, pupil=pupil, role="guardian")
     since = min((r.start_date for r in history.reports), default=clock.today())
-    checked = _checked_dates(pupil, since) if history.reports else set()
+    checked = selectors.checked_dates(pupil, since) if history.reports else set()
     rows = [
         {
             "report": report,
@@ -169,7 +143,7 @@ def report_create(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """Meld fråvær: report that the child is (or will be) away."""
     actor = request.user
     pupil = selectors.guardian_child(actor=actor, pupil_id=pupil_id)
-    types = _active_types(pupil)
+    types = selectors.active_absence_types(pupil.school)
     if request.method == "POST":
         form = AbsenceReportForm(request.POST, absence_types=types)
         if form.is_valid():
@@ -201,11 +175,11 @@ def report_create(request: HttpRequest, pupil_id: int) -> HttpResponse:
 def report_edit(request: HttpRequest, report_id: int) -> HttpResponse:
     """Change a report, until the class team has checked one of its days."""
     actor = request.user
-    report = _own_report(actor, report_id)
+    report = selectors.guardian_report(actor=actor, report_id=report_id)
     pupil = report.pupil
-    types = _active_types(pupil)
+    types = selectors.active_absence_types(pupil.school)
     locked = report.status != AbsenceReport.Status.ACTIVE or _locked(
-        report, _checked_dates(pupil, report.start_date)
+        report, selectors.checked_dates(pupil, report.start_date)
     )
     if request.method == "POST":
         form = AbsenceReportForm(request.POST, absence_types=types)
@@ -245,7 +219,7 @@ def report_edit(request: HttpRequest, report_id: int) -> HttpResponse:
 def report_withdraw(request: HttpRequest, report_id: int) -> HttpResponse:
     """Withdraw a report, until the class team has checked one of its days."""
     actor = request.user
-    report = _own_report(actor, report_id)
+    report = selectors.guardian_report(actor=actor, report_id=report_id)
     try:
         services.absence_report_withdraw(actor=actor, report_id=report.pk)
     except PermissionDenied:
