@@ -9,7 +9,16 @@ from django.http import Http404
 
 from kontaktbok.core import clock
 from kontaktbok.schools import access
-from kontaktbok.schools.models import Group, Pupil, School, SchoolYear, StaffMember, StaffRole
+from kontaktbok.schools.models import (
+    AbsenceType,
+    Group,
+    Holiday,
+    Pupil,
+    School,
+    SchoolYear,
+    StaffMember,
+    StaffRole,
+)
 
 Role = StaffRole.Role
 
@@ -161,6 +170,34 @@ def get_group(*, actor: Any, group_id: int) -> Group:
 
 def schools_administered(*, actor: Any) -> QuerySet[School]:
     return access.staff_schools(actor, Role.SCHOOL_ADMIN)
+
+
+def get_administered_school(*, actor: Any, school_id: int) -> School:
+    """A school whose settings the actor administers, or 404."""
+    try:
+        return schools_administered(actor=actor).get(pk=school_id)
+    except School.DoesNotExist:
+        raise Http404 from None
+
+
+def absence_types(school: School) -> QuerySet[AbsenceType]:
+    return AbsenceType.objects.filter(school=school)
+
+
+def get_absence_type(school: School, type_id: int) -> AbsenceType:
+    """One of the school's absence types (the school already scoped to the actor), or 404."""
+    found = absence_types(school).filter(pk=type_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def get_holiday(school: School, holiday_id: int) -> Holiday:
+    """A holiday of the school (already scoped to the actor), or 404."""
+    found = Holiday.objects.filter(school_year__school=school, pk=holiday_id).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def staff_working_hours(*, user: Any) -> tuple[dt.time, dt.time] | None:

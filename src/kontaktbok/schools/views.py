@@ -19,7 +19,7 @@ from kontaktbok.schools.forms import (
     HolidayForm,
     SchoolSettingsForm,
 )
-from kontaktbok.schools.models import AbsenceType, Holiday, School, StaffRole
+from kontaktbok.schools.models import School, StaffRole
 
 Role = StaffRole.Role
 
@@ -70,18 +70,11 @@ def school_overview(request: HttpRequest, school_id: int) -> HttpResponse:
     return render(request, "schools/school_overview.html", {"school": school, "groups": groups})
 
 
-def _administered_school(request: HttpRequest, school_id: int) -> School:
-    try:
-        return selectors.schools_administered(actor=request.user).get(pk=school_id)
-    except School.DoesNotExist:
-        raise Http404 from None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def school_settings(request: HttpRequest, school_id: int) -> HttpResponse:
     """The school admin edits the school-day settings and sees the absence types."""
-    school = _administered_school(request, school_id)
+    school = selectors.get_administered_school(actor=request.user, school_id=school_id)
     form = SchoolSettingsForm(request.POST or None, instance=school)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.fields}
@@ -107,7 +100,7 @@ def _settings_page(
         "holiday_form": holiday_form,
         "school_year": year,
         "holidays": year.holidays.all() if year else [],
-        "absence_types": AbsenceType.objects.filter(school=school),
+        "absence_types": selectors.absence_types(school),
     }
     invalid = form.errors or holiday_form.errors
     return render(request, "schools/school_settings.html", context, status=400 if invalid else 200)
@@ -117,7 +110,7 @@ def _settings_page(
 @require_http_methods(["POST"])
 def holiday_add(request: HttpRequest, school_id: int) -> HttpResponse:
     """The school admin adds a holiday to the current school year."""
-    school = _administered_school(request, school_id)
+    school = selectors.get_administered_school(actor=request.user, school_id=school_id)
     year = selectors.current_school_year(school)
     if year is None:
         raise Http404
@@ -138,10 +131,8 @@ def holiday_add(request: HttpRequest, school_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def holiday_remove(request: HttpRequest, school_id: int, holiday_id: int) -> HttpResponse:
-    school = _administered_school(request, school_id)
-    holiday = Holiday.objects.filter(school_year__school=school, pk=holiday_id).first()
-    if holiday is None:
-        raise Http404
+    school = selectors.get_administered_school(actor=request.user, school_id=school_id)
+    holiday = selectors.get_holiday(school, holiday_id)
     services.holiday_remove(actor=request.user, holiday=holiday)
     messages.success(request, _("The holiday was removed."))
     return redirect("school_settings", school_id=school.pk)
@@ -152,12 +143,8 @@ def holiday_remove(request: HttpRequest, school_id: int, holiday_id: int) -> Htt
 def absence_type_edit(
     request: HttpRequest, school_id: int, type_id: int | None = None
 ) -> HttpResponse:
-    school = _administered_school(request, school_id)
-    item = None
-    if type_id is not None:
-        item = AbsenceType.objects.filter(school=school, pk=type_id).first()
-        if item is None:
-            raise Http404
+    school = selectors.get_administered_school(actor=request.user, school_id=school_id)
+    item = selectors.get_absence_type(school, type_id) if type_id is not None else None
     form = AbsenceTypeForm(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
         try:
