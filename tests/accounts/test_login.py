@@ -125,9 +125,13 @@ def test_logout(world):
     assert client.get("/")["Location"].startswith(LOGIN)
 
 
-def test_password_reset_by_email_through_a_real_smtp_server(world, smtp_server):
+def test_password_reset_by_email_through_a_real_smtp_server(
+    world, smtp_server, django_capture_on_commit_callbacks
+):
     client = Client()
-    response = client.post(reverse("account_reset_password"), {"email": world.guardian_a.email})
+    # The e-mail is queued when the request's transaction commits, then sent by the worker.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"), {"email": world.guardian_a.email})
     assert response.status_code == 302
     assert len(smtp_server.messages) == 1
     envelope = smtp_server.messages[0]
@@ -151,8 +155,13 @@ def test_password_reset_by_email_through_a_real_smtp_server(world, smtp_server):
     assert login(Client(), world.guardian_a.email, PASSWORD).status_code == 200
 
 
-def test_password_reset_for_unknown_address_sends_nothing_and_says_the_same(world, smtp_server):
-    response = Client().post(reverse("account_reset_password"), {"email": "ukjend@example.test"})
+def test_password_reset_for_unknown_address_sends_nothing_and_says_the_same(
+    world, smtp_server, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            reverse("account_reset_password"), {"email": "ukjend@example.test"}
+        )
     assert response.status_code == 302
     assert response["Location"] == reverse("account_reset_password_done")
     assert len(smtp_server.messages) <= 1
