@@ -30,7 +30,7 @@ def is_class_team_of(actor: Any, group: Group) -> bool:
 
 
 def may_check(actor: Any, group: Group) -> bool:
-    """The class team marks the day checked; kontor and leiing may too."""
+    """The class team, kontor and leiing: they mark the day checked and see statistics."""
     return is_class_team_of(actor, group) or roles_of(actor).has_school_role(
         group.school_id, Role.OFFICE, Role.LEADERSHIP
     )

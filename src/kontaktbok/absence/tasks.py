@@ -27,12 +27,6 @@ def _in_reminder_window(school: School, now: dt.datetime) -> bool:
     return deadline - dt.timedelta(minutes=minutes) <= now < deadline
 
 
-def _school_year_today(school: School, day: dt.date) -> SchoolYear | None:
-    """The school year if ``day`` is one of its school days, else None."""
-    year = selectors.current_school_year(school, day)
-    return year if year and selectors.school_days(year, day, day) else None
-
-
 def _unchecked_classes(year: SchoolYear, day: dt.date) -> list[Group]:
     checked = DailyCheck.objects.filter(group=OuterRef("pk"), date=day)
     team = StaffRole.objects.filter(role__in=TEAM_ROLES).select_related("member__user")
@@ -49,7 +43,7 @@ def remind_school(school: School, now: dt.datetime) -> int:
     day = now.date()
     if not _in_reminder_window(school, now):
         return 0
-    year = _school_year_today(school, day)
+    year = selectors.school_year_if_school_day(school, day)
     if year is None:
         return 0
     sent = 0

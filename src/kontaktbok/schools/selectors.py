@@ -31,6 +31,12 @@ def current_school_year(school: School, today: dt.date | None = None) -> SchoolY
     )
 
 
+def school_year_if_school_day(school: School, day: dt.date) -> SchoolYear | None:
+    """The school year if ``day`` is one of its school days, else None."""
+    year = current_school_year(school, day)
+    return year if year and school_days(year, day, day) else None
+
+
 def school_days(year: SchoolYear, start: dt.date, end: dt.date) -> list[dt.date]:
     """The school days between ``start`` and ``end`` (inclusive): weekdays of the school
     year that fall in no holiday."""

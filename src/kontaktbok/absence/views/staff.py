@@ -45,11 +45,6 @@ def _lesson(request: HttpRequest, school: School) -> int | None:
     return lesson if 1 <= lesson <= school.lessons_per_day else 1
 
 
-def _is_school_day(school: School, day: dt.date) -> bool:
-    year = school_selectors.current_school_year(school, day)
-    return bool(year and school_selectors.school_days(year, day, day))
-
-
 def _check_lesson(group: Group) -> int | None:
     """The daily check looks at the first lesson where the school registers by lesson."""
     return 1 if group.school.registers_by_lesson else None
@@ -145,7 +140,7 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
         "lessons": range(1, school.lessons_per_day + 1) if school.registers_by_lesson else [],
         "is_today": day == clock.today(),
         "is_future": day > clock.today(),
-        "school_day": _is_school_day(school, day),
+        "school_day": school_selectors.school_year_if_school_day(school, day) is not None,
         "statuses": Status.choices,
         "registered_at": next((r.mark.registered_at for r in sheet.rows if r.mark), None),
     }
@@ -174,7 +169,7 @@ def daily_check(request: HttpRequest, group_id: int) -> HttpResponse:
         "sheet": sheet,
         "deadline": deadline,
         "past_deadline": clock.local_now().time() >= deadline,
-        "school_day": _is_school_day(group.school, today),
+        "school_day": school_selectors.school_year_if_school_day(group.school, today) is not None,
         "reported": [r for r in sheet.rows if r.report is not None],
         "absent": [r for r in sheet.rows if r.explanation],
         "leave": [r for r in sheet.rows if r.on_leave],
@@ -183,21 +178,12 @@ def daily_check(request: HttpRequest, group_id: int) -> HttpResponse:
     return render(request, "absence/staff_daily_check.html", context)
 
 
-def _sees_statistics(actor: object, group: Group) -> bool:
-    """The contact teacher and class team, kontor and leiing; not every teacher."""
-    return rules.is_class_team_of(actor, group) or access.roles_of(actor).has_school_role(
-        group.school_id, access.Role.OFFICE, access.Role.LEADERSHIP
-    )
-
-
 @login_required
 def statistics(request: HttpRequest, group_id: int) -> HttpResponse:
     """Absence this school year per pupil, with the "concerning absence" flag."""
     actor = request.user
     group = selectors.staff_group(actor=actor, group_id=group_id)
-    if not _sees_statistics(actor, group):
-        raise Http404
-    rows = selectors.group_statistics(actor=actor, group=group)
+    rows = selectors.group_statistics(actor=actor, group=group)  # 404 for other staff
     context = {
         "group": group,
         "rows": rows,
