@@ -31,11 +31,15 @@ class Rendered:
     url: str
 
 
+def language_of(user: Any) -> str:
+    """The language a person reads notifications in: their own choice, else Nynorsk."""
+    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+
+
 def render(notification: Notification) -> Rendered:
     """Title, text and absolute link in the recipient's language."""
     spec = kinds.get(notification.kind)
-    language = getattr(notification.recipient, "language", "") or settings.LANGUAGE_CODE
-    with translation.override(language):
+    with translation.override(language_of(notification.recipient)):
         title = str(spec.title) % notification.payload
         body = str(spec.body) % notification.payload
     url = notification.url or "/notifications/"
@@ -56,8 +60,7 @@ def send_email(delivery: Delivery) -> str:
         raise PermanentError("invalid e-mail address") from None
     notification = delivery.notification
     content = render(notification)
-    language = getattr(notification.recipient, "language", "") or settings.LANGUAGE_CODE
-    with translation.override(language):
+    with translation.override(language_of(notification.recipient)):
         body = render_to_string("notifications/email.txt", {"content": content})
     message = EmailMessage(
         subject=content.title,

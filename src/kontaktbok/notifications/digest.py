@@ -2,7 +2,6 @@
 
 from collections import defaultdict
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -10,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kontaktbok.core import clock
-from kontaktbok.notifications.channels import render
+from kontaktbok.notifications.channels import language_of, render
 from kontaktbok.notifications.models import Delivery
 
 Status = Delivery.Status
@@ -37,8 +36,7 @@ def send_due_digests() -> int:
         if claimed != len(ids):
             continue  # another worker is on it
         recipient = deliveries[0].notification.recipient
-        language = recipient.language or settings.LANGUAGE_CODE
-        with translation.override(language):
+        with translation.override(language_of(recipient)):
             items = [render(d.notification) for d in deliveries]
             body = render_to_string("notifications/digest.txt", {"items": items})
             subject = _("kontaktbok: %(count)s new notifications") % {"count": len(items)}

@@ -33,21 +33,29 @@ def get_my_notification(*, actor: Any, notification_id: int) -> Notification:
         raise Http404 from None
 
 
+def chosen_channels(spec: kinds.Kind, preference: Preference | None) -> set[str]:
+    """Urgent kinds use every channel; others the person's choice, else the kind's default."""
+    if spec.urgent:
+        return set(Channel.values)
+    if preference is None:
+        return set(spec.default_channels)
+    return {channel for channel in Channel.values if getattr(preference, channel)}
+
+
+def channels_for(*, recipient: Any, spec: kinds.Kind) -> set[str]:
+    preference = (
+        None if spec.urgent else Preference.objects.filter(user=recipient, kind=spec.code).first()
+    )
+    return chosen_channels(spec, preference)
+
+
 def preference_rows(*, actor: Any) -> list[dict[str, Any]]:
     """Every kind with the user's channels (urgent kinds always on every channel)."""
     saved = {p.kind: p for p in Preference.objects.filter(user=actor)}
-    rows = []
-    for spec in sorted(kinds.KINDS.values(), key=lambda k: (not k.urgent, str(k.label))):
-        preference = saved.get(spec.code)
-        channels = (
-            set(Channel.values)
-            if spec.urgent
-            else {c for c in Channel.values if getattr(preference, c)}
-            if preference
-            else set(spec.default_channels)
-        )
-        rows.append({"kind": spec, "channels": channels})
-    return rows
+    return [
+        {"kind": spec, "channels": chosen_channels(spec, saved.get(spec.code))}
+        for spec in sorted(kinds.KINDS.values(), key=lambda k: (not k.urgent, str(k.label)))
+    ]
 
 
 def digest_enabled(*, actor: Any) -> bool:

@@ -23,16 +23,8 @@ from kontaktbok.notifications.models import (
     Preference,
     PushSubscription,
 )
+from kontaktbok.notifications.selectors import channels_for
 from kontaktbok.schools.selectors import staff_working_hours
-
-
-def _channels_for(recipient: Any, kind: kinds.Kind) -> set[str]:
-    if kind.urgent:
-        return {Channel.EMAIL, Channel.PUSH, Channel.SMS}
-    preference = Preference.objects.filter(user=recipient, kind=kind.code).first()
-    if preference is None:
-        return set(kind.default_channels)
-    return {channel for channel in Channel.values if getattr(preference, channel)}
 
 
 def _targets(recipient: Any, channels: set[str]) -> list[tuple[str, str]]:
@@ -90,7 +82,7 @@ def notify(
             due = timing.first_allowed(now, working_hours=staff_working_hours(user=recipient))
             digest = DigestChoice.objects.filter(user=recipient, enabled=True).exists()
         deliveries: list[Delivery] = []
-        for channel, target in _targets(recipient, _channels_for(recipient, spec)):
+        for channel, target in _targets(recipient, channels_for(recipient=recipient, spec=spec)):
             held = digest and channel == Channel.EMAIL
             deliveries.append(
                 Delivery(

@@ -2,7 +2,6 @@
 school's admin can see what would have gone out."""
 
 from collections.abc import Sequence
-from typing import Any
 
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
@@ -59,6 +58,3 @@ class EmailBackend(BaseEmailBackend):
                 keep(channel=Channel.EMAIL, to=to, subject=str(message.subject), body=str(body))
                 count += 1
         return count
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
