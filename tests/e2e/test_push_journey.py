@@ -145,16 +145,22 @@ def show_in_service_worker(browsing: Browsing, origin: str, payload: dict) -> li
         "ServiceWorker.deliverPushMessage",
         {"origin": origin, "registrationId": registration_id, "data": json.dumps(payload)},
     )
-    shown = page.wait_for_function(
-        """async () => {
-          const registration = await navigator.serviceWorker.ready;
-          const shown = await registration.getNotifications();
-          return shown.length && shown.map(
-            (n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
-        }"""
-    )
+    # The service worker shows it asynchronously: poll (bounded) until it is there. (An async
+    # predicate in wait_for_function resolves at once, so it cannot wait for this.)
+    shown: Any = []
+    for _ in range(100):
+        shown = page.evaluate(
+            """async () => {
+              const registration = await navigator.serviceWorker.ready;
+              const shown = await registration.getNotifications();
+              return shown.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+            }"""
+        )
+        if shown:
+            break
+        page.wait_for_timeout(100)
     cdp.detach()
-    return shown.json_value()
+    return shown
 
 
 def test_guardian_turns_on_push_and_gets_a_test_notification(
