@@ -6,7 +6,7 @@ PY := .venv/bin/python
 RUN := $(PY) -m kontaktbok.cli
 VENDOR := build/static/vendor
 
-.PHONY: demo serve install python-deps assets messages test lint typecheck pytest system-test-deps clean
+.PHONY: demo serve install python-deps assets messages test lint typecheck pytest system-test-deps bench clean
 
 demo: install
 	$(RUN) demo
@@ -40,6 +40,8 @@ messages: python-deps
 
 system-test-deps:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)
+	@# WeasyPrint (decision letters as PDF) needs Pango, HarfBuzz's subsetter and a font.
+	(ldconfig -p | grep -q libpangoft2-1.0 && ldconfig -p | grep -q libharfbuzz-subset) || (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 
 lint: python-deps
 	$(PY) -m ruff check src tests
@@ -52,6 +54,12 @@ pytest: install system-test-deps
 	$(PY) -m pytest
 
 test: lint typecheck pytest
+
+# The morning-peak benchmark, short version (< 5 min on 2 cores; needs PostgreSQL, see
+# bench/README.md): prints the table and fails if a speed budget fails.
+BENCH_MORNING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kontaktbok_bench_morning
+bench: install
+	$(PY) bench/morning/run.py --database-url $(BENCH_MORNING_DATABASE_URL)
 
 clean:
 	rm -rf build .venv .tools node_modules

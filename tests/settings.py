@@ -34,3 +34,6 @@ PUSH_ALLOW_LOCAL_ENDPOINTS = True
 
 # Kinds of notification used by the tests: tests.urgent (urgent) and tests.plain.
 NOTIFICATION_KIND_MODULES = ["tests.notifications.kinds"]
+
+# Tests move time with time-machine; the demo clock is tried on its own (tests/demo).
+DEMO_CLOCK_FILE = None

@@ -10,7 +10,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kontaktbok.notifications.services import notify
+from tests.absence.lookup_factories import case_of_child_a2
 from tests.factories import World
+from tests.leave import matrix as leave
 
 ACTORS = [
     "anonymous",
@@ -151,6 +153,219 @@ MATRIX: dict[str, dict] = {
     ),
     "api-1:daily_check": only(
         "contact_teacher_b", "office", "leadership", anonymous=401, kwargs=class_b, method="post"
+    ),
+    # Lookup (etterlysing): rows below this line.
+    # Guardians answer their own child's case (an empty answer is refused: 400); the case's
+    # staff (9B's contact teacher, kontor, leiing) follow and close it; kontor and leiing
+    # see the school's overview.
+    "lookup_case": only(
+        "guardian_a", "contact_teacher_b", "office", "leadership", kwargs=case_of_child_a2
+    ),
+    "lookup_answer": only("guardian_a", kwargs=case_of_child_a2, method="post", ok=400),
+    "lookup_close": only(
+        "contact_teacher_b",
+        "office",
+        "leadership",
+        kwargs=case_of_child_a2,
+        method="post",
+        ok=400,
+    ),
+    "lookup_overview": only("office", "leadership", kwargs=school_a),
+    "lookup_overview_rows": only("office", "leadership", kwargs=school_a),
+    # Leave (permisjon): rows below this line.
+    # Guardians: their own child's applications only (Aksel, 9B, is guardian_a's).
+    "leave_child": only("guardian_a", kwargs=child_a),
+    "leave_apply": only("guardian_a", kwargs=child_a),
+    "leave_application": only("guardian_a", kwargs=leave.application),
+    # POST only: guardian_a is not asked to agree (told so, redirected); withdrawing is done.
+    "leave_consent": only("guardian_a", kwargs=leave.application, method="post", ok=302),
+    "leave_withdraw": only("guardian_a", kwargs=leave.application, method="post", ok=302),
+    # POST only: an empty appeal is refused (400) for the guardian.
+    "leave_appeal": only("guardian_a", kwargs=leave.decided, method="post", ok=400),
+    # The letter: the guardians and the staff who see the case.
+    "leave_letter": only(
+        "guardian_a", "contact_teacher_b", "office", "leadership", kwargs=leave.letter
+    ),
+    # Staff: 9B's contact teacher, kontor and leiing; kontor reads but does not decide.
+    "leave_queue": only("contact_teacher_b", "office", "leadership", "other_leadership"),
+    "leave_review": only("contact_teacher_b", "office", "leadership", kwargs=leave.application),
+    "leave_decide": only(
+        "contact_teacher_b", "leadership", kwargs=leave.application, method="post", ok=400
+    ),
+    "leave_record_consent": only(
+        "contact_teacher_b",
+        "office",
+        "leadership",
+        kwargs=leave.application,
+        method="post",
+        ok=400,
+    ),
+    "leave_reconsider": only(
+        "contact_teacher_b", "leadership", kwargs=leave.appealed, method="post", ok=400
+    ),
+    "leave_case_pdf": only("contact_teacher_b", "office", "leadership", kwargs=leave.case),
+    "leave_rules": only("school_admin", kwargs=school_a),
+    # Leave API. A request without its body is refused before anything is read; the
+    # scoping of full requests is tested in tests/leave/test_api.py.
+    "api-1:leave_application_create": only(*SIGNED_IN, anonymous=401, method="post", ok=400),
+    "api-1:leave_application_list": only(*SIGNED_IN, anonymous=401),
+    "api-1:leave_application_detail": only(
+        "guardian_a",
+        "contact_teacher_b",
+        "office",
+        "leadership",
+        anonymous=401,
+        kwargs=leave.application,
+    ),
+    "api-1:leave_consent_answer": only(
+        *SIGNED_IN, anonymous=401, kwargs=leave.application, method="post", ok=400
+    ),
+    "api-1:leave_application_withdraw": only(
+        "guardian_a", anonymous=401, kwargs=leave.application, method="post"
+    ),
+    "api-1:leave_appeal_create": only(
+        *SIGNED_IN, anonymous=401, kwargs=leave.decided, method="post", ok=400
+    ),
+    "api-1:leave_decision_letter": only(
+        "guardian_a",
+        "contact_teacher_b",
+        "office",
+        "leadership",
+        anonymous=401,
+        kwargs=leave.letter,
+    ),
+    "api-1:leave_queue": only(
+        "contact_teacher_b", "office", "leadership", "other_leadership", anonymous=401
+    ),
+    "api-1:leave_consent_record": only(
+        *SIGNED_IN, anonymous=401, kwargs=leave.application, method="post", ok=400
+    ),
+    "api-1:leave_decide": only(
+        *SIGNED_IN, anonymous=401, kwargs=leave.application, method="post", ok=400
+    ),
+    "api-1:leave_appeal_reconsider": only(
+        *SIGNED_IN, anonymous=401, kwargs=leave.appealed, method="post", ok=400
+    ),
+    # Messages (meldingar): rows below this line.
+    "messaging_inbox": only(*SIGNED_IN),
+    "messaging_compose": only("guardian_a", kwargs=child_a),
+    "messaging_compose_family": only("contact_teacher_b", "office", "leadership", kwargs=child_a2),
+    "messaging_broadcast": only("contact_teacher_b", "office", "leadership", "other_leadership"),
+    "messaging_broadcast_detail": only(
+        "contact_teacher_b",
+        kwargs=lambda w: __import__("tests.messaging.helpers", fromlist=["_"]).matrix_broadcast(w),
+    ),
+    # A thread of guardian_a and Aksel's contact teacher: those two only.
+    "messaging_thread": only(
+        "guardian_a",
+        "contact_teacher_b",
+        kwargs=lambda w: __import__("tests.messaging.helpers", fromlist=["_"]).matrix_thread(w),
+    ),
+    # POST only: an empty form is refused (400) for staff on the thread.
+    "messaging_participant_add": only(
+        "contact_teacher_b",
+        method="post",
+        ok=400,
+        kwargs=lambda w: __import__("tests.messaging.helpers", fromlist=["_"]).matrix_thread(w),
+    ),
+    "messaging_archive": only(
+        "guardian_a",
+        "contact_teacher_b",
+        method="post",
+        ok=302,
+        kwargs=lambda w: __import__("tests.messaging.helpers", fromlist=["_"]).matrix_thread(w),
+    ),
+    "messaging_attachment": only(
+        "guardian_a",
+        "contact_teacher_b",
+        kwargs=lambda w: __import__("tests.messaging.helpers", fromlist=["_"]).matrix_file(w),
+    ),
+    "messaging_settings": only("school_admin", kwargs=school_a),
+    # Messages API. A request without its body is refused (400/422) before anything is read;
+    # the scoping of full requests is tested in tests/messaging/test_api.py.
+    "api-1:message_thread_list": only(*SIGNED_IN, anonymous=401),
+    "api-1:message_thread_create": only(*SIGNED_IN, anonymous=401, method="post", ok=400),
+    "api-1:message_thread_detail": only(
+        "guardian_a",
+        "contact_teacher_b",
+        anonymous=401,
+        kwargs=lambda w: __import__("tests.messaging.helpers", fromlist=["_"]).matrix_thread(w),
+    ),
+    "api-1:message_reply_create": only(
+        *SIGNED_IN,
+        anonymous=401,
+        method="post",
+        ok=422,
+        kwargs=lambda w: __import__("tests.messaging.helpers", fromlist=["_"]).matrix_thread(w),
+    ),
+    "api-1:message_thread_mark_read": only(
+        "guardian_a",
+        "contact_teacher_b",
+        anonymous=401,
+        method="post",
+        ok=204,
+        kwargs=lambda w: __import__("tests.messaging.helpers", fromlist=["_"]).matrix_thread(w),
+    ),
+    "api-1:message_thread_archive": only(
+        *SIGNED_IN,
+        anonymous=401,
+        method="post",
+        ok=400,
+        kwargs=lambda w: __import__("tests.messaging.helpers", fromlist=["_"]).matrix_thread(w),
+    ),
+    "api-1:message_participant_add": only(
+        *SIGNED_IN,
+        anonymous=401,
+        method="post",
+        ok=400,
+        kwargs=lambda w: __import__("tests.messaging.helpers", fromlist=["_"]).matrix_thread(w),
+    ),
+    "api-1:message_attachment_download": only(
+        "guardian_a",
+        "contact_teacher_b",
+        anonymous=401,
+        kwargs=lambda w: __import__("tests.messaging.helpers", fromlist=["_"]).matrix_file(w),
+    ),
+    # Aksel (9B): his guardian chooses roles; staff who see him see his guardians.
+    "api-1:message_recipients": only(
+        "guardian_a", "contact_teacher_b", "office", "leadership", anonymous=401, kwargs=child_a2
+    ),
+    # Only the caller's own groups are counted; others get zero families.
+    "api-1:message_broadcast_preview": only(*SIGNED_IN, anonymous=401),
+    "api-1:message_broadcast_create": only(*SIGNED_IN, anonymous=401, method="post", ok=400),
+    "api-1:message_broadcast_detail": only(
+        "contact_teacher_b",
+        anonymous=401,
+        kwargs=lambda w: __import__("tests.messaging.helpers", fromlist=["_"]).matrix_broadcast(w),
+    ),
+    # Staff directory: rows below this line.
+    # Guardians: their own child's contacts. Staff: their school's directory; the school admin
+    # changes an entry. The API PATCH without a body is refused (422) before anything is read;
+    # its scoping is tested in tests/directory/test_api.py.
+    "directory_child": only("guardian_a", kwargs=child_a),
+    "directory_school": only(
+        "contact_teacher_b", "office", "leadership", "school_admin", kwargs=school_a
+    ),
+    "directory_entry_edit": only(
+        "school_admin",
+        kwargs=lambda w: {
+            "school_id": w.school.pk,
+            "member_id": w.contact_teacher_a.staff_memberships.get().pk,
+        },
+    ),
+    "api-1:directory_child_contacts": only("guardian_a", anonymous=401, kwargs=child_a),
+    "api-1:directory_school": only(
+        "contact_teacher_b", "office", "leadership", "school_admin", anonymous=401, kwargs=school_a
+    ),
+    "api-1:directory_entry_update": only(
+        *SIGNED_IN,
+        anonymous=401,
+        method="patch",
+        ok=422,
+        kwargs=lambda w: {
+            "school_id": w.school.pk,
+            "member_id": w.contact_teacher_a.staff_memberships.get().pk,
+        },
     ),
     "api-1:openapi-json": row(default=200),
     "api-1:api-root": row(default=404),

@@ -4,6 +4,9 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from kontaktbok.absence.api import router as absence_router
+from kontaktbok.directory.api import router as directory_router
+from kontaktbok.leave.api import router as leave_router
+from kontaktbok.messaging.api import router as messaging_router
 from kontaktbok.schools.api import router as schools_router
 
 api = NinjaAPI(
@@ -15,3 +18,6 @@ api = NinjaAPI(
 )
 api.add_router("/", schools_router)
 api.add_router("/absence", absence_router)
+api.add_router("/leave", leave_router)
+api.add_router("/messages", messaging_router)
+api.add_router("/directory", directory_router)

@@ -1,6 +1,7 @@
 """The ``kontaktbok`` command.
 
-kontaktbok demo        migrate, load the demo school (again: keeps data), print logins
+kontaktbok demo        migrate, load the demo school (again: keeps data), print logins,
+                       and set the demo's clock to a school morning if it is not one
 kontaktbok serve       web server, task worker and scheduler together on one machine
 kontaktbok worker      a task worker (run several on PostgreSQL)
 kontaktbok scheduler   the one scheduler that enqueues periodic work every minute
@@ -91,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         _django(["migrate", "--no-input", "-v", "0"])
         _django(["createcachetable", "-v", "0"])
         _django(["load_demo", *rest])
+        # A demo is tried at any hour; the morning routines need a school morning.
+        _django(["demo_clock", "--school-morning"])
         return 0
     if command == "scheduler":
         _setup()

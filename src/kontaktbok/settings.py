@@ -54,7 +54,13 @@ SECRET_KEY = env("SECRET_KEY") or secret_from_file(DATA_DIR / "secret_key")
 # Key for the keyed digest of national identity numbers; kept apart from SECRET_KEY so
 # that rotating the session key never breaks matching at login.
 NIN_DIGEST_KEY = env("NIN_DIGEST_KEY") or secret_from_file(DATA_DIR / "nin_digest_key")
+# Key for message attachments at rest (AES-GCM); after a rotation the old keys, comma
+# separated, still open what they encrypted.
+FILE_KEY = env("FILE_KEY") or secret_from_file(DATA_DIR / "file_key")
+FILE_KEYS_OLD = env_list("FILE_KEYS_OLD")
 
+# The demo may run on a moved clock (``kontaktbok demo_clock``); production never does.
+DEMO_CLOCK_FILE = None if PRODUCTION else DATA_DIR / "demo-clock"
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -74,6 +80,9 @@ INSTALLED_APPS = [
     "kontaktbok.accounts",
     "kontaktbok.notifications",
     "kontaktbok.absence",
+    "kontaktbok.leave",
+    "kontaktbok.directory",
+    "kontaktbok.messaging",
     "kontaktbok.demo",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",
@@ -116,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kontaktbok.notifications.context_processors.notifications",
+                "kontaktbok.absence.context_processors.lookup",
             ],
         },
     },
@@ -308,3 +318,7 @@ LOGGING = {
 
 # The technical Django admin (superusers only); the school's admin uses the app's pages.
 ADMIN_PATH = env("ADMIN_PATH", "admin/")
+
+# Benchmarks only (bench/morning): every response says how many queries it ran.
+if env("BENCH_QUERY_HEADER", "") == "1":
+    MIDDLEWARE.insert(0, "kontaktbok.core.querycount.QueryCountMiddleware")

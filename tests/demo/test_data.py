@@ -53,7 +53,13 @@ def test_demo_guardian_has_a_child_in_each_grade_band(db):
 def test_demo_logins_are_the_only_usable_passwords(db):
     logins, _ = load_demo()
     usable = {u.email for u in get_user_model().objects.all() if u.has_usable_password()}
-    assert usable == {logins.guardian, logins.contact_teacher, logins.office, logins.principal}
+    assert usable == {
+        logins.guardian,
+        logins.other_guardian,
+        logins.contact_teacher,
+        logins.office,
+        logins.principal,
+    }
 
 
 def test_loading_again_keeps_existing_data(db):

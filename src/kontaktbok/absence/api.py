@@ -6,18 +6,17 @@ the messages per field.
 """
 
 import datetime as dt
-import functools
-from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema, Status
 
 from kontaktbok.absence import selectors, services
 from kontaktbok.absence.models import AbsenceReport
 from kontaktbok.core import clock
+from kontaktbok.core.api import NotFoundOut, ValidationErrorOut, scoped
 from kontaktbok.schools import access
 from kontaktbok.schools.models import AbsenceType, School
 
@@ -25,24 +24,6 @@ router = Router(tags=["absence"])
 
 
 # --- schemas --------------------------------------------------------------------------
-
-
-class ErrorItem(Schema):
-    type: str
-    loc: list[str]
-    msg: str
-
-
-class ValidationErrorOut(Schema):
-    """Like django-ninja's own 422: ``loc[-1]`` is the field (``__all__`` for the whole
-    request); ``errors`` has the same messages by field."""
-
-    detail: list[ErrorItem]
-    errors: dict[str, list[str]]
-
-
-class NotFoundOut(Schema):
-    detail: str
 
 
 class ReportIn(Schema):
@@ -142,38 +123,6 @@ class AttendanceIn(Schema):
 
 
 # --- helpers --------------------------------------------------------------------------
-
-
-def _errors(error: ValidationError) -> ValidationErrorOut:
-    by_field: dict[str, list[str]] = (
-        {k: [str(m) for m in v] for k, v in error.message_dict.items()}
-        if hasattr(error, "error_dict")
-        else {NON_FIELD_ERRORS: [str(m) for m in error.messages]}
-    )
-    return ValidationErrorOut(
-        detail=[
-            ErrorItem(type="invalid", loc=["body", name], msg=message)
-            for name, messages in by_field.items()
-            for message in messages
-        ],
-        errors=by_field,
-    )
-
-
-def scoped(view: Callable[..., Any]) -> Callable[..., Any]:
-    """PermissionDenied from a service answers 404 (never tell another family's id from a
-    missing one); a ValidationError answers 422 with its messages."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except PermissionDenied:
-            raise Http404 from None
-        except ValidationError as error:
-            return Status(422, _errors(error))
-
-    return wrapper
 
 
 def _absence_type(school: School | int, code: str) -> AbsenceType:

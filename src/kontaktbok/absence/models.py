@@ -118,7 +118,12 @@ class AttendanceMark(models.Model):
                 name="attendance_per_day",
             ),
         ]
-        indexes = [models.Index(fields=["group", "date"]), models.Index(fields=["pupil", "date"])]
+        indexes = [
+            models.Index(fields=["group", "date"]),
+            models.Index(fields=["pupil", "date"]),
+            # Looking for missing pupils reads today's absent marks every minute.
+            models.Index(fields=["date"], condition=Q(status="absent"), name="attendance_absent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pupil} {self.date} {self.status}"
@@ -141,3 +146,82 @@ class DailyCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group} {self.date}"
+
+
+class LookupCase(models.Model):
+    """Etterlysing: a pupil registered absent with no report and no leave is looked for.
+    One case per pupil and day; its timeline is the audit log and the outbox."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("looked for")
+        ANSWERED = "answered", _("guardian answered")
+        ESCALATED = "escalated", _("escalated")
+        CLOSED = "closed", _("closed")
+
+    class Answer(models.TextChoices):
+        HOME_SICK = "home_sick", _("at home sick")
+        ON_THE_WAY = "on_the_way", _("found, on the way")
+        FOUND = "found", _("found")
+        REPORTED = "reported", _("absence reported")
+
+    class Outcome(models.TextChoices):
+        ARRIVED = "arrived", _("arrived at school")
+        FOUND = "found", _("found")
+        POLICE = "police", _("police contacted")
+        OTHER = "other", _("other")
+
+    OPEN_STATUSES = (Status.OPEN, Status.ANSWERED, Status.ESCALATED)
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="lookup_cases")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(
+        Group, verbose_name=_("class"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    date = models.DateField(_("date"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    registered_at = models.DateTimeField(_("registered absent"))
+    opened_at = models.DateTimeField(_("opened"))
+    escalate_at = models.DateTimeField(_("escalation due"))
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    answer = models.CharField(_("answer"), max_length=10, choices=Answer.choices, blank=True)
+    answer_text = models.CharField(_("answer text"), max_length=300, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    outcome_text = models.CharField(_("note"), max_length=300, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lookup case")
+        verbose_name_plural = _("lookup cases")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pupil", "date"], name="one_lookup_per_pupil_day"),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False, outcome__gt=""),
+                name="closed_lookup_has_outcome",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "date"]),
+            models.Index(
+                fields=["escalate_at"], condition=Q(status="open"), name="lookup_escalation_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pupil} {self.date} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.CLOSED

@@ -12,7 +12,7 @@ from kontaktbok.absence.models import AbsenceReport, AttendanceMark, DailyCheck,
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.schools import access, selectors
-from kontaktbok.schools.models import AbsenceType, Group, Pupil, School
+from kontaktbok.schools.models import AbsenceType, Group, Pupil, School, SchoolYear
 
 Explanation = str  # "reported" | "leave" | "staff" | "unexplained" | ""
 
@@ -110,9 +110,12 @@ def days_and_hours(marks: list[AttendanceMark], school: School) -> tuple[list[dt
     return days, round(hours, 1)
 
 
-def absence_history(*, actor: Any, pupil: Pupil, role: str) -> History:
-    """Reports and registered absence this school year; every read is audited."""
-    year = selectors.current_school_year(pupil.school)
+def absence_history(
+    *, actor: Any, pupil: Pupil, role: str, school_year: SchoolYear | None = None
+) -> History:
+    """Reports and registered absence this school year (``school_year`` if the caller has
+    read it already); every read is audited."""
+    year = school_year or selectors.current_school_year(pupil.school)
     today = clock.today()
     start = year.starts_on if year else today
     reports = list(

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from kontaktbok.absence import rules
+from kontaktbok.absence.lookup import services as lookup
 from kontaktbok.absence.models import AbsenceReport, AttendanceMark, DailyCheck, LeaveExplanation
 from kontaktbok.absence.selectors import checked_dates, guardian_report
 from kontaktbok.core import clock
@@ -162,6 +163,7 @@ def absence_report_create(
                 school_id=pupil.school_id,
                 detail={"days": len(days), "late": report.late},
             )
+            lookup.report_received(actor=actor, pupil_id=pupil.pk, start=start_date, end=end_date)
     except IntegrityError:
         if not idempotency_key:
             raise
@@ -333,6 +335,7 @@ def attendance_register(
                 "absent": sum(m.status != "present" for m in marks),
             },
         )
+        lookup.after_registration(group=group, date=date, marks=new + changed)
     return new + changed
 
 
@@ -381,3 +384,20 @@ def leave_days_record(
             detail={"reference": reference},
         )
     return item
+
+
+def leave_days_remove(*, actor: Any, reference: str) -> bool:
+    """Leave no longer given (a decision changed on appeal) no longer explains absence."""
+    with transaction.atomic():
+        item = LeaveExplanation.objects.filter(reference=reference).select_related("pupil").first()
+        if item is None:
+            return False
+        audit_log(
+            actor=actor,
+            action="absence.leave.removed",
+            obj=item,
+            school_id=item.pupil.school_id,
+            detail={"reference": reference},
+        )
+        item.delete()
+    return True

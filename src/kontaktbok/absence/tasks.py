@@ -1,4 +1,5 @@
-"""Background work for absence: remind the class team of the daily check."""
+"""Background work for absence: remind the class team of the daily check, and look for
+missing pupils (etterlysing)."""
 
 import datetime as dt
 from typing import Any
@@ -8,6 +9,7 @@ from django.tasks import task
 from django.urls import reverse
 
 from kontaktbok.absence.kinds import CHECK_REMINDER
+from kontaktbok.absence.lookup import services as lookup
 from kontaktbok.absence.models import DailyCheck
 from kontaktbok.core import clock
 from kontaktbok.core.scheduler import periodic
@@ -74,3 +76,18 @@ def remind_daily_checks() -> int:
     Idempotent: one reminder per person, class and day (the dedup key)."""
     now = clock.local_now()
     return sum(remind_school(school, now) for school in School.objects.order_by("pk"))
+
+
+@periodic(every_minutes=1)
+@task
+def look_for_missing_pupils() -> dict[str, int]:
+    """Every minute: open the cases whose lookup time has come (grades 8–10 at the first
+    break; anyone registered absent earlier than their band's time), escalate unanswered
+    cases whose window has passed, and alert classes with no registration after the first
+    lesson. Each step is idempotent, so a doubled or late tick does no harm."""
+    now = clock.now()
+    return {
+        "opened": lookup.open_due_cases(now=now),
+        "escalated": lookup.escalate_due(now=now),
+        "unregistered": lookup.alert_missing_registrations(now=now),
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kontaktbok.absence.views import guardian, staff
+from kontaktbok.absence.views import guardian, lookup, staff
 
 urlpatterns = [
     # Guardians
@@ -18,4 +18,10 @@ urlpatterns = [
     path("groups/<int:group_id>/statistics/", staff.statistics, name="absence_statistics"),
     path("pupils/<int:pupil_id>/", staff.pupil_history, name="pupil_absence_history"),
     path("schools/<int:school_id>/checks/", staff.school_status, name="school_check_status"),
+    # Looking for a missing pupil (etterlysing)
+    path("lookup/<int:case_id>/", lookup.case_detail, name="lookup_case"),
+    path("lookup/<int:case_id>/answer/", lookup.case_answer, name="lookup_answer"),
+    path("lookup/<int:case_id>/close/", lookup.case_close, name="lookup_close"),
+    path("schools/<int:school_id>/lookup/", lookup.overview, name="lookup_overview"),
+    path("schools/<int:school_id>/lookup/rows/", lookup.overview_rows, name="lookup_overview_rows"),
 ]

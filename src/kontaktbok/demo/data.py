@@ -159,6 +159,8 @@ class DemoLogins:
     password: str
     totp_secret: str
     recovery_codes: list[str]
+    # The demo guardian's husband, who shares parental responsibility (agrees to leave).
+    other_guardian: str = f"foresett2@{DOMAIN}"
 
 
 def _nin(rng: random.Random, born: dt.date, used: set[str]) -> str:
@@ -176,6 +178,10 @@ def _phone(rng: random.Random) -> str:
 
 def demo_exists() -> bool:
     return School.objects.filter(org_number=SCHOOL_ORG_NUMBER).exists()
+
+
+def demo_school() -> School | None:
+    return School.objects.filter(org_number=SCHOOL_ORG_NUMBER).first()
 
 
 def _logins() -> DemoLogins:
@@ -293,11 +299,14 @@ def _build(rng: random.Random) -> None:
         (Role.SFO_LEADER, "SFO-leiar"),
     ]:
         services.staff_role_grant(actor=actor, member=staff(adult_name(), title), role=role)
+    stages: dict[int, tuple[int, int]] = {}
     for grades in ((1, 7), (8, 10)):
         head = staff(adult_name(), f"Hovudstegsleiar {grades[0]}.–{grades[1]}. trinn")
         services.staff_role_grant(actor=actor, member=head, role=Role.HEAD_OF_STAGE)
+        stages[head.pk] = grades
     sfo_leader = staff(adult_name(), "SFO-leiar")
     services.staff_role_grant(actor=actor, member=sfo_leader, role=Role.TEACHER, group=sfo)
+    _directory(school, keeper=office.user, stages=stages)
 
     contact_teachers = {name: member for name, member in zip(classes, contact_members, strict=True)}
     TOTP.activate(principal.user, DEMO_TOTP_SECRET)
@@ -336,11 +345,12 @@ def _build(rng: random.Random) -> None:
 
     # The demo guardian: two children, one in 4A (grades 1–7) and one in 9B (grades 8–10).
     demo_parent = guardian("Kari Vassbotn", email=f"foresett@{DOMAIN}", password=DEMO_PASSWORD)
-    other_parent = guardian("Per Vassbotn")
+    other_parent = guardian("Per Vassbotn", email=f"foresett2@{DOMAIN}", password=DEMO_PASSWORD)
     for group_name in ("4A", "9B"):
         child = pupil(classes[group_name], "Vassbotn")
         services.guardianship_set(actor=actor, guardian=demo_parent, pupil=child)
         services.guardianship_set(actor=actor, guardian=other_parent, pupil=child)
+    _leave(municipality, year, demo_parent, other_parent, child)
 
     # Separated parents where only the mother has parental responsibility.
     child = pupil(classes["4A"], "Lunde")
@@ -386,6 +396,85 @@ def _build(rng: random.Random) -> None:
                     services.guardianship_set(actor=actor, guardian=parent, pupil=kid)
 
     _attendance_history(rng, year, classes, contact_teachers)
+    _messages(school, classes, demo_parent, office.user)
+
+
+# Office hours in the staff directory, by the first role a guardian may call them in.
+OFFICE_HOURS = {
+    Role.CONTACT_TEACHER: "Måndag–fredag 08.00–15.30",
+    Role.ADVISOR: "Tysdag og torsdag 09.00–14.00",
+    Role.SOCIAL_TEACHER: "Måndag–torsdag 08.30–15.00",
+    Role.HEAD_OF_STAGE: "Måndag–fredag 08.00–15.30",
+    Role.OFFICE: "Måndag–fredag 07.45–15.30",
+    Role.SFO_LEADER: "Måndag–fredag 07.30–16.30",
+    Role.LEADERSHIP: "Måndag–fredag 08.00–16.00",
+}
+
+
+def _directory(school: School, *, keeper: Any, stages: dict[int, tuple[int, int]]) -> None:
+    """The staff directory as the school admin (``keeper``) keeps it: office hours for
+    everyone guardians can call, and the grades of each head of stage (hovudstegsleiar)."""
+    from kontaktbok.directory.services import directory_entry_update
+    from kontaktbok.schools.models import StaffMember
+
+    done: set[int] = set()
+    for role, hours in OFFICE_HOURS.items():
+        members = StaffMember.objects.filter(school=school, roles__role=role).order_by("pk")
+        for member in members.distinct():
+            if member.pk in done:
+                continue
+            done.add(member.pk)
+            data: dict[str, Any] = {"office_hours": hours}
+            if member.pk in stages:
+                data["grade_from"], data["grade_to"] = stages[member.pk]
+            directory_entry_update(actor=keeper, member=member, data=data)
+
+
+def _leave(municipality: Any, year: Any, applicant: Any, other: Any, child: Any) -> None:
+    """Sunnfjord's leave regulation, and one application (for the child in 9B) that both
+    parents have agreed to and that waits for the contact teacher."""
+    from django.core.exceptions import ValidationError
+
+    from kontaktbok.core import clock
+    from kontaktbok.leave import services as leave
+    from kontaktbok.schools.selectors import school_days
+
+    leave.municipality_leave_rules_set(
+        actor=None,
+        municipality=municipality,
+        data={
+            "regulation_name": "Forskrift om permisjon frå opplæringa i grunnskulen, "
+            "Sunnfjord kommune",
+            "rules_text": (
+                "Søk om permisjon så tidleg som mogleg, og seinast to veker før. Permisjon "
+                "blir berre gitt når opplæringa i heilskap er forsvarleg. Kontaktlæraren "
+                "avgjer søknader om inntil tre skuledagar, rektor lengre permisjon. I "
+                "permisjonstida har de føresette ansvaret for at eleven får opplæring, i "
+                "samråd med kontaktlæraren. Vi gir normalt ikkje permisjon i første og siste "
+                "skuleveke eller på prøvedagar."
+            ),
+            "appeal_body": "Statsforvaltaren i Vestland",
+        },
+    )
+    days = school_days(year, clock.today() + dt.timedelta(days=60), year.ends_on)
+    mondays = [d for d in days if d.weekday() == 0]
+    if not mondays:
+        return
+    start = mondays[0]
+    try:
+        application = leave.leave_application_create(
+            actor=applicant,
+            pupil_id=child.pk,
+            category="sport_culture",
+            reason="Landsfinale i korps med skulekorpset i Trondheim.",
+            learning_plan="Ho tek med lekseplanen og gjer arbeidet på kveldane.",
+            start_date=start,
+            end_date=start + dt.timedelta(days=1),
+            rules_confirmed=True,
+        )
+        leave.leave_consent_answer(actor=other, application_id=application.pk, agree=True)
+    except ValidationError:  # the days fall outside the school year: no example then
+        return
 
 
 def _attendance_history(
@@ -418,3 +507,24 @@ def _attendance_history(
                         Mark(pupil_id=pupil.pk, status="absent", staff_reason=rng.choice(reasons))
                     )
             attendance_register(actor=teacher, group_id=group.pk, date=day, marks=marks)
+
+
+def _messages(school: School, classes: dict[str, Group], parent: Any, admin: Any) -> None:
+    """The school's message settings (guardians may also write to the advisor and the social
+    teacher), and a message from the demo guardian waiting for the 4A contact teacher."""
+    from kontaktbok.messaging.services import messaging_settings_save, thread_start_by_guardian
+
+    messaging_settings_save(
+        actor=admin,
+        school_id=school.pk,
+        guardian_roles=[Role.ADVISOR, Role.SOCIAL_TEACHER],
+        max_attachment_mb=10,
+    )
+    child = classes["4A"].pupils.get(guardianships__guardian=parent)
+    thread_start_by_guardian(
+        actor=parent,
+        pupil_id=child.pk,
+        roles=[Role.CONTACT_TEACHER],
+        subject="Foreldremøte",
+        body="Hei! Kva tid er foreldremøtet i desember?",
+    )

@@ -48,6 +48,8 @@ class Notification(models.Model):
             models.Index(
                 fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"
             ),
+            # Features ask whether a step was already announced to anyone (its dedup key).
+            models.Index(fields=["dedup_key"], name="notification_dedup_key"),
         ]
 
     def __str__(self) -> str:

@@ -15,15 +15,16 @@ def recipient_school_ids(address: str) -> list[int]:
     from django.contrib.auth import get_user_model
     from django.db.models import Q
 
-    from kontaktbok.schools.models import School
+    from kontaktbok.schools.models import Pupil, School, StaffMember
 
     users = get_user_model().objects.filter(Q(email__iexact=address) | Q(phone=address))
+    # Two subqueries, not one OR over two many-valued joins (which multiplies the rows:
+    # 0.4 s a message in a municipality of 40,000 pupils).
     return sorted(
-        set(
-            School.objects.filter(
-                Q(staff__user__in=users) | Q(pupils__guardianships__guardian__in=users)
-            ).values_list("pk", flat=True)
-        )
+        School.objects.filter(
+            Q(pk__in=StaffMember.objects.filter(user__in=users).values("school_id"))
+            | Q(pk__in=Pupil.objects.filter(guardianships__guardian__in=users).values("school_id"))
+        ).values_list("pk", flat=True)
     )
 
 

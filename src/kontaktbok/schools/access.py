@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, IntegerField, OuterRef, Q, QuerySet, Value
 
 from kontaktbok.core import clock
 from kontaktbok.schools.models import Group, Guardianship, Pupil, School, StaffRole
@@ -54,14 +54,26 @@ def roles_of(actor: Any) -> ActorRoles:
         return cached
     school_roles: dict[int, set[str]] = {}
     group_roles: dict[int, set[str]] = {}
-    rows = StaffRole.objects.filter(member__user=actor).values_list(
+    # One round trip: the staff roles, and a row per guardianship with parental responsibility
+    # (school_id NULL) to tell whether the actor is a guardian.
+    staff_rows = StaffRole.objects.filter(member__user=actor).values_list(
         "member__school_id", "role", "group_id"
     )
-    for school_id, role, group_id in rows:
+    guardian_rows = Guardianship.objects.filter(
+        guardian=actor, parental_responsibility=True
+    ).values_list(
+        Value(None, output_field=IntegerField()),
+        Value("", output_field=CharField()),
+        Value(None, output_field=IntegerField()),
+    )
+    is_guardian = False
+    for school_id, role, group_id in staff_rows.union(guardian_rows, all=True):
+        if school_id is None:
+            is_guardian = True
+            continue
         school_roles.setdefault(school_id, set()).add(role)
         if group_id is not None:
             group_roles.setdefault(group_id, set()).add(role)
-    is_guardian = Guardianship.objects.filter(guardian=actor, parental_responsibility=True).exists()
     roles = ActorRoles(
         school_roles={k: frozenset(v) for k, v in school_roles.items()},
         group_roles={k: frozenset(v) for k, v in group_roles.items()},

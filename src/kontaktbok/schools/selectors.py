@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from kontaktbok.core import clock
@@ -12,6 +12,7 @@ from kontaktbok.schools import access
 from kontaktbok.schools.models import (
     AbsenceType,
     Group,
+    Guardianship,
     Holiday,
     Pupil,
     School,
@@ -215,3 +216,38 @@ def staff_working_hours(*, user: Any) -> tuple[dt.time, dt.time] | None:
         member.work_start or member.school.staff_work_start,
         member.work_end or member.school.staff_work_end,
     )
+
+
+# --- recipients of the school's own messages (background work; no acting user) ---------
+
+
+def guardians_to_inform(pupil: Pupil) -> list[Any]:
+    """The guardians the school tells about ``pupil``: parental responsibility, allowed to
+    receive information, an active account, and never a restricted one of a pupil with a
+    protected address."""
+    guardianships = Guardianship.objects.filter(
+        pupil=pupil,
+        parental_responsibility=True,
+        may_receive_information=True,
+        guardian__is_active=True,
+    )
+    if pupil.protected_address:
+        guardianships = guardianships.exclude(restricted=True)
+    return [g.guardian for g in guardianships.select_related("guardian").order_by("pk")]
+
+
+def staff_holding(
+    school_id: int, roles: list[str], group_ids: list[int] | None = None
+) -> list[Any]:
+    """Active users holding one of ``roles`` at the school (group roles: in ``group_ids``)."""
+    q = Q(role__in=[r for r in roles if r not in StaffRole.GROUP_ROLES], group__isnull=True)
+    group_roles = [r for r in roles if r in StaffRole.GROUP_ROLES]
+    if group_roles and group_ids:
+        q |= Q(role__in=group_roles, group_id__in=group_ids)
+    rows = StaffRole.objects.filter(
+        q, member__school_id=school_id, member__user__is_active=True
+    ).select_related("member__user")
+    users: dict[int, Any] = {}
+    for row in rows.order_by("pk"):
+        users.setdefault(row.member.user_id, row.member.user)
+    return list(users.values())

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kontaktbok.absence import rules, selectors, services
+from kontaktbok.absence.lookup import selectors as lookup_selectors
 from kontaktbok.absence.models import AttendanceMark
 from kontaktbok.core import clock
 from kontaktbok.schools import access
@@ -143,6 +144,7 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
         "school_day": school_selectors.school_year_if_school_day(school, day) is not None,
         "statuses": Status.choices,
         "registered_at": next((r.mark.registered_at for r in sheet.rows if r.mark), None),
+        "lookups": lookup_selectors.group_cases(actor=actor, group_id=group.pk, day=day),
     }
     return render(request, "absence/staff_register.html", context, status=400 if errors else 200)
 
@@ -174,6 +176,7 @@ def daily_check(request: HttpRequest, group_id: int) -> HttpResponse:
         "absent": [r for r in sheet.rows if r.explanation],
         "leave": [r for r in sheet.rows if r.on_leave],
         "unexplained": [r for r in sheet.rows if r.explanation == "unexplained"],
+        "lookups": lookup_selectors.group_cases(actor=actor, group_id=group.pk, day=today),
     }
     return render(request, "absence/staff_daily_check.html", context)
 

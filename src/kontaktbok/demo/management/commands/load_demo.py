@@ -18,6 +18,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "\nLogins (password for all: {p})\n"
             "  Guardian (two children, 4A and 9B): {g}\n"
+            "  The other parent (agrees to leave): {g2}\n"
             "  Contact teacher of 4A:              {t}\n"
             "  Office (kontor, school admin):      {o}\n"
             "  Principal (leiing, two-factor):     {r}\n"
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             "    or use one of these recovery codes: {c}\n".format(
                 p=logins.password,
                 g=logins.guardian,
+                g2=logins.other_guardian,
                 t=logins.contact_teacher,
                 o=logins.office,
                 r=logins.principal,

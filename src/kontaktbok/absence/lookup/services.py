@@ -1,0 +1,367 @@
+"""Every write about looking for a missing pupil (etterlysing).
+
+A pupil registered absent with no report and no leave is looked for at the school's time
+for the pupil's grade band. The guardians are alerted at once on every channel; if nobody
+has accounted for the pupil when the school's window has passed, the guardians are told to
+consider the police and kontor and leiing are alerted. Registering the pupil present or
+late closes the case.
+
+Exactly once, however many workers and scheduler ticks run: one case per pupil and day (a
+unique constraint), one notification per recipient and step (the outbox's dedup key), and
+the escalation is taken by one conditional UPDATE.
+"""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from kontaktbok.absence import kinds
+from kontaktbok.absence.lookup import selectors
+from kontaktbok.absence.models import AttendanceMark, LookupCase
+from kontaktbok.core import clock
+from kontaktbok.core.audit import audit_log
+from kontaktbok.notifications.kinds import Kind
+from kontaktbok.notifications.services import notify
+from kontaktbok.schools import selectors as school_selectors
+from kontaktbok.schools.models import Group, StaffRole
+
+Role = StaffRole.Role
+Status = LookupCase.Status
+ANSWER_TEXT_MAX = 300
+
+
+# --- notifying ------------------------------------------------------------------------
+
+
+def _payload(case: LookupCase) -> dict[str, Any]:
+    return {
+        "child": case.pupil.first_name,
+        "school": case.school.name,
+        "phone": case.school.phone or "–",
+        "group": case.group.name if case.group else "",
+    }
+
+
+def _tell_guardians(case: LookupCase, kind: Kind, step: str) -> None:
+    for guardian in school_selectors.guardians_to_inform(case.pupil):
+        notify(
+            recipient=guardian,
+            kind=kind.code,
+            dedup_key=f"lookup:{case.pk}:{step}",
+            payload=_payload(case),
+            url=reverse("lookup_case", args=[case.pk]),
+            school_id=case.school_id,
+        )
+
+
+def _tell_staff(
+    case: LookupCase, kind: Kind, step: str, roles: list[str], extra: dict[str, Any]
+) -> None:
+    group_ids = [case.group_id] if case.group_id else []
+    for user in school_selectors.staff_holding(case.school_id, roles, group_ids):
+        notify(
+            recipient=user,
+            kind=kind.code,
+            dedup_key=f"lookup:{case.pk}:{step}",
+            payload=_payload(case) | extra,
+            url=reverse("lookup_case", args=[case.pk]),
+            school_id=case.school_id,
+        )
+
+
+# --- opening --------------------------------------------------------------------------
+
+
+def _open_one(missing: selectors.Missing, now: dt.datetime) -> LookupCase | None:
+    pupil, mark = missing.pupil, missing.mark
+    school = pupil.school
+    try:
+        with transaction.atomic():
+            case = LookupCase.objects.create(
+                pupil=pupil,
+                school=school,
+                group=missing.group,
+                date=now.date(),
+                registered_by_id=mark.registered_by_id,
+                registered_at=mark.registered_at,
+                opened_at=now,
+                escalate_at=now + dt.timedelta(minutes=school.escalation_minutes),
+            )
+            audit_log(
+                actor=None,
+                action="absence.lookup.opened",
+                obj=case,
+                school_id=school.pk,
+                detail={"group": missing.group.name, "grade": missing.group.grade},
+            )
+            _tell_guardians(case, kinds.LOOKUP_ALERT, "alert")
+    except IntegrityError:
+        return None  # another worker or tick opened it first
+    return case
+
+
+def open_due_cases(*, now: dt.datetime | None = None, pupil_ids: list[int] | None = None) -> int:
+    """Open a case for each pupil who is missing now and whose grade band's lookup time
+    has come; returns how many were opened. Safe to call from any number of processes."""
+    now = (now or clock.now()).astimezone(clock.SCHOOL_TZ)
+    opened = 0
+    for missing in selectors.missing_pupils(day=now.date(), pupil_ids=pupil_ids):
+        if now.time() >= selectors.lookup_time(missing.pupil.school, missing.group.grade):
+            opened += _open_one(missing, now) is not None
+    return opened
+
+
+def after_registration(*, group: Group, date: dt.date, marks: list[AttendanceMark]) -> None:
+    """Called in the registration's transaction: look for the pupils just registered absent
+    (if their time has come) and close the cases of those registered present or late."""
+    if date != clock.today():
+        return
+    arrived = [m for m in marks if m.status != AttendanceMark.Status.ABSENT]
+    for case in selectors.open_cases_of([m.pupil_id for m in arrived], date):
+        mark = next(m for m in arrived if m.pupil_id == case.pupil_id)
+        if _close(case, actor=mark.registered_by, outcome=LookupCase.Outcome.ARRIVED, text=""):
+            _tell_guardians(case, kinds.LOOKUP_ARRIVED, "arrived")
+    absent = [m.pupil_id for m in marks if m.status == AttendanceMark.Status.ABSENT]
+    if absent:
+        open_due_cases(pupil_ids=absent)
+
+
+# --- escalation -----------------------------------------------------------------------
+
+
+def escalate_due(*, now: dt.datetime | None = None) -> int:
+    """Escalate today's unanswered cases whose window has passed. A scheduler that was down
+    catches up on its next tick; the conditional UPDATE makes each escalation happen once."""
+    now = now or clock.now()
+    escalated = 0
+    for case in selectors.due_for_escalation(now):
+        with transaction.atomic():
+            taken = LookupCase.objects.filter(pk=case.pk, status=Status.OPEN).update(
+                status=Status.ESCALATED, escalated_at=now
+            )
+            if not taken:
+                continue
+            audit_log(
+                actor=None,
+                action="absence.lookup.escalated",
+                obj=case,
+                school_id=case.school_id,
+                detail={"minutes": case.school.escalation_minutes},
+            )
+            _tell_guardians(case, kinds.LOOKUP_ESCALATION, "escalation")
+            _tell_staff(
+                case,
+                kinds.LOOKUP_STAFF_ESCALATION,
+                "escalation",
+                [Role.LEADERSHIP, Role.OFFICE],
+                {"minutes": case.school.escalation_minutes},
+            )
+            escalated += 1
+    return escalated
+
+
+def alert_missing_registrations(*, now: dt.datetime | None = None) -> int:
+    """After the first lesson, tell the contact teachers of each class with no attendance
+    registered today, and kontor once per school with the list of those classes, so a
+    missing registration cannot hide a missing child. Returns how many classes were newly
+    alerted to someone: each class, and each school's kontor, is alerted once a day."""
+    now = (now or clock.now()).astimezone(clock.SCHOOL_TZ)
+    day = now.date().isoformat()
+    groups = selectors.unregistered_classes(now)
+    class_key = {group.pk: f"registration-missing:{group.pk}:{day}" for group in groups}
+    school_key = {g.school_id: f"registration-missing:school:{g.school_id}:{day}" for g in groups}
+    done = selectors.notified_keys([*class_key.values(), *school_key.values()])
+    by_school: dict[int, list[Group]] = {}
+    alerted: set[int] = set()
+    for group in groups:
+        if class_key[group.pk] in done or school_key[group.school_id] in done:
+            continue
+        by_school.setdefault(group.school_id, []).append(group)
+        teachers = school_selectors.staff_holding(
+            group.school_id, [Role.CONTACT_TEACHER], [group.pk]
+        )
+        for user in teachers:
+            alerted.add(group.pk)
+            notify(
+                recipient=user,
+                kind=kinds.REGISTRATION_MISSING.code,
+                dedup_key=class_key[group.pk],
+                payload={"group": group.name},
+                url=reverse("attendance_register", args=[group.pk]),
+                school_id=group.school_id,
+            )
+    for school_id, missing in by_school.items():
+        for user in school_selectors.staff_holding(school_id, [Role.OFFICE]):
+            alerted.update(group.pk for group in missing)
+            notify(
+                recipient=user,
+                kind=kinds.REGISTRATION_MISSING_OFFICE.code,
+                dedup_key=school_key[school_id],
+                payload={"groups": ", ".join(g.name for g in missing), "count": len(missing)},
+                url=reverse("school_check_status", args=[school_id]),
+                school_id=school_id,
+            )
+    return len(alerted)
+
+
+# --- answers and closing --------------------------------------------------------------
+
+
+def _close(case: LookupCase, *, actor: Any, outcome: str, text: str, role: str = "") -> bool:
+    """Close the case unless it is closed already (one conditional UPDATE, so two arrivals
+    saved at the same moment close it, and log it, once); returns whether it did."""
+    now = clock.now()
+    closed = (
+        LookupCase.objects.filter(pk=case.pk)
+        .exclude(status=Status.CLOSED)
+        .update(
+            status=Status.CLOSED,
+            outcome=outcome,
+            outcome_text=text,
+            closed_by=actor,
+            closed_at=now,
+        )
+    )
+    if not closed:
+        return False
+    case.status, case.outcome, case.outcome_text = Status.CLOSED, outcome, text
+    case.closed_by, case.closed_at = actor, now
+    audit_log(
+        actor=actor,
+        action="absence.lookup.closed",
+        obj=case,
+        role=role,
+        school_id=case.school_id,
+        detail={"outcome": outcome},
+    )
+    return True
+
+
+def _answer_label(answer: str, text: str, language: str) -> str:
+    with override(language):
+        label = str(LookupCase.Answer(answer).label)
+    return f"{label}: {text}" if text else label
+
+
+def lookup_answer(*, actor: Any, case_id: int, answer: str, text: str = "") -> LookupCase:
+    """A guardian accounts for the child with one tap. "At home sick" becomes a reported
+    absence (type sick) and closes the case; the other answers stop the escalation and
+    stay open until the pupil arrives or staff close the case. A second tap changes
+    nothing."""
+    case = selectors.guardian_case(actor=actor, case_id=case_id)
+    text = text.strip()
+    if answer not in {
+        LookupCase.Answer.HOME_SICK,
+        LookupCase.Answer.ON_THE_WAY,
+        LookupCase.Answer.FOUND,
+    }:
+        raise ValidationError({"answer": _("Choose one of the answers.")})
+    if answer == LookupCase.Answer.FOUND and not text:
+        raise ValidationError({"text": _("Write in a few words where your child is.")})
+    if len(text) > ANSWER_TEXT_MAX:
+        raise ValidationError({"text": _("Keep the answer to 300 characters.")})
+    if case.answer:
+        return case  # answered already (a double tap, or the other guardian)
+    if not case.is_open:
+        raise ValidationError(_("This case is closed."), code="closed")
+    with transaction.atomic():
+        locked = LookupCase.objects.select_for_update().get(pk=case.pk)
+        if locked.answer or not locked.is_open:
+            return locked
+        case = locked
+        case.answer, case.answer_text = answer, text
+        case.answered_by, case.answered_at = actor, clock.now()
+        if case.status == Status.OPEN or case.status == Status.ESCALATED:
+            case.status = Status.ANSWERED
+        case.save(update_fields=["answer", "answer_text", "answered_by", "answered_at", "status"])
+        audit_log(
+            actor=actor,
+            action="absence.lookup.answered",
+            obj=case,
+            role="guardian",
+            school_id=case.school_id,
+            detail={"answer": answer},
+        )
+        _tell_staff(
+            case,
+            kinds.LOOKUP_ANSWERED,
+            "answered",
+            [Role.CONTACT_TEACHER, Role.OFFICE],
+            {"answer": _answer_label(answer, text, case.school.language)},
+        )
+        if answer == LookupCase.Answer.HOME_SICK:
+            _report_sick(actor, case)
+    case.refresh_from_db()
+    return case
+
+
+def _report_sick(actor: Any, case: LookupCase) -> None:
+    # absence.services calls this module when a report or registration arrives; importing
+    # it here, at call time, keeps the two modules from importing each other at load.
+    from kontaktbok.absence.selectors import absence_type_by_code
+    from kontaktbok.absence.services import absence_report_create
+
+    sick = absence_type_by_code(case.school_id, "sick")
+    if sick is None:  # a school without the type: the answer alone explains the day
+        _close(case, actor=actor, outcome=LookupCase.Outcome.FOUND, text="", role="guardian")
+        return
+    absence_report_create(
+        actor=actor,
+        pupil_id=case.pupil_id,
+        start_date=case.date,
+        end_date=case.date,
+        absence_type=sick,
+        idempotency_key=f"lookup:{case.pk}",
+    )
+
+
+def report_received(*, actor: Any, pupil_id: int, start: dt.date, end: dt.date) -> None:
+    """A guardian reported absence covering today: that accounts for the pupil, so today's
+    case (if any) closes as found."""
+    today = clock.today()
+    if not start <= today <= end:
+        return
+    for case in selectors.open_cases_of([pupil_id], today):
+        if not case.answer:
+            case.answer, case.answered_by, case.answered_at = (
+                LookupCase.Answer.REPORTED,
+                actor,
+                clock.now(),
+            )
+            case.save(update_fields=["answer", "answered_by", "answered_at"])
+            audit_log(
+                actor=actor,
+                action="absence.lookup.answered",
+                obj=case,
+                role="guardian",
+                school_id=case.school_id,
+                detail={"answer": LookupCase.Answer.REPORTED},
+            )
+        _close(case, actor=actor, outcome=LookupCase.Outcome.FOUND, text="", role="guardian")
+
+
+def lookup_close(*, actor: Any, case_id: int, outcome: str, text: str = "") -> LookupCase:
+    """Staff close a case with its outcome (arrived, found, police contacted, other)."""
+    case = selectors.staff_case(actor=actor, case_id=case_id)
+    text = text.strip()
+    if outcome not in LookupCase.Outcome.values:
+        raise ValidationError({"outcome": _("Choose how the case ended.")})
+    if outcome == LookupCase.Outcome.OTHER and not text:
+        raise ValidationError({"text": _("Write what happened.")})
+    if len(text) > ANSWER_TEXT_MAX:
+        raise ValidationError({"text": _("Keep the note to 300 characters.")})
+    with transaction.atomic():
+        locked = LookupCase.objects.select_for_update().select_related("pupil", "school")
+        case = locked.get(pk=case.pk)
+        if not case.is_open:
+            raise ValidationError(_("This case is already closed."), code="closed")
+        if not selectors.may_close(actor, case):
+            raise PermissionDenied
+        role = selectors.staff_role(actor, case)
+        _close(case, actor=actor, outcome=outcome, text=text, role=role)
+    return case

@@ -1,0 +1,386 @@
+"""Reads about leave, always scoped by the acting user (another family's id gives 404)."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from kontaktbok.absence import selectors as absence_selectors
+from kontaktbok.core import clock
+from kontaktbok.leave import rules
+from kontaktbok.leave.models import Appeal, Consent, Decision, LeaveApplication, LeaveRules
+from kontaktbok.schools import access
+from kontaktbok.schools import selectors as school_selectors
+from kontaktbok.schools.models import Group, Guardianship, Pupil, School, SchoolYear, StaffRole
+
+Role = StaffRole.Role
+Status = LeaveApplication.Status
+
+# Decisions that give leave; the latest decision of an application is the one in force.
+GRANTING = (Decision.Outcome.APPROVED, Decision.Outcome.PARTLY_APPROVED)
+
+
+# --- the rules ----------------------------------------------------------------------------
+
+
+def default_rules_text() -> str:
+    return _(
+        "Apply for leave as early as possible, and at least two weeks ahead. Leave is given "
+        "only when the teaching as a whole stays sound. During the leave, the guardians see "
+        "to the pupil's learning, in agreement with the contact teacher. Leave in the first "
+        "and last weeks of the school year and on test days is normally not given."
+    )
+
+
+def rules_for(school: School) -> LeaveRules:
+    """The school's own rules, else the municipality's, else the defaults (unsaved)."""
+    found = {
+        r.school_id: r
+        for r in LeaveRules.objects.filter(
+            Q(school=school) | Q(municipality_id=school.municipality_id, school__isnull=True)
+        )
+    }
+    result = found.get(school.pk) or found.get(None)
+    if result is None:
+        result = LeaveRules(
+            municipality_id=school.municipality_id,
+            regulation_name=_("Regulation on leave from teaching, %(municipality)s")
+            % {"municipality": school.municipality.name},
+        )
+    if not result.rules_text:
+        result.rules_text = default_rules_text()
+    return result
+
+
+def school_rules_row(school: School) -> LeaveRules | None:
+    return LeaveRules.objects.filter(school=school).first()
+
+
+def decider_for(leave_rules: LeaveRules, school_days: int) -> str:
+    """Who decides by the length of the leave: the contact teacher up to their limit,
+    the principal (leiing) above it."""
+    if school_days <= leave_rules.contact_teacher_max_days:
+        return LeaveApplication.Decider.CONTACT_TEACHER
+    return LeaveApplication.Decider.LEADERSHIP
+
+
+def beyond_principal(leave_rules: LeaveRules, school_days: int) -> bool:
+    """Longer than the principal may give by the regulation (still decided by leiing)."""
+    return school_days > leave_rules.principal_max_days
+
+
+def is_late(leave_rules: LeaveRules, start_date: dt.date, today: dt.date | None = None) -> bool:
+    today = today or clock.today()
+    return (start_date - today).days < leave_rules.lead_time_days
+
+
+def counts_against_limit(leave_rules: LeaveRules, category: str) -> bool:
+    """Leave on a religious holiday is a right and does not use up the yearly limit."""
+    return not (
+        leave_rules.religious_holidays_right and category == LeaveApplication.Category.RELIGIOUS
+    )
+
+
+def latest_decision(application: LeaveApplication) -> Decision | None:
+    """The decision in force (the decisions must be prefetched or are read here)."""
+    decisions = list(application.decisions.all())
+    return decisions[-1] if decisions else None
+
+
+def days_used(
+    pupil: Pupil,
+    year: SchoolYear | None,
+    leave_rules: LeaveRules,
+    exclude: LeaveApplication | None = None,
+) -> int:
+    """School days of leave given to the pupil this school year that count against the
+    yearly limit (the decision in force of each application)."""
+    if year is None:
+        return 0
+    applications = LeaveApplication.objects.filter(
+        pupil=pupil, start_date__lte=year.ends_on, end_date__gte=year.starts_on
+    ).prefetch_related("decisions")
+    if exclude is not None:
+        applications = applications.exclude(pk=exclude.pk)
+    return _granted_days(list(applications), year, leave_rules)
+
+
+def _granted_days(
+    applications: list[LeaveApplication], year: SchoolYear, leave_rules: LeaveRules
+) -> int:
+    """The days granted by the decisions in force of the applications within ``year``."""
+    total = 0
+    for application in applications:
+        if application.status in (Status.WITHDRAWN, Status.CONSENT_DECLINED):
+            continue
+        if application.start_date > year.ends_on or application.end_date < year.starts_on:
+            continue
+        decision = latest_decision(application)
+        if (
+            decision is not None
+            and decision.outcome in GRANTING
+            and counts_against_limit(leave_rules, application.category)
+        ):
+            total += decision.approved_days
+    return total
+
+
+# --- people -------------------------------------------------------------------------------
+
+
+def responsible_guardians(pupil: Pupil) -> QuerySet[Guardianship]:
+    """Guardians with parental responsibility: they apply, agree and receive the decision."""
+    return (
+        Guardianship.objects.filter(pupil=pupil, parental_responsibility=True)
+        .select_related("guardian", "pupil")
+        .order_by("guardian__full_name")
+    )
+
+
+def may_be_told(guardianship: Guardianship) -> bool:
+    """A guardian kept from a pupil with a protected address is never told anything, and
+    one who may not receive information is not sent the decision."""
+    restricted = guardianship.restricted and guardianship.pupil.protected_address
+    return guardianship.may_receive_information and not restricted
+
+
+def guardians_to_inform(pupil: Pupil) -> list[Any]:
+    return [g.guardian for g in responsible_guardians(pupil) if may_be_told(g)]
+
+
+def deciders(application: LeaveApplication) -> list[Any]:
+    """Who is told that an application is waiting: the pupil's contact teacher for short
+    leave, the school's leadership for longer leave."""
+    from kontaktbok.schools.models import StaffRole as Staff
+
+    if application.decider_role == LeaveApplication.Decider.CONTACT_TEACHER:
+        roles = Staff.objects.filter(
+            access.current_year_q("group__"),
+            role=Role.CONTACT_TEACHER,
+            group__pupils=application.pupil_id,
+        )
+    else:
+        roles = Staff.objects.filter(role=Role.LEADERSHIP, member__school_id=application.school_id)
+    users = {r.member.user for r in roles.select_related("member__user")}
+    if not users:  # no contact teacher registered: the leadership decides
+        users = {
+            r.member.user
+            for r in Staff.objects.filter(
+                role=Role.LEADERSHIP, member__school_id=application.school_id
+            ).select_related("member__user")
+        }
+    return sorted(users, key=lambda u: u.pk)
+
+
+def staff_title(user: Any, school: School) -> str:
+    member = user.staff_memberships.filter(school=school).first() if user else None
+    return member.title if member and member.title else ""
+
+
+# --- scoped reads ------------------------------------------------------------------------
+
+
+def _with_related(queryset: QuerySet[LeaveApplication]) -> QuerySet[LeaveApplication]:
+    return (
+        queryset.select_related(
+            "pupil__school", "school__municipality", "applicant", "appeal__guardian"
+        )
+        .defer("appeal__case_pdf")
+        .prefetch_related(
+            Prefetch(
+                "consents", queryset=Consent.objects.select_related("guardian", "recorded_by")
+            ),
+            Prefetch("decisions", queryset=Decision.objects.defer("letter")),
+        )
+    )
+
+
+def guardian_applications(*, actor: Any, pupil: Pupil | None = None) -> QuerySet[LeaveApplication]:
+    """Applications for the actor's own children (by either guardian)."""
+    pupils = access.guardian_pupils(actor)
+    queryset = LeaveApplication.objects.filter(pupil__in=pupils)
+    if pupil is not None:
+        queryset = queryset.filter(pupil=pupil)
+    return _with_related(queryset).order_by("-start_date", "-id")
+
+
+def guardian_application(*, actor: Any, application_id: int) -> LeaveApplication:
+    found = guardian_applications(actor=actor).filter(pk=application_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def is_leave_staff(actor: Any) -> bool:
+    """Contact teachers, kontor and leiing work with leave applications."""
+    roles = access.roles_of(actor)
+    return bool(roles.sees_whole_school or rules.contact_teacher_groups(actor))
+
+
+def staff_applications(*, actor: Any) -> QuerySet[LeaveApplication]:
+    """Kontor and leiing: every application of their school; a contact teacher: those of
+    the pupils in their classes."""
+    roles = access.roles_of(actor)
+    q = Q(pk__in=[])
+    if roles.sees_whole_school:
+        q |= Q(school_id__in=roles.sees_whole_school)
+    groups = rules.contact_teacher_groups(actor)
+    if groups:
+        q |= Q(
+            pupil__in=access.visible_pupils(actor).filter(
+                groups__in=Group.objects.filter(access.current_year_q(), pk__in=groups)
+            )
+        )
+    return _with_related(LeaveApplication.objects.filter(q)).order_by("start_date", "id")
+
+
+def staff_application(*, actor: Any, application_id: int) -> LeaveApplication:
+    found = staff_applications(actor=actor).filter(pk=application_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def any_application(*, actor: Any, application_id: int) -> LeaveApplication:
+    """An application the actor sees as a guardian or as staff, or 404."""
+    found = (
+        guardian_applications(actor=actor).filter(pk=application_id).first()
+        or staff_applications(actor=actor).filter(pk=application_id).first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def decision_letter(*, actor: Any, decision_id: int) -> Decision:
+    """A decision whose application the actor sees (guardian or staff), with its letter."""
+    visible = Q(application__in=guardian_applications(actor=actor).order_by().values("pk")) | Q(
+        application__in=staff_applications(actor=actor).order_by().values("pk")
+    )
+    found = Decision.objects.select_related("application").filter(visible, pk=decision_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def appeal_case(*, actor: Any, appeal_id: int) -> Appeal:
+    """An appeal of an application the actor sees as staff, with the case PDF."""
+    found = (
+        Appeal.objects.select_related("application")
+        .filter(
+            pk=appeal_id, application__in=staff_applications(actor=actor).order_by().values("pk")
+        )
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+@dataclass
+class Queue:
+    to_decide: list[LeaveApplication]
+    appeals: list[LeaveApplication]
+    awaiting_consent: list[LeaveApplication]
+    decided: list[LeaveApplication]
+
+
+def staff_queue(*, actor: Any) -> Queue:
+    """The actor's applications, sorted by what needs doing (a fixed number of queries)."""
+    applications = list(staff_applications(actor=actor))
+    mine = {a.pk for a in applications if rules.may_decide(actor, a)}
+    return Queue(
+        to_decide=[a for a in applications if a.status == Status.SUBMITTED and a.pk in mine],
+        appeals=[a for a in applications if a.status == Status.APPEAL_PENDING and a.pk in mine],
+        awaiting_consent=[a for a in applications if a.status == Status.AWAITING_CONSENT],
+        decided=[
+            a
+            for a in applications
+            if a.status not in (Status.AWAITING_CONSENT,)
+            and not (a.status in (Status.SUBMITTED, Status.APPEAL_PENDING) and a.pk in mine)
+        ],
+    )
+
+
+@dataclass
+class Background:
+    """What the decider sees beside the application: this year's leave and absence."""
+
+    applications: list[LeaveApplication]
+    days_used: int
+    history: absence_selectors.History
+
+
+def pupil_background(
+    *, actor: Any, application: LeaveApplication, leave_rules: LeaveRules | None = None
+) -> Background:
+    """The pupil's leave and absence this school year (the absence read is audited);
+    ``leave_rules`` if the caller has read them already."""
+    pupil = application.pupil
+    leave_rules = leave_rules or rules_for(application.school)
+    year = school_selectors.current_school_year(application.school)
+    # One read serves the list of other applications and the days used this year.
+    since = year.starts_on if year else application.start_date
+    pupils_applications = list(
+        _with_related(LeaveApplication.objects.filter(pupil=pupil, end_date__gte=since))
+        .exclude(pk=application.pk)
+        .order_by("start_date")
+    )
+    others = [a for a in pupils_applications if a.start_date >= since]
+    history = absence_selectors.absence_history(
+        actor=actor, pupil=pupil, role=rules.role_for(actor, application), school_year=year
+    )
+    return Background(
+        applications=others,
+        days_used=_granted_days(pupils_applications, year, leave_rules) if year else 0,
+        history=history,
+    )
+
+
+def guardian_child(*, actor: Any, pupil_id: int) -> Pupil:
+    """One of the actor's own children, or 404."""
+    pupil = (
+        access.guardian_pupils(actor)
+        .select_related("school__municipality")
+        .filter(pk=pupil_id)
+        .first()
+    )
+    if pupil is None:
+        raise Http404
+    return pupil
+
+
+@dataclass
+class Preview:
+    """What an application for these days would be: school days, who decides, warnings."""
+
+    school_days: int
+    decider: str
+    late: bool
+    over_limit: bool
+    days_used: int
+    beyond_principal: bool
+
+
+def preview(
+    *, pupil: Pupil, start_date: dt.date, end_date: dt.date, category: str
+) -> Preview | None:
+    """None when the days lie outside one school year."""
+    leave_rules = rules_for(pupil.school)
+    year = school_selectors.current_school_year(pupil.school, start_date)
+    if year is None or end_date < start_date or end_date > year.ends_on:
+        return None
+    days = len(school_selectors.school_days(year, start_date, end_date))
+    used = days_used(pupil, year, leave_rules)
+    return Preview(
+        school_days=days,
+        decider=decider_for(leave_rules, days),
+        late=is_late(leave_rules, start_date),
+        over_limit=counts_against_limit(leave_rules, category)
+        and used + days > leave_rules.max_days_per_year,
+        days_used=used,
+        beyond_principal=beyond_principal(leave_rules, days),
+    )

@@ -1,0 +1,311 @@
+"""Applying for leave, the other guardian's consent, and withdrawing."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from kontaktbok.core import clock
+from kontaktbok.core.audit import audit_log
+from kontaktbok.leave import kinds, rules, selectors
+from kontaktbok.leave.models import (
+    Consent,
+    LeaveApplication,
+)
+from kontaktbok.leave.services.common import (
+    Status,
+    check_text,
+    date_text,
+    guardian_url,
+    locked,
+    payload,
+    staff_url,
+)
+from kontaktbok.notifications.services import notify
+from kontaktbok.schools import access
+from kontaktbok.schools import selectors as school_selectors
+
+
+def leave_application_create(
+    *,
+    actor: Any,
+    pupil_id: int,
+    category: str,
+    reason: str,
+    learning_plan: str,
+    start_date: dt.date,
+    end_date: dt.date,
+    rules_confirmed: bool,
+    idempotency_key: str | None = None,
+) -> LeaveApplication:
+    """A guardian applies for leave for their child. School days are counted (weekends and
+    holidays skipped); a late or over-the-limit application is accepted with a warning.
+    When another guardian shares parental responsibility, they are asked to agree first.
+    A retry with the same ``idempotency_key`` returns the first application."""
+    pupil = (
+        access.guardian_pupils(actor)
+        .select_related("school__municipality")
+        .filter(pk=pupil_id)
+        .first()
+    )
+    if pupil is None:
+        raise PermissionDenied
+    if idempotency_key:
+        existing = LeaveApplication.objects.filter(
+            applicant=actor, pupil=pupil, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return existing
+    school = pupil.school
+    leave_rules = selectors.rules_for(school)
+    errors: dict[str, str] = {}
+    if category not in LeaveApplication.Category.values:
+        errors["category"] = _("Choose a reason from the list.")
+    check_text(errors, "reason", reason, _("Tell the school about the reason."))
+    check_text(
+        errors,
+        "learning_plan",
+        learning_plan,
+        _("Tell the school how the child's learning will be taken care of."),
+    )
+    if not rules_confirmed:
+        errors["rules_confirmed"] = _("Confirm that you have read the school's leave rules.")
+    today = clock.today()
+    if start_date < today:
+        errors["start_date"] = _("Leave cannot be applied for days that have passed.")
+    if end_date < start_date:
+        errors["end_date"] = _("The last day cannot be before the first day.")
+    year = school_selectors.current_school_year(school, start_date)
+    days: list[dt.date] = []
+    if "start_date" not in errors and "end_date" not in errors:
+        if year is None or start_date < year.starts_on or end_date > year.ends_on:
+            errors["end_date"] = _("The leave must lie within one school year.")
+        else:
+            days = school_selectors.school_days(year, start_date, end_date)
+            if not days:
+                errors["start_date"] = _("There are no school days in this period.")
+    if not errors:
+        overlapping = (
+            LeaveApplication.objects.filter(
+                pupil=pupil, start_date__lte=end_date, end_date__gte=start_date
+            )
+            .exclude(status__in=LeaveApplication.INACTIVE)
+            .order_by("start_date")
+            .first()
+        )
+        if overlapping is not None:
+            errors["start_date"] = _(
+                "There is already an application for leave from %(start)s to %(end)s. "
+                "Withdraw it first, or choose other days."
+            ) % {"start": date_text(overlapping.start_date), "end": date_text(overlapping.end_date)}
+    if errors:
+        raise ValidationError(errors)
+    used = selectors.days_used(pupil, year, leave_rules)
+    over_limit = (
+        selectors.counts_against_limit(leave_rules, category)
+        and used + len(days) > leave_rules.max_days_per_year
+    )
+    # Every other guardian with parental responsibility must agree; one kept from a pupil
+    # with a protected address is not asked in the app (the school records their consent).
+    other_guardianships = [g for g in selectors.responsible_guardians(pupil) if g.guardian != actor]
+    others = [g.guardian for g in other_guardianships]
+    to_ask = [g.guardian for g in other_guardianships if selectors.may_be_told(g)]
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            application = LeaveApplication.objects.create(
+                pupil=pupil,
+                school=school,
+                applicant=actor,
+                category=category,
+                reason=reason.strip(),
+                learning_plan=learning_plan.strip(),
+                start_date=start_date,
+                end_date=end_date,
+                school_days=len(days),
+                late=selectors.is_late(leave_rules, start_date, today),
+                over_limit=over_limit,
+                days_before=used,
+                rules_confirmed=True,
+                rules_text=leave_rules.rules_text,
+                status=Status.AWAITING_CONSENT if others else Status.SUBMITTED,
+                decider_role=selectors.decider_for(leave_rules, len(days)),
+                idempotency_key=idempotency_key or None,
+                created_at=now,
+                submitted_at=None if others else now,
+                updated_at=now,
+            )
+            Consent.objects.bulk_create(
+                Consent(application=application, guardian=other) for other in others
+            )
+            audit_log(
+                actor=actor,
+                action="leave.application.created",
+                obj=application,
+                role="guardian",
+                school_id=school.pk,
+                detail={
+                    "days": len(days),
+                    "late": application.late,
+                    "over_limit": over_limit,
+                    "decider": application.decider_role,
+                },
+            )
+            for other in to_ask:
+                notify(
+                    recipient=other,
+                    kind=kinds.CONSENT_REQUESTED.code,
+                    dedup_key=f"leave.consent:{application.pk}",
+                    payload=payload(application),
+                    url=guardian_url(application),
+                    school_id=school.pk,
+                )
+            if not others:
+                _tell_deciders(application)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # The same request, sent twice at once: the other one won.
+        return LeaveApplication.objects.get(applicant=actor, idempotency_key=idempotency_key)
+    return application
+
+
+def _tell_deciders(application: LeaveApplication) -> None:
+    for decider in selectors.deciders(application):
+        notify(
+            recipient=decider,
+            kind=kinds.SUBMITTED.code,
+            dedup_key=f"leave.submitted:{application.pk}",
+            payload=payload(application),
+            url=staff_url(application),
+            school_id=application.school_id,
+        )
+
+
+def _submit_if_agreed(actor: Any, application: LeaveApplication) -> None:
+    """The application reaches the school when every other guardian has agreed, or the
+    school has recorded their consent given another way."""
+    pending = application.consents.exclude(
+        status__in=[Consent.Status.AGREED, Consent.Status.RECORDED_BY_SCHOOL]
+    )
+    if pending.exists():
+        return
+    now = clock.now()
+    application.status = Status.SUBMITTED
+    application.submitted_at = now
+    application.updated_at = now
+    application.save(update_fields=["status", "submitted_at", "updated_at"])
+    audit_log(
+        actor=actor,
+        action="leave.application.submitted",
+        obj=application,
+        school_id=application.school_id,
+    )
+    _tell_deciders(application)
+
+
+def leave_consent_answer(*, actor: Any, application_id: int, agree: bool) -> Consent:
+    """The other guardian agrees to the application, or does not (then it stops)."""
+    if (
+        not access.guardian_pupils(actor)
+        .filter(pk__in=LeaveApplication.objects.filter(pk=application_id).values("pupil_id"))
+        .exists()
+    ):
+        raise PermissionDenied
+    with transaction.atomic():
+        application = locked(application_id)
+        consent = application.consents.filter(guardian=actor).first()
+        if consent is None:
+            raise ValidationError(_("You are not asked to agree to this application."))
+        if (
+            application.status != Status.AWAITING_CONSENT
+            or consent.status != Consent.Status.PENDING
+        ):
+            raise ValidationError(_("This application is no longer waiting for your answer."))
+        consent.status = Consent.Status.AGREED if agree else Consent.Status.DECLINED
+        consent.answered_at = clock.now()
+        consent.save(update_fields=["status", "answered_at"])
+        audit_log(
+            actor=actor,
+            action="leave.consent." + ("agreed" if agree else "declined"),
+            obj=application,
+            role="guardian",
+            school_id=application.school_id,
+        )
+        if agree:
+            _submit_if_agreed(actor, application)
+        else:
+            application.status = Status.CONSENT_DECLINED
+            application.updated_at = clock.now()
+            application.save(update_fields=["status", "updated_at"])
+            if application.applicant is not None:
+                notify(
+                    recipient=application.applicant,
+                    kind=kinds.CONSENT_DECLINED.code,
+                    dedup_key=f"leave.consent_declined:{application.pk}",
+                    payload=payload(application),
+                    url=guardian_url(application),
+                    school_id=application.school_id,
+                )
+    return consent
+
+
+def leave_consent_record(
+    *, actor: Any, application_id: int, guardian_id: int, note: str
+) -> Consent:
+    """The school records the other guardian's consent given another way (on paper, by
+    phone), with a note of how."""
+    application = selectors.staff_applications(actor=actor).filter(pk=application_id).first()
+    if application is None or not rules.may_record_consent(actor, application):
+        raise PermissionDenied
+    if not note.strip():
+        raise ValidationError(
+            {"note": _("Say how the consent was given, for example in a signed letter.")}
+        )
+    with transaction.atomic():
+        application = locked(application_id)
+        consent = application.consents.filter(guardian_id=guardian_id).first()
+        if (
+            consent is None
+            or application.status != Status.AWAITING_CONSENT
+            or consent.status != Consent.Status.PENDING
+        ):
+            raise ValidationError(_("This application is not waiting for that guardian."))
+        consent.status = Consent.Status.RECORDED_BY_SCHOOL
+        consent.note = note.strip()[:300]
+        consent.recorded_by = actor
+        consent.answered_at = clock.now()
+        consent.save(update_fields=["status", "note", "recorded_by", "answered_at"])
+        audit_log(
+            actor=actor,
+            action="leave.consent.recorded",
+            obj=application,
+            role=rules.role_for(actor, application),
+            school_id=application.school_id,
+            detail={"guardian": guardian_id},
+        )
+        _submit_if_agreed(actor, application)
+    return consent
+
+
+def leave_application_withdraw(*, actor: Any, application_id: int) -> LeaveApplication:
+    """A guardian withdraws an application the school has not decided yet."""
+    if not selectors.guardian_applications(actor=actor).filter(pk=application_id).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        application = locked(application_id)
+        if application.status not in LeaveApplication.OPEN:
+            raise ValidationError(_("Only an application that is not decided can be withdrawn."))
+        application.status = Status.WITHDRAWN
+        application.updated_at = clock.now()
+        application.save(update_fields=["status", "updated_at"])
+        audit_log(
+            actor=actor,
+            action="leave.application.withdrawn",
+            obj=application,
+            role="guardian",
+            school_id=application.school_id,
+        )
+    return application
