@@ -1,0 +1,319 @@
+"""The morning-peak benchmark: a municipality's 07:00–09:00 on one server, with budgets.
+
+    .venv/bin/python bench/morning/run.py                 # default: 20 schools, 6,000 pupils
+    .venv/bin/python bench/morning/run.py --schools 100 --pupils 40000 --duration 300
+
+1. Empties and fills PostgreSQL ``--database-url`` (name must contain "bench"; default
+   postgres://postgres@127.0.0.1:5432/kontaktbok_bench_morning) with bench/morning/generate.py.
+2. Moves the server's clock (the demo clock file in the data directory) to Tuesday
+   24 November 2026, 08:00 in Oslo, a school day after every school's lookup time.
+3. Signs people in by writing their sessions (Django's session engine; no login page, so
+   password hashing does not count): the guardians of 5 % of the pupils, every class's
+   contact teacher, kontor of every school.
+4. Starts ``kontaktbok serve`` (gunicorn with ``--web-workers`` sync workers, the task
+   worker and the scheduler; ``KONTAKTBOK_PROFILE=embedded``, DEBUG off) on ``--port`` with
+   ``KONTAKTBOK_BENCH_QUERY_HEADER=1``, and runs locust headless in its own process.
+5. Prints per endpoint: requests/s, p50/p95/p99 latency, errors, queries per request; the
+   baseline page and the ratio to it; the alert latency (registration → the lookup alert's
+   delivery handed to its channel). Exits 1 if a budget fails.
+
+Logs and data: build/bench-data/morning/.
+"""
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = ROOT / "build" / "bench-data" / "morning"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kontaktbok_bench_morning"
+MORNING = dt.datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Europe/Oslo"))
+PY = sys.executable
+
+QUERY_BUDGET = 15
+P95_BUDGET_MS = 100
+P95_BUDGETED = ("guardian report form", "guardian report (POST)", "registration page",
+                "registration (POST)", "daily check", "daily check (POST)")  # fmt: skip
+
+
+def _env(args: argparse.Namespace) -> dict[str, str]:
+    return os.environ | {
+        "KONTAKTBOK_DATABASE_URL": args.database_url,
+        "KONTAKTBOK_DATA_DIR": str(DATA_DIR),
+        "KONTAKTBOK_PROFILE": "embedded",
+        "KONTAKTBOK_DEBUG": "0",
+        "KONTAKTBOK_LOG_LEVEL": "ERROR",
+        "DJANGO_SETTINGS_MODULE": "kontaktbok.settings",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    if "bench" not in name:
+        raise SystemExit(f"refusing a database whose name has no 'bench' in it: {name}")
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _django_setup(args: argparse.Namespace) -> None:
+    os.environ.update(_env(args))
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+
+
+def _sessions(world: dict[str, Any], share: float) -> dict[str, Any]:
+    """Sessions written as a login would write them; cookies for locust."""
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.sessions.backends.db import SessionStore
+
+    users = get_user_model().objects.in_bulk(
+        [p["user"] for kind in ("guardian_sample", "teachers", "offices") for p in world[kind]]
+    )
+    backend = "allauth.account.auth_backends.AuthenticationBackend"
+
+    def session(user_id: int) -> str:
+        store = SessionStore()
+        user = users[user_id]
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = backend
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        return store.session_key or ""
+
+    step = max(1, round(1 / share))
+    guardians = world["guardian_sample"][::step]
+    sick = world["absence_type_sick"]
+    return {
+        "today": MORNING.date().isoformat(),
+        "guardians": [
+            {
+                "session": session(g["user"]),
+                "pupil": g["pupil"],
+                "absence_type": sick[str(g["school"])],
+            }
+            for g in guardians
+        ],
+        "teachers": [{**t, "session": session(t["user"])} for t in world["teachers"]],
+        "offices": [{**o, "session": session(o["user"])} for o in world["offices"]],
+    }
+
+
+def _wait_up(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("the server did not come up; see build/bench-data/morning/serve.log")
+
+
+def _alert_latency(since: dt.datetime) -> tuple[list[float], int, int]:
+    """Registration → the lookup alert handed to its channel, per delivery (ms)."""
+    from kontaktbok.absence.models import LookupCase
+    from kontaktbok.notifications.models import Delivery
+
+    cases = {c.pk: c.registered_at for c in LookupCase.objects.filter(opened_at__gte=since)}
+    values, pending = [], 0
+    for delivery in Delivery.objects.filter(
+        notification__dedup_key__startswith="lookup:", notification__created_at__gte=since
+    ).select_related("notification"):
+        case_id = int(delivery.notification.dedup_key.split(":")[1])
+        if case_id not in cases:
+            continue
+        if delivery.delivered_at is None:
+            pending += 1
+            continue
+        values.append((delivery.delivered_at - cases[case_id]).total_seconds() * 1000)
+    return values, len(cases), pending
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+def run(args: argparse.Namespace) -> int:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    _ensure_database(args.database_url)
+    env = _env(args)
+    clock_file = DATA_DIR / "demo-clock"
+    clock_file.unlink(missing_ok=True)
+    for command in ("migrate", "collectstatic"):
+        subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+            [PY, "-m", "kontaktbok.cli", command, "--no-input", "-v", "0"], env=env, check=True
+        )
+    world_file = DATA_DIR / "world.json"
+    started = time.monotonic()
+    subprocess.run(  # noqa: S603
+        [PY, str(ROOT / "bench/morning/generate.py"), "--schools", str(args.schools),
+         "--pupils", str(args.pupils), "--out", str(world_file)],
+        env=env, check=True,
+    )  # fmt: skip
+    generation = time.monotonic() - started
+    world = json.loads(world_file.read_text())
+    _django_setup(args)
+    from django.utils import timezone
+
+    people = _sessions(world, args.share)
+    people_file = DATA_DIR / "people.json"
+    people_file.write_text(json.dumps(people))
+    offset = (MORNING - dt.datetime.now(dt.UTC)).total_seconds()
+    clock_file.write_text(f"{offset}\n")
+    since = timezone.now() + dt.timedelta(seconds=offset) - dt.timedelta(minutes=1)
+
+    serve_log = (DATA_DIR / "serve.log").open("w")
+    server = subprocess.Popen(  # noqa: S603
+        [PY, "-m", "kontaktbok.cli", "serve"],
+        env=env | {"KONTAKTBOK_BIND": f"127.0.0.1:{args.port}",
+                   "KONTAKTBOK_WEB_WORKERS": str(args.web_workers),
+                   "KONTAKTBOK_BENCH_QUERY_HEADER": "1"},
+        stdout=serve_log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    queries_file = DATA_DIR / "queries.json"
+    prefix = DATA_DIR / "locust"
+    try:
+        _wait_up(args.port)
+        locust = subprocess.run(  # noqa: S603
+            [str(Path(PY).parent / "locust"), "-f", str(ROOT / "bench/morning/locustfile.py"),
+             "--headless", "-u", str(args.users), "-r", str(args.users), "-t", f"{args.duration}s",
+             "--host", f"http://127.0.0.1:{args.port}", "--csv", str(prefix), "--only-summary",
+             "--loglevel", "ERROR", "--stop-timeout", "10"],
+            env=os.environ | {"BENCH_MORNING_PEOPLE": str(people_file),
+                              "BENCH_MORNING_QUERIES": str(queries_file)},
+            stdout=(DATA_DIR / "locust.log").open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        # Let the worker hand over the last alerts.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            _latencies, _cases, pending = _alert_latency(since)
+            if not pending:
+                break
+            time.sleep(1)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        clock_file.unlink(missing_ok=True)
+    return _report(args, world, people, prefix, queries_file, generation, locust.returncode, since)
+
+
+def _report(
+    args: argparse.Namespace,
+    world: dict[str, Any],
+    people: dict[str, Any],
+    prefix: Path,
+    queries_file: Path,
+    generation: float,
+    locust_status: int,
+    since: dt.datetime,
+) -> int:
+    queries = json.loads(queries_file.read_text()) if queries_file.exists() else {}
+    with open(f"{prefix}_stats.csv") as f:
+        rows = [r for r in csv.DictReader(f) if r["Name"] != "Aggregated"]
+    latencies, cases, pending = _alert_latency(since)
+    failures: list[str] = []
+    print(f"\nkontaktbok morning peak, {dt.datetime.now():%Y-%m-%d %H:%M}")
+    print(
+        f"municipality: {world['schools']} schools, {world['pupils']} pupils, "
+        f"{world['guardians']} guardians, {world['staff']} staff, {world['groups']} groups, "
+        f"{world['attendance_marks']} attendance marks ({world['school_days_of_history']} days); "
+        f"generated in {generation:.0f} s"
+    )
+    print(
+        f"morning: {len(people['guardians'])} guardians report, {len(people['teachers'])} "
+        f"classes register and check; {args.users} locust users, {args.duration} s; "
+        f"gunicorn {args.web_workers} sync workers + task worker + scheduler, PostgreSQL"
+    )
+    head = (
+        f"{'endpoint':<28}{'req':>6}{'rps':>7}{'p50':>6}{'p95':>6}{'p99':>6}{'err':>5}"
+        f"{'q/req':>7}{'max q':>6}"
+    )
+    print("\n" + head + "\n" + "-" * len(head))
+    baseline_p50 = 0.0
+    for r in sorted(rows, key=lambda r: r["Name"]):
+        name = r["Name"]
+        counts = queries.get(name, [])
+        mean_q = statistics.mean(counts) if counts else float("nan")
+        max_q = max(counts) if counts else 0
+        p50, p95, p99 = (float(r[k]) for k in ("50%", "95%", "99%"))
+        errors = int(r["Failure Count"])
+        print(
+            f"{name:<28}{int(r['Request Count']):>6}{float(r['Requests/s']):>7.1f}"
+            f"{p50:>6.0f}{p95:>6.0f}{p99:>6.0f}{errors:>5}{mean_q:>7.1f}{max_q:>6}"
+        )
+        if name.startswith("baseline"):
+            baseline_p50 = p50
+        if errors:
+            failures.append(f"{name}: {errors} errors")
+        if max_q > QUERY_BUDGET:
+            failures.append(f"{name}: {max_q} queries > {QUERY_BUDGET}")
+        if name in P95_BUDGETED and p95 > P95_BUDGET_MS:
+            failures.append(f"{name}: p95 {p95:.0f} ms > {P95_BUDGET_MS} ms")
+    print("(latency in ms; q/req = database queries per request, from X-Query-Count)")
+    if baseline_p50:
+        print("\np50 / baseline p50 (the framework's floor on the same server):")
+        for r in sorted(rows, key=lambda r: r["Name"]):
+            if not r["Name"].startswith("baseline"):
+                print(f"  {r['Name']:<28}{float(r['50%']) / baseline_p50:>6.1f}×")
+    print(
+        f"\nalert latency, registration → lookup alert handed to its channel: "
+        f"p50 {_pct(latencies, 0.5):.0f} ms, p95 {_pct(latencies, 0.95):.0f} ms, "
+        f"max {max(latencies, default=float('nan')):.0f} ms; {len(latencies)} deliveries, "
+        f"{cases} cases opened, {pending} not delivered"
+    )
+    if pending:
+        failures.append(f"{pending} alerts not delivered")
+    if locust_status not in (0, 1):
+        failures.append(f"locust exited {locust_status}")
+    print("\nbudgets: " + ("all hold" if not failures else "FAILED"))
+    for failure in failures:
+        print(f"  {failure}")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--schools", type=int, default=20)
+    parser.add_argument("--pupils", type=int, default=6000)
+    parser.add_argument("--share", type=float, default=0.05, help="pupils reported absent")
+    parser.add_argument("--users", type=int, default=8, help="concurrent locust users")
+    parser.add_argument("--duration", type=int, default=90, help="seconds of load")
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_MORNING_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
