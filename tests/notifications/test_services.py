@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from kontaktbok.core import clock
+from kontaktbok.core.models import AuditEntry
 from kontaktbok.notifications import services
 from kontaktbok.notifications.models import Delivery, Notification
 from kontaktbok.schools.models import StaffRole
@@ -163,3 +164,66 @@ def test_nothing_is_queued_when_the_callers_transaction_rolls_back(guardian):
 def test_unknown_kind_is_refused(guardian):
     with pytest.raises(ValueError):
         services.notify(recipient=guardian, kind="nope", dedup_key="x")
+
+
+# --- many at once ---------------------------------------------------------------------------
+
+
+def _outgoing(users, key="m"):
+    return [services.Outgoing(user, key, {"n": 1}, "/x/") for user in users]
+
+
+def test_notify_many_writes_each_once_in_the_order_given(world, guardian):
+    teacher = world.contact_teacher_a
+    services.preferences_save(actor=guardian, choices={}, digest=True)
+    first = services.notify(recipient=guardian, kind="tests.plain", dedup_key="m", payload={})
+    with time_machine.travel(at(6, 0), tick=False):
+        written = services.notify_many(
+            kind="tests.plain", items=_outgoing([guardian, teacher, guardian]), school_id=None
+        )
+    assert [n.recipient for n in written] == [guardian, teacher, guardian]
+    assert written[0].pk == written[2].pk == first.pk  # already there: returned as it was
+    assert Notification.objects.filter(dedup_key="m").count() == 2
+    # The teacher's own rules still apply: working hours from 08:00.
+    assert [d.due_at for d in written[1].deliveries.all()] == [at(8, 0)]
+    entry = AuditEntry.objects.get(
+        action="notifications.notification.queued", object_id=str(written[1].pk)
+    )
+    assert entry.detail == {"kind": "tests.plain", "urgent": False, "channels": ["email"]}
+
+
+def test_notify_many_costs_the_same_for_two_or_twenty(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(users, key):
+        with CaptureQueriesContext(connection) as queries:
+            services.notify_many(kind="tests.urgent", items=_outgoing(users, key))
+        return len(queries)
+
+    few = [factories.user(f"Few {n}", phone=f"+479100000{n}") for n in range(2)]
+    many = [factories.user(f"Many {n}", phone=f"+47920000{n:02d}") for n in range(20)]
+    assert cost(few, "a") == cost(many, "b")
+    assert Delivery.objects.filter(notification__dedup_key="b").count() == 40
+
+
+def test_notify_many_when_another_process_wrote_one_a_moment_ago(guardian, monkeypatch):
+    other = factories.user("Other", phone="+4798765432")
+    theirs = services.notify(recipient=guardian, kind="tests.urgent", dedup_key="race")
+    manager = Notification.objects
+    original = manager.filter
+    missed = []
+
+    def miss_once(*args, **kwargs):
+        if not missed and "dedup_key__in" in kwargs:
+            missed.append(1)  # the look-up ran before the other process committed
+            return manager.none()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(manager, "filter", miss_once)
+    written = services.notify_many(kind="tests.urgent", items=_outgoing([guardian, other], "race"))
+    assert missed
+    assert written[0].pk == theirs.pk
+    assert written[1].recipient == other
+    assert Notification.objects.filter(dedup_key="race").count() == 2
+    assert Delivery.objects.filter(notification=theirs).count() == 2  # not written twice

@@ -34,7 +34,7 @@ def _check_detail(detail: dict[str, Any]) -> None:
             _check_detail(value)
 
 
-def audit_log(
+def _entry(
     *,
     actor: Any,
     action: str,
@@ -43,13 +43,12 @@ def audit_log(
     school_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry. ``action`` is namespaced, e.g. ``absence.report.created``."""
     if action.count(".") < 1:
         raise ValueError("audit actions are namespaced: 'app.thing.verb'")
     detail = detail or {}
     _check_detail(detail)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEntry.objects.create(
+    return AuditEntry(
         action=action,
         actor=actor if authenticated else None,
         actor_name=actor.get_full_name() if authenticated else "",
@@ -60,3 +59,26 @@ def audit_log(
         detail=detail,
         created_at=clock.now(),
     )
+
+
+def audit_log(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    role: str = "",
+    school_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry. ``action`` is namespaced, e.g. ``absence.report.created``."""
+    entry = _entry(
+        actor=actor, action=action, obj=obj, role=role, school_id=school_id, detail=detail
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_log_many(*entries: dict[str, Any]) -> list[AuditEntry]:
+    """Append several entries in one write, in the given order; each is the keyword
+    arguments of ``audit_log``."""
+    return AuditEntry.objects.bulk_create([_entry(**entry) for entry in entries])

@@ -42,13 +42,6 @@ def chosen_channels(spec: kinds.Kind, preference: Preference | None) -> set[str]
     return {channel for channel in Channel.values if getattr(preference, channel)}
 
 
-def channels_for(*, recipient: Any, spec: kinds.Kind) -> set[str]:
-    preference = (
-        None if spec.urgent else Preference.objects.filter(user=recipient, kind=spec.code).first()
-    )
-    return chosen_channels(spec, preference)
-
-
 def preference_rows(*, actor: Any) -> list[dict[str, Any]]:
     """Every kind with the user's channels (urgent kinds always on every channel)."""
     saved = {p.kind: p for p in Preference.objects.filter(user=actor)}

@@ -3,6 +3,8 @@
 import datetime as dt
 import ipaddress
 import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kontaktbok.core import clock
-from kontaktbok.core.audit import audit_log
+from kontaktbok.core.audit import audit_log, audit_log_many
 from kontaktbok.notifications import kinds, timing
 from kontaktbok.notifications.models import (
     Channel,
@@ -23,21 +25,28 @@ from kontaktbok.notifications.models import (
     Preference,
     PushSubscription,
 )
-from kontaktbok.notifications.selectors import channels_for
-from kontaktbok.schools.selectors import staff_working_hours
+from kontaktbok.notifications.selectors import chosen_channels
+from kontaktbok.schools.selectors import staff_working_hours_of
 
 
-def _targets(recipient: Any, channels: set[str]) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Outgoing:
+    """One notification to write: to whom, its dedup key, its payload and its link."""
+
+    recipient: Any
+    dedup_key: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    url: str = ""
+
+
+def _targets(recipient: Any, channels: set[str], push: list[int]) -> list[tuple[str, str]]:
     targets: list[tuple[str, str]] = []
     if Channel.EMAIL in channels and recipient.email:
         targets.append((Channel.EMAIL, recipient.email))
     if Channel.SMS in channels and recipient.phone:
         targets.append((Channel.SMS, recipient.phone))
     if Channel.PUSH in channels:
-        targets += [
-            (Channel.PUSH, str(pk))
-            for pk in PushSubscription.objects.filter(user=recipient).values_list("pk", flat=True)
-        ]
+        targets += [(Channel.PUSH, str(pk)) for pk in push]
     return targets
 
 
@@ -50,7 +59,19 @@ def notify(
     url: str = "",
     school_id: int | None = None,
 ) -> Notification:
-    """Put a notification in the outbox, at most once per recipient and ``dedup_key``.
+    """Put a notification in the outbox, at most once per recipient and ``dedup_key``;
+    see ``notify_many``."""
+    item = Outgoing(recipient=recipient, dedup_key=dedup_key, payload=payload or {}, url=url)
+    [notification] = notify_many(kind=kind, items=[item], school_id=school_id)
+    return notification
+
+
+def notify_many(
+    *, kind: str, items: Sequence[Outgoing], school_id: int | None = None
+) -> list[Notification]:
+    """Put notifications of one kind in the outbox, at most once per recipient and dedup
+    key, in a fixed number of queries however many there are; returns them in the order
+    of ``items`` (one already written is returned as it was).
 
     Urgent kinds go out at once on every channel the person has; others follow the
     person's preferences, the sending window, staff working hours and the daily digest.
@@ -58,32 +79,88 @@ def notify(
     """
     spec = kinds.get(kind)
     now = clock.now()
+    if not items:
+        return []
     with transaction.atomic():
-        existing = Notification.objects.filter(recipient=recipient, dedup_key=dedup_key).first()
-        if existing is not None:
-            return existing
-        try:
-            with transaction.atomic():
-                notification = Notification.objects.create(
-                    recipient=recipient,
-                    kind=kind,
-                    urgent=spec.urgent,
-                    payload=payload or {},
-                    url=url,
-                    dedup_key=dedup_key,
-                    school_id=school_id,
-                    created_at=now,
-                )
-        except IntegrityError:
-            return Notification.objects.get(recipient=recipient, dedup_key=dedup_key)
+        done = {
+            (n.recipient_id, n.dedup_key): n
+            for n in Notification.objects.filter(
+                recipient_id__in={item.recipient.pk for item in items},
+                dedup_key__in={item.dedup_key for item in items},
+            )
+        }
+        fresh: dict[tuple[int, str], Outgoing] = {}
+        for item in items:
+            key = (item.recipient.pk, item.dedup_key)
+            if key not in done:
+                fresh.setdefault(key, item)
+        if fresh:
+            try:
+                with transaction.atomic():
+                    created = _write(spec, list(fresh.values()), school_id, now)
+            except IntegrityError:
+                # Another process wrote some of them a moment ago: take them one by one.
+                if len(fresh) > 1:
+                    return [
+                        notify_many(kind=kind, items=[item], school_id=school_id)[0]
+                        for item in items
+                    ]
+                [(recipient_id, dedup_key)] = fresh
+                return [Notification.objects.get(recipient_id=recipient_id, dedup_key=dedup_key)]
+            done.update({(n.recipient_id, n.dedup_key): n for n in created})
+    return [done[(item.recipient.pk, item.dedup_key)] for item in items]
+
+
+def _write(
+    spec: kinds.Kind, items: list[Outgoing], school_id: int | None, now: dt.datetime
+) -> list[Notification]:
+    """Write the notifications and their deliveries (one row per channel and target) and
+    queue what is due now; a few queries whatever the number of items."""
+    notifications = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=item.recipient,
+                kind=spec.code,
+                urgent=spec.urgent,
+                payload=item.payload,
+                url=item.url,
+                dedup_key=item.dedup_key,
+                school_id=school_id,
+                created_at=now,
+            )
+            for item in items
+        ]
+    )
+    user_ids = {item.recipient.pk for item in items}
+    preferences = (
+        {}
+        if spec.urgent
+        else {p.user_id: p for p in Preference.objects.filter(user_id__in=user_ids, kind=spec.code)}
+    )
+    scheduled = not spec.urgent and spec.scheduled
+    hours = staff_working_hours_of(user_ids) if scheduled else {}
+    digests = (
+        set(
+            DigestChoice.objects.filter(user_id__in=user_ids, enabled=True).values_list(
+                "user_id", flat=True
+            )
+        )
+        if scheduled
+        else set()
+    )
+    push: dict[int, list[int]] = {}
+    subscriptions = PushSubscription.objects.filter(user_id__in=user_ids).order_by("pk")
+    for user_id, pk in subscriptions.values_list("user_id", "pk"):
+        push.setdefault(user_id, []).append(pk)
+    deliveries: list[Delivery] = []
+    for notification, item in zip(notifications, items, strict=True):
+        user_id = item.recipient.pk
         due = now
-        digest = False
-        if not spec.urgent and spec.scheduled:
-            due = timing.first_allowed(now, working_hours=staff_working_hours(user=recipient))
-            digest = DigestChoice.objects.filter(user=recipient, enabled=True).exists()
-        deliveries: list[Delivery] = []
-        for channel, target in _targets(recipient, channels_for(recipient=recipient, spec=spec)):
-            held = digest and channel == Channel.EMAIL
+        if scheduled:
+            due = timing.first_allowed(now, working_hours=hours.get(user_id))
+        channels = chosen_channels(spec, preferences.get(user_id))
+        for channel, target in _targets(item.recipient, channels, push.get(user_id, [])):
+            held = user_id in digests and channel == Channel.EMAIL
             deliveries.append(
                 Delivery(
                     notification=notification,
@@ -94,26 +171,32 @@ def notify(
                     queued_at=now if not held and due <= now else None,
                 )
             )
-        Delivery.objects.bulk_create(deliveries)
-        audit_log(
-            actor=None,
-            action="notifications.notification.queued",
-            obj=notification,
-            school_id=school_id,
-            detail={
-                "kind": kind,
-                "urgent": spec.urgent,
-                "channels": sorted({d.channel for d in deliveries}),
-            },
+    Delivery.objects.bulk_create(deliveries)
+    by_notification: dict[int, set[str]] = {}
+    for delivery in deliveries:
+        by_notification.setdefault(delivery.notification_id, set()).add(delivery.channel)
+    audit_log_many(
+        *(
+            {
+                "actor": None,
+                "action": "notifications.notification.queued",
+                "obj": notification,
+                "school_id": school_id,
+                "detail": {
+                    "kind": spec.code,
+                    "urgent": spec.urgent,
+                    "channels": sorted(by_notification.get(notification.pk, set())),
+                },
+            }
+            for notification in notifications
         )
-        due_now = [
-            d.pk for d in deliveries if d.status == Delivery.Status.PENDING and d.due_at <= now
-        ]
-        if due_now:
-            from kontaktbok.notifications.tasks import deliver
+    )
+    due_now = [d.pk for d in deliveries if d.status == Delivery.Status.PENDING and d.due_at <= now]
+    if due_now:
+        from kontaktbok.notifications.tasks import deliver
 
-            transaction.on_commit(lambda: [deliver.enqueue(pk) for pk in due_now])
-    return notification
+        transaction.on_commit(lambda: [deliver.enqueue(pk) for pk in due_now])
+    return notifications
 
 
 def notification_mark_read(*, actor: Any, notification: Notification) -> None:

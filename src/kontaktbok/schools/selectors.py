@@ -24,12 +24,24 @@ from kontaktbok.schools.models import (
 Role = StaffRole.Role
 
 
+def _calendar(school: School) -> list[SchoolYear]:
+    """The school's years with their holidays, read once per school object: a request or a
+    task asks about the same school's days several times."""
+    years = school.__dict__.get("_calendar")
+    if years is None:
+        years = list(
+            SchoolYear.objects.filter(school=school)
+            .order_by("starts_on")
+            .prefetch_related("holidays")
+        )
+        school.__dict__["_calendar"] = years
+    return years
+
+
 def current_school_year(school: School, today: dt.date | None = None) -> SchoolYear | None:
     """The school year running today, or the next one during the summer holiday."""
     today = today or clock.today()
-    return (
-        SchoolYear.objects.filter(school=school, ends_on__gte=today).order_by("starts_on").first()
-    )
+    return next((year for year in _calendar(school) if year.ends_on >= today), None)
 
 
 def school_year_if_school_day(school: School, day: dt.date) -> SchoolYear | None:
@@ -43,7 +55,7 @@ def school_days(year: SchoolYear, start: dt.date, end: dt.date) -> list[dt.date]
     year that fall in no holiday."""
     start = max(start, year.starts_on)
     end = min(end, year.ends_on)
-    holidays = list(year.holidays.filter(starts_on__lte=end, ends_on__gte=start))
+    holidays = [h for h in year.holidays.all() if h.starts_on <= end and h.ends_on >= start]
     days = []
     day = start
     while day <= end:
@@ -209,13 +221,19 @@ def get_holiday(school: School, holiday_id: int) -> Holiday:
 
 def staff_working_hours(*, user: Any) -> tuple[dt.time, dt.time] | None:
     """A staff member's working hours (their own, else their school's); None for others."""
-    member = StaffMember.objects.filter(user=user).select_related("school").order_by("pk").first()
-    if member is None:
-        return None
-    return (
-        member.work_start or member.school.staff_work_start,
-        member.work_end or member.school.staff_work_end,
-    )
+    return staff_working_hours_of({user.pk}).get(user.pk)
+
+
+def staff_working_hours_of(user_ids: set[int]) -> dict[int, tuple[dt.time, dt.time]]:
+    """The working hours of those of ``user_ids`` who are staff (at their first school)."""
+    hours: dict[int, tuple[dt.time, dt.time]] = {}
+    members = StaffMember.objects.filter(user_id__in=user_ids).select_related("school")
+    for member in members.order_by("-pk"):  # the first membership is written last
+        hours[member.user_id] = (
+            member.work_start or member.school.staff_work_start,
+            member.work_end or member.school.staff_work_end,
+        )
+    return hours
 
 
 # --- recipients of the school's own messages (background work; no acting user) ---------
