@@ -52,9 +52,10 @@ def test_each_tick_does_what_is_due_and_a_doubled_tick_does_nothing_more(world):
     with at(8, 35):
         register(world.contact_teacher_a, world.class_a, {world.child_a: "absent"})
         register(world.contact_teacher_b, world.class_b, {world.child_a2: "absent"})
-    assert run_at(8, 49) == {"opened": 0, "escalated": 0, "unregistered": 0}
-    assert run_at(8, 50) == {"opened": 1, "escalated": 0, "unregistered": 0}  # Anna (4A)
-    assert run_at(8, 50) == {"opened": 0, "escalated": 0, "unregistered": 0}
+    assert run_at(8, 49) == {"closed": 0, "opened": 0, "escalated": 0, "unregistered": 0}
+    # Anna (4A):
+    assert run_at(8, 50) == {"closed": 0, "opened": 1, "escalated": 0, "unregistered": 0}
+    assert run_at(8, 50) == {"closed": 0, "opened": 0, "escalated": 0, "unregistered": 0}
     assert run_at(9, 30)["escalated"] == 1  # Anna, due 09:30
     assert run_at(10, 0)["opened"] == 1  # Aksel (9B), at the first break
     assert run_at(10, 0)["opened"] == 0
@@ -67,6 +68,57 @@ def test_each_tick_does_what_is_due_and_a_doubled_tick_does_nothing_more(world):
         "absence.lookup.escalation": 2,
         "absence.lookup.staff_escalation": 4,  # leiing and kontor, per case
     }
+
+
+def test_a_registration_hands_the_lookup_to_the_queue_in_its_own_transaction(world, settings):
+    """The registration queues the looking-for as a task row written in its transaction:
+    saved together, or not at all."""
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": DB_BACKEND}}
+    with at(9, 0):
+        register(world.contact_teacher_a, world.class_a, {world.child_a: "absent"})
+        [queued] = DBTaskResult.objects.all()
+        assert queued.task_path == "kontaktbok.absence.tasks.look_up_registered"
+        assert queued.args_kwargs["kwargs"] == {
+            "day": TODAY.isoformat(),
+            "absent": [world.child_a.pk],
+            "arrived": [],
+        }
+        assert not LookupCase.objects.exists()  # the worker opens it
+        assert tasks.look_up_registered.call(**queued.args_kwargs["kwargs"]) == {
+            "closed": 0,
+            "opened": 1,
+        }
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            register(world.contact_teacher_a, world.class_a, {world.child_a: "present"})
+            raise RuntimeError("the save fails after the registration")
+    assert DBTaskResult.objects.count() == 1
+    assert LookupCase.objects.get().is_open
+
+
+def test_a_case_whose_pupil_has_arrived_closes_on_the_next_tick(world):
+    """Should the registration's hand-over be lost, the minute's tick closes the case of a
+    pupil registered present since, and tells the guardians."""
+    from kontaktbok.absence.models import AttendanceMark
+
+    with at(8, 55):
+        register(world.contact_teacher_a, world.class_a, {world.child_a: "absent"})
+    with at(9, 5):
+        AttendanceMark.objects.filter(pupil=world.child_a).update(
+            status="present", registered_at=moment(9, 5)
+        )
+    assert run_at(9, 6)["closed"] == 1
+    assert run_at(9, 7)["closed"] == 0
+    case = LookupCase.objects.get()
+    assert (case.status, case.outcome, case.closed_by) == (
+        Status.CLOSED,
+        LookupCase.Outcome.ARRIVED,
+        world.contact_teacher_a,
+    )
+    arrived = Notification.objects.filter(kind="absence.lookup.arrived")
+    assert [n.recipient for n in arrived] == [world.guardian_a]
 
 
 def test_the_scheduler_down_through_the_morning_catches_up_at_once(world):
@@ -101,6 +153,7 @@ def test_nothing_on_a_saturday(world):
     with at(8, 55, day=saturday):
         register(world.contact_teacher_a, world.class_a, {world.child_a: "absent"}, day=saturday)
         assert tasks.look_for_missing_pupils.call() == {
+            "closed": 0,
             "opened": 0,
             "escalated": 0,
             "unregistered": 0,
@@ -386,11 +439,11 @@ class TestTwoWorkerProcesses:
 
         self.wait_until(settled, "both ticks run and every alert delivered", workers)
         assert LookupCase.objects.count() == len(pupils)
-        opened = [
-            r.return_value["opened"]
-            for r in DBTaskResult.objects.filter(task_path=TASK, status="SUCCESSFUL")
-        ]
-        assert len(opened) == 2 and sum(opened) == len(pupils)
+        # The registration's own hand-over ran too: three tasks raced for the same cases.
+        handed = "kontaktbok.absence.tasks.look_up_registered"
+        ran = DBTaskResult.objects.filter(status="SUCCESSFUL", task_path__in=[TASK, handed])
+        assert Counter(ran.values_list("task_path", flat=True)) == {TASK: 2, handed: 1}
+        assert sum(r.return_value["opened"] for r in ran) == len(pupils)
         alerts = Notification.objects.filter(kind="absence.lookup.alert")
         assert set(Counter(alerts.values_list("recipient_id", "dedup_key")).values()) == {1}
         assert alerts.count() == len(pupils)  # one guardian told per pupil here

@@ -193,6 +193,11 @@ class Sheet:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def group_pupil_ids(group: Group) -> list[int]:
+    """The group's pupils in the order of its registration form."""
+    return list(group.pupils.order_by("last_name", "first_name").values_list("pk", flat=True))
+
+
 def day_sheet(*, actor: Any, group: Group, date: dt.date, lesson: int | None = None) -> Sheet:
     """Everything about a group's day in a fixed number of queries: pupils, marks, reports
     (type and comment only for those who need to know), leave and the check."""

@@ -11,12 +11,18 @@ from django.utils.translation import gettext as _
 
 from kontaktbok.absence import rules
 from kontaktbok.absence.lookup import services as lookup
-from kontaktbok.absence.models import AbsenceReport, AttendanceMark, DailyCheck, LeaveExplanation
+from kontaktbok.absence.models import (
+    AbsenceReport,
+    AttendanceMark,
+    DailyCheck,
+    LeaveExplanation,
+    LookupCase,
+)
 from kontaktbok.absence.selectors import checked_dates, guardian_report
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.schools import access, selectors
-from kontaktbok.schools.models import AbsenceType, Pupil
+from kontaktbok.schools.models import AbsenceType, Pupil, School
 
 
 @dataclass(frozen=True)
@@ -43,10 +49,14 @@ def report_window(pupil: Pupil, today: dt.date | None = None) -> ReportWindow:
 
 def is_late(pupil: Pupil, start_date: dt.date) -> bool:
     """Late if it starts on a past day, or today at or after the school's deadline."""
+    return _late(pupil.school, start_date)
+
+
+def _late(school: School, start_date: dt.date) -> bool:
     now = clock.local_now()
     if start_date < now.date():
         return True
-    return start_date == now.date() and now.time() >= pupil.school.report_deadline
+    return start_date == now.date() and now.time() >= school.report_deadline
 
 
 def _guardian_pupil(actor: Any, pupil_id: int) -> Pupil:
@@ -120,12 +130,6 @@ def absence_report_create(
     """Meld fråvær: a guardian reports a child's absence. A retry with the same
     ``idempotency_key`` (a double tap, a flaky phone) returns the first report."""
     pupil = _guardian_pupil(actor, pupil_id)
-    if idempotency_key:
-        existing = AbsenceReport.objects.filter(
-            reported_by=actor, pupil=pupil, idempotency_key=idempotency_key
-        ).first()
-        if existing is not None:
-            return existing
     _check_comment(comment)
     days = _validate(
         pupil,
@@ -167,8 +171,40 @@ def absence_report_create(
     except IntegrityError:
         if not idempotency_key:
             raise
-        # The same request, sent twice at once: the other one won.
+        # The same request sent again (or twice at once): the first one stands.
         return AbsenceReport.objects.get(reported_by=actor, idempotency_key=idempotency_key)
+    return report
+
+
+def absence_report_for_lookup(
+    *, actor: Any, case: LookupCase, absence_type: AbsenceType
+) -> AbsenceReport:
+    """A guardian's one tap "at home sick" on a lookup alert, written as a report of the
+    given type for the case's day. Called by the answer, in its transaction, once it has
+    found the case among the guardian's own: the day is the case's, a school day, so the
+    report needs none of the form's checks."""
+    now = clock.now()
+    report = AbsenceReport.objects.create(
+        pupil_id=case.pupil_id,
+        school_id=case.school_id,
+        reported_by=actor,
+        absence_type=absence_type,
+        start_date=case.date,
+        end_date=case.date,
+        whole_day=True,
+        late=_late(case.school, case.date),
+        idempotency_key=f"lookup:{case.pk}",
+        created_at=now,
+        updated_at=now,
+    )
+    audit_log(
+        actor=actor,
+        action="absence.report.created",
+        obj=report,
+        role="guardian",
+        school_id=case.school_id,
+        detail={"days": 1, "late": report.late, "lookup": case.pk},
+    )
     return report
 
 

@@ -83,11 +83,31 @@ def remind_daily_checks() -> int:
 def look_for_missing_pupils() -> dict[str, int]:
     """Every minute: open the cases whose lookup time has come (grades 8–10 at the first
     break; anyone registered absent earlier than their band's time), escalate unanswered
-    cases whose window has passed, and alert classes with no registration after the first
-    lesson. Each step is idempotent, so a doubled or late tick does no harm."""
+    cases whose window has passed, alert classes with no registration after the first
+    lesson, and close the cases of pupils registered present since. Each step is
+    idempotent, so a doubled or late tick does no harm."""
     now = clock.now()
     return {
+        "closed": lookup.close_arrived(day=now.astimezone(clock.SCHOOL_TZ).date()),
         "opened": lookup.open_due_cases(now=now),
         "escalated": lookup.escalate_due(now=now),
         "unregistered": lookup.alert_missing_registrations(now=now),
     }
+
+
+@task
+def look_up_registered(*, day: str, absent: list[int], arrived: list[int]) -> dict[str, int]:
+    """Right after a registration is saved: close the cases of the pupils who arrived and
+    look for those registered absent whose band's lookup time has come."""
+    if dt.date.fromisoformat(day) != clock.today():
+        return {"closed": 0, "opened": 0}  # the day is over; nothing to look for
+    return {
+        "closed": lookup.close_arrived(day=clock.today(), pupil_ids=arrived) if arrived else 0,
+        "opened": lookup.open_due_cases(pupil_ids=absent) if absent else 0,
+    }
+
+
+@task
+def tell_staff_answered(*, case_id: int) -> None:
+    """A guardian answered a lookup alert: tell the contact teacher and kontor."""
+    lookup.tell_staff_answered(case_id=case_id)

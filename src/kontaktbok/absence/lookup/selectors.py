@@ -55,10 +55,7 @@ def missing_pupils(*, day: dt.date, pupil_ids: list[int] | None = None) -> list[
     candidates = set(absent.values_list("pupil_id", flat=True))
     if not candidates:
         return []
-    latest: dict[int, AttendanceMark] = {}
-    marks = AttendanceMark.objects.filter(date=day, pupil_id__in=candidates)
-    for mark in marks.order_by("registered_at", "lesson", "pk"):
-        latest[mark.pupil_id] = mark  # the last registration wins
+    latest = _latest_marks(day, candidates)
     still = {
         pupil_id
         for pupil_id, mark in latest.items()
@@ -111,6 +108,42 @@ def open_cases_of(pupil_ids: list[int], day: dt.date) -> list[LookupCase]:
         .exclude(status=Status.CLOSED)
         .select_related("pupil", "school", "group")
     )
+
+
+def has_open_case(pupil_ids: list[int], day: dt.date) -> bool:
+    return (
+        LookupCase.objects.filter(pupil_id__in=pupil_ids, date=day)
+        .exclude(status=Status.CLOSED)
+        .exists()
+    )
+
+
+def _latest_marks(day: dt.date, pupil_ids: set[int]) -> dict[int, AttendanceMark]:
+    """Each pupil's latest registration on ``day``: the last one saved wins."""
+    latest: dict[int, AttendanceMark] = {}
+    marks = AttendanceMark.objects.filter(date=day, pupil_id__in=pupil_ids)
+    for mark in marks.select_related("registered_by").order_by("registered_at", "lesson", "pk"):
+        latest[mark.pupil_id] = mark
+    return latest
+
+
+def arrived_cases(
+    *, day: dt.date, pupil_ids: list[int] | None = None
+) -> list[tuple[LookupCase, AttendanceMark]]:
+    """Open cases of ``day`` whose pupil's latest registration is present or late, each
+    with that registration."""
+    cases = LookupCase.objects.filter(date=day).exclude(status=Status.CLOSED)
+    if pupil_ids is not None:
+        cases = cases.filter(pupil_id__in=pupil_ids)
+    found = list(cases.select_related("pupil", "school", "group").order_by("pk"))
+    if not found:
+        return []
+    latest = _latest_marks(day, {case.pupil_id for case in found})
+    return [
+        (case, latest[case.pupil_id])
+        for case in found
+        if case.pupil_id in latest and latest[case.pupil_id].status != AttendanceMark.Status.ABSENT
+    ]
 
 
 def due_for_escalation(now: dt.datetime) -> list[LookupCase]:
@@ -189,15 +222,18 @@ def guardian_cases(actor: Any) -> QuerySet[LookupCase]:
     return LookupCase.objects.filter(pupil__in=access.guardian_pupils(actor))
 
 
-def _get(queryset: QuerySet[LookupCase], case_id: int) -> LookupCase:
-    case = queryset.select_related("pupil", "school", "group").filter(pk=case_id).first()
+def _get(queryset: QuerySet[LookupCase], case_id: int, lock: bool = False) -> LookupCase:
+    queryset = queryset.select_related("pupil", "school", "group")
+    if lock:  # inside the caller's transaction: the case row only
+        queryset = queryset.select_for_update(of=("self",))
+    case = queryset.filter(pk=case_id).first()
     if case is None:
         raise Http404
     return case
 
 
-def guardian_case(*, actor: Any, case_id: int) -> LookupCase:
-    return _get(guardian_cases(actor), case_id)
+def guardian_case(*, actor: Any, case_id: int, lock: bool = False) -> LookupCase:
+    return _get(guardian_cases(actor), case_id, lock)
 
 
 def staff_case(*, actor: Any, case_id: int) -> LookupCase:

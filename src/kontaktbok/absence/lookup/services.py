@@ -24,14 +24,16 @@ from kontaktbok.absence import kinds
 from kontaktbok.absence.lookup import selectors
 from kontaktbok.absence.models import AttendanceMark, LookupCase
 from kontaktbok.core import clock
-from kontaktbok.core.audit import audit_log
+from kontaktbok.core.audit import audit_log, audit_log_many
 from kontaktbok.notifications.kinds import Kind
-from kontaktbok.notifications.services import notify
+from kontaktbok.notifications.services import Outgoing, notify, notify_many
 from kontaktbok.schools import selectors as school_selectors
 from kontaktbok.schools.models import Group, StaffRole
 
 Role = StaffRole.Role
 Status = LookupCase.Status
+Answer = LookupCase.Answer
+Outcome = LookupCase.Outcome
 ANSWER_TEXT_MAX = 300
 
 
@@ -48,30 +50,26 @@ def _payload(case: LookupCase) -> dict[str, Any]:
 
 
 def _tell_guardians(case: LookupCase, kind: Kind, step: str) -> None:
-    for guardian in school_selectors.guardians_to_inform(case.pupil):
-        notify(
-            recipient=guardian,
-            kind=kind.code,
-            dedup_key=f"lookup:{case.pk}:{step}",
-            payload=_payload(case),
-            url=reverse("lookup_case", args=[case.pk]),
-            school_id=case.school_id,
-        )
+    _tell(case, kind, step, school_selectors.guardians_to_inform(case.pupil), {})
 
 
 def _tell_staff(
     case: LookupCase, kind: Kind, step: str, roles: list[str], extra: dict[str, Any]
 ) -> None:
     group_ids = [case.group_id] if case.group_id else []
-    for user in school_selectors.staff_holding(case.school_id, roles, group_ids):
-        notify(
-            recipient=user,
-            kind=kind.code,
-            dedup_key=f"lookup:{case.pk}:{step}",
-            payload=_payload(case) | extra,
-            url=reverse("lookup_case", args=[case.pk]),
-            school_id=case.school_id,
-        )
+    _tell(case, kind, step, school_selectors.staff_holding(case.school_id, roles, group_ids), extra)
+
+
+def _tell(
+    case: LookupCase, kind: Kind, step: str, recipients: list[Any], extra: dict[str, Any]
+) -> None:
+    payload = _payload(case) | extra
+    url = reverse("lookup_case", args=[case.pk])
+    notify_many(
+        kind=kind.code,
+        items=[Outgoing(user, f"lookup:{case.pk}:{step}", payload, url) for user in recipients],
+        school_id=case.school_id,
+    )
 
 
 # --- opening --------------------------------------------------------------------------
@@ -117,18 +115,37 @@ def open_due_cases(*, now: dt.datetime | None = None, pupil_ids: list[int] | Non
 
 
 def after_registration(*, group: Group, date: dt.date, marks: list[AttendanceMark]) -> None:
-    """Called in the registration's transaction: look for the pupils just registered absent
-    (if their time has come) and close the cases of those registered present or late."""
+    """Called in the registration's transaction. The looking-for itself (opening cases,
+    alerting the guardians, closing the cases of those who arrived) is handed to a worker
+    in the same transaction: it is queued if and only if the registration is saved, and the
+    teacher's save costs the same whatever the number of cases. The minute's tick does the
+    same work, so nothing depends on this hand-over alone."""
     if date != clock.today():
         return
-    arrived = [m for m in marks if m.status != AttendanceMark.Status.ABSENT]
-    for case in selectors.open_cases_of([m.pupil_id for m in arrived], date):
-        mark = next(m for m in arrived if m.pupil_id == case.pupil_id)
+    absent = [m.pupil_id for m in marks if m.status == AttendanceMark.Status.ABSENT]
+    arrived = [m.pupil_id for m in marks if m.status != AttendanceMark.Status.ABSENT]
+    if arrived and not selectors.has_open_case(arrived, date):
+        arrived = []
+    if absent or arrived:
+        _tasks().look_up_registered.enqueue(day=date.isoformat(), absent=absent, arrived=arrived)
+
+
+def _tasks() -> Any:
+    # The tasks module imports this one; importing it at call time keeps the two apart.
+    from kontaktbok.absence import tasks
+
+    return tasks
+
+
+def close_arrived(*, day: dt.date, pupil_ids: list[int] | None = None) -> int:
+    """Close today's open cases of pupils whose latest registration shows them present or
+    late, and tell the guardians the child has arrived; returns how many were closed."""
+    closed = 0
+    for case, mark in selectors.arrived_cases(day=day, pupil_ids=pupil_ids):
         if _close(case, actor=mark.registered_by, outcome=LookupCase.Outcome.ARRIVED, text=""):
             _tell_guardians(case, kinds.LOOKUP_ARRIVED, "arrived")
-    absent = [m.pupil_id for m in marks if m.status == AttendanceMark.Status.ABSENT]
-    if absent:
-        open_due_cases(pupil_ids=absent)
+            closed += 1
+    return closed
 
 
 # --- escalation -----------------------------------------------------------------------
@@ -252,51 +269,42 @@ def lookup_answer(*, actor: Any, case_id: int, answer: str, text: str = "") -> L
     """A guardian accounts for the child with one tap. "At home sick" becomes a reported
     absence (type sick) and closes the case; the other answers stop the escalation and
     stay open until the pupil arrives or staff close the case. A second tap changes
-    nothing."""
-    case = selectors.guardian_case(actor=actor, case_id=case_id)
+    nothing. The contact teacher and kontor are told by a worker, queued in the same
+    transaction."""
     text = text.strip()
-    if answer not in {
-        LookupCase.Answer.HOME_SICK,
-        LookupCase.Answer.ON_THE_WAY,
-        LookupCase.Answer.FOUND,
-    }:
-        raise ValidationError({"answer": _("Choose one of the answers.")})
-    if answer == LookupCase.Answer.FOUND and not text:
-        raise ValidationError({"text": _("Write in a few words where your child is.")})
-    if len(text) > ANSWER_TEXT_MAX:
-        raise ValidationError({"text": _("Keep the answer to 300 characters.")})
-    if case.answer:
-        return case  # answered already (a double tap, or the other guardian)
-    if not case.is_open:
-        raise ValidationError(_("This case is closed."), code="closed")
+    now = clock.now()
     with transaction.atomic():
-        locked = LookupCase.objects.select_for_update().get(pk=case.pk)
-        if locked.answer or not locked.is_open:
-            return locked
-        case = locked
+        case = selectors.guardian_case(actor=actor, case_id=case_id, lock=True)
+        if answer not in {Answer.HOME_SICK, Answer.ON_THE_WAY, Answer.FOUND}:
+            raise ValidationError({"answer": _("Choose one of the answers.")})
+        if answer == Answer.FOUND and not text:
+            raise ValidationError({"text": _("Write in a few words where your child is.")})
+        if len(text) > ANSWER_TEXT_MAX:
+            raise ValidationError({"text": _("Keep the answer to 300 characters.")})
+        if case.answer:
+            return case  # answered already (a double tap, or the other guardian)
+        if not case.is_open:
+            raise ValidationError(_("This case is closed."), code="closed")
         case.answer, case.answer_text = answer, text
-        case.answered_by, case.answered_at = actor, clock.now()
-        if case.status == Status.OPEN or case.status == Status.ESCALATED:
-            case.status = Status.ANSWERED
-        case.save(update_fields=["answer", "answer_text", "answered_by", "answered_at", "status"])
-        audit_log(
-            actor=actor,
-            action="absence.lookup.answered",
-            obj=case,
-            role="guardian",
-            school_id=case.school_id,
-            detail={"answer": answer},
-        )
-        _tell_staff(
-            case,
-            kinds.LOOKUP_ANSWERED,
-            "answered",
-            [Role.CONTACT_TEACHER, Role.OFFICE],
-            {"answer": _answer_label(answer, text, case.school.language)},
-        )
-        if answer == LookupCase.Answer.HOME_SICK:
+        case.answered_by, case.answered_at = actor, now
+        case.status = Status.ANSWERED
+        fields = ["answer", "answer_text", "answered_by", "answered_at", "status"]
+        entry = {"actor": actor, "obj": case, "role": "guardian", "school_id": case.school_id}
+        entries = [entry | {"action": "absence.lookup.answered", "detail": {"answer": answer}}]
+        if answer == Answer.HOME_SICK:
             _report_sick(actor, case)
-    case.refresh_from_db()
+            case.status, case.outcome, case.closed_by, case.closed_at = (
+                Status.CLOSED,
+                Outcome.FOUND,
+                actor,
+                now,
+            )
+            fields += ["outcome", "closed_by", "closed_at"]
+            closing = {"action": "absence.lookup.closed", "detail": {"outcome": Outcome.FOUND}}
+            entries.append(entry | closing)
+        case.save(update_fields=fields)
+        audit_log_many(*entries)
+        _tasks().tell_staff_answered.enqueue(case_id=case.pk)
     return case
 
 
@@ -304,45 +312,53 @@ def _report_sick(actor: Any, case: LookupCase) -> None:
     # absence.services calls this module when a report or registration arrives; importing
     # it here, at call time, keeps the two modules from importing each other at load.
     from kontaktbok.absence.selectors import absence_type_by_code
-    from kontaktbok.absence.services import absence_report_create
+    from kontaktbok.absence.services import absence_report_for_lookup
 
     sick = absence_type_by_code(case.school_id, "sick")
-    if sick is None:  # a school without the type: the answer alone explains the day
-        _close(case, actor=actor, outcome=LookupCase.Outcome.FOUND, text="", role="guardian")
-        return
-    absence_report_create(
-        actor=actor,
-        pupil_id=case.pupil_id,
-        start_date=case.date,
-        end_date=case.date,
-        absence_type=sick,
-        idempotency_key=f"lookup:{case.pk}",
+    if sick is not None:  # a school without the type: the answer alone explains the day
+        absence_report_for_lookup(actor=actor, case=case, absence_type=sick)
+
+
+def tell_staff_answered(*, case_id: int) -> None:
+    """Tell the contact teacher and kontor how the guardian answered (a worker does this,
+    queued by the answer's own transaction; once per case, by the outbox's dedup key)."""
+    case = LookupCase.objects.select_related("pupil", "school", "group").get(pk=case_id)
+    _tell_staff(
+        case,
+        kinds.LOOKUP_ANSWERED,
+        "answered",
+        [Role.CONTACT_TEACHER, Role.OFFICE],
+        {"answer": _answer_label(case.answer, case.answer_text, case.school.language)},
     )
 
 
 def report_received(*, actor: Any, pupil_id: int, start: dt.date, end: dt.date) -> None:
     """A guardian reported absence covering today: that accounts for the pupil, so today's
-    case (if any) closes as found."""
+    case (if any) is answered "reported" and closes as found, in one write."""
     today = clock.today()
     if not start <= today <= end:
         return
+    now = clock.now()
     for case in selectors.open_cases_of([pupil_id], today):
-        if not case.answer:
-            case.answer, case.answered_by, case.answered_at = (
-                LookupCase.Answer.REPORTED,
-                actor,
-                clock.now(),
-            )
-            case.save(update_fields=["answer", "answered_by", "answered_at"])
-            audit_log(
-                actor=actor,
-                action="absence.lookup.answered",
-                obj=case,
-                role="guardian",
-                school_id=case.school_id,
-                detail={"answer": LookupCase.Answer.REPORTED},
-            )
-        _close(case, actor=actor, outcome=LookupCase.Outcome.FOUND, text="", role="guardian")
+        answered = not case.answer
+        fields: dict[str, Any] = {
+            "status": Status.CLOSED,
+            "outcome": Outcome.FOUND,
+            "outcome_text": "",
+            "closed_by": actor,
+            "closed_at": now,
+        }
+        if answered:
+            fields |= {"answer": Answer.REPORTED, "answered_by": actor, "answered_at": now}
+        if not LookupCase.objects.filter(pk=case.pk).exclude(status=Status.CLOSED).update(**fields):
+            continue  # closed a moment ago by someone else
+        entry = {"actor": actor, "obj": case, "role": "guardian", "school_id": case.school_id}
+        closing = entry | {"action": "absence.lookup.closed", "detail": {"outcome": Outcome.FOUND}}
+        answer = entry | {
+            "action": "absence.lookup.answered",
+            "detail": {"answer": Answer.REPORTED},
+        }
+        audit_log_many(*([answer, closing] if answered else [closing]))
 
 
 def lookup_close(*, actor: Any, case_id: int, outcome: str, text: str = "") -> LookupCase:

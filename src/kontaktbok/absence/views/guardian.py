@@ -159,7 +159,7 @@ def report_create(request: HttpRequest, pupil_id: int) -> HttpResponse:
             except ValidationError as error:
                 _add_errors(form, error)
             else:
-                _success_once(request, _confirmation(pupil, report))
+                _success_once(request, _confirmation(report.pupil, report))
                 return redirect("absence_child", pupil_id=pupil.pk)
     else:
         today = clock.today()

@@ -69,15 +69,15 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_answer(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = selectors.guardian_case(actor=request.user, case_id=case_id)
     try:
-        services.lookup_answer(
+        case = services.lookup_answer(
             actor=request.user,
-            case_id=case.pk,
+            case_id=case_id,
             answer=request.POST.get("answer", ""),
             text=request.POST.get("text", ""),
         )
     except ValidationError as exc:
+        case = selectors.guardian_case(actor=request.user, case_id=case_id)
         return _case_page(request, case, as_guardian=True, errors=_errors(exc), status=400)
     messages.success(request, _("Thank you. The school can see your answer now."))
     return redirect("lookup_case", case_id=case.pk)

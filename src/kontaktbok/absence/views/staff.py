@@ -66,9 +66,7 @@ def _entries(sheet: selectors.Sheet, data: dict[str, str] | None) -> list[Entry]
     for row in sheet.rows:
         pk = row.pupil.pk
         if data is not None:
-            status = data.get(f"status-{pk}", Status.PRESENT)
-            minutes = data.get(f"minutes-{pk}", "").strip()
-            reason = data.get(f"reason-{pk}", "").strip()
+            status, minutes, reason = _posted(data, pk)
         elif row.mark is not None:
             status = row.mark.status
             minutes = str(row.mark.late_minutes or "")
@@ -79,21 +77,31 @@ def _entries(sheet: selectors.Sheet, data: dict[str, str] | None) -> list[Entry]
     return entries
 
 
-def _marks(entries: list[Entry]) -> list[services.Mark]:
+def _posted(data: dict[str, str], pupil_id: int) -> tuple[str, str, str]:
+    """What the form sent for one pupil: status, minutes late and the staff's reason."""
+    return (
+        data.get(f"status-{pupil_id}", Status.PRESENT),
+        data.get(f"minutes-{pupil_id}", "").strip(),
+        data.get(f"reason-{pupil_id}", "").strip(),
+    )
+
+
+def _marks(data: dict[str, str], pupil_ids: list[int]) -> list[services.Mark]:
     marks = []
-    for entry in entries:
+    for pupil_id in pupil_ids:
+        status, raw_minutes, reason = _posted(data, pupil_id)
         minutes: int | None = None
-        if entry.status == Status.LATE:
+        if status == Status.LATE:
             try:
-                minutes = int(entry.minutes)
+                minutes = int(raw_minutes)
             except ValueError:
                 raise ValidationError(_("Give how many minutes late.")) from None
         marks.append(
             services.Mark(
-                pupil_id=entry.row.pupil.pk,
-                status=entry.status,
+                pupil_id=pupil_id,
+                status=status,
                 late_minutes=minutes,
-                staff_reason=entry.reason if entry.status != Status.PRESENT else "",
+                staff_reason=reason if status != Status.PRESENT else "",
             )
         )
     return marks
@@ -109,16 +117,15 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
     school = group.school
     day = _day(request)
     lesson = _lesson(request, school)
-    sheet = selectors.day_sheet(actor=actor, group=group, date=day, lesson=lesson)
     errors: list[str] = []
-    if request.method == "POST":
-        entries = _entries(sheet, request.POST.dict())
+    data = request.POST.dict() if request.method == "POST" else None
+    if data is not None:
         try:
             services.attendance_register(
                 actor=actor,
                 group_id=group.pk,
                 date=day,
-                marks=_marks(entries),
+                marks=_marks(data, selectors.group_pupil_ids(group)),
                 lesson=lesson,
             )
         except PermissionDenied:
@@ -129,8 +136,8 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
             messages.success(request, _("The attendance was saved."))
             query = {"date": day.isoformat()} | ({"lesson": str(lesson)} if lesson else {})
             return redirect(f"{reverse('attendance_register', args=[group.pk])}?{urlencode(query)}")
-    else:
-        entries = _entries(sheet, None)
+    sheet = selectors.day_sheet(actor=actor, group=group, date=day, lesson=lesson)
+    entries = _entries(sheet, data)  # a form with errors shows what was sent
     context = {
         "group": group,
         "sheet": sheet,
