@@ -224,3 +224,64 @@ def test_a_guardian_answering_the_alert(
     status, count, sql = _count_post(clients["guardian_a"], url, {"answer": answer})
     assert status == 302
     assert count <= BUDGET, _over(count, sql)
+
+
+def _count_request(call: Any) -> tuple[int, int, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    return response.status_code, len(queries), [q["sql"] for q in queries.captured_queries]
+
+
+def test_the_other_absence_writes(world: World, clients: dict[str, Client], settings: Any) -> None:
+    """The JSON API's report and registration, closing a lookup case and the daily check,
+    with a grown class: each within the budget."""
+    from tests.absence.lookup_factories import open_case
+
+    _grow(world)
+    case = open_case(teacher=world.contact_teacher_b, group=world.class_b, pupil=world.child_a2)
+    _queue_tasks(settings)
+    today = clock.today().isoformat()
+    guardian, teacher = clients["guardian_a"], clients["contact_teacher_b"]
+    pupils = list(world.class_b.pupils.all())
+    api = "/api/v1/absence"
+    writes = {
+        "API report": (
+            guardian,
+            lambda: guardian.post(
+                f"{api}/reports",
+                {"pupil_id": world.child_a.pk, "start_date": today, "end_date": today,
+                 "absence_type": "sick"},
+                content_type="application/json",
+            ),
+            201,
+        ),
+        "API registration": (
+            teacher,
+            lambda: teacher.put(
+                f"{api}/groups/{world.class_b.pk}/attendance",
+                {"date": today, "marks": [{"pupil_id": p.pk, "status": "absent"} for p in pupils]},
+                content_type="application/json",
+            ),
+            200,
+        ),
+        "closing a case": (
+            teacher,
+            lambda: teacher.post(
+                reverse("lookup_close", kwargs={"case_id": case.pk}), {"outcome": "found"}
+            ),
+            302,
+        ),
+        "daily check": (
+            teacher,
+            lambda: teacher.post(reverse("daily_check", kwargs={"group_id": world.class_b.pk})),
+            302,
+        ),
+    }  # fmt: skip
+    over = []
+    for name, (client, call, expected) in writes.items():
+        _seen(client)
+        status, count, sql = _count_request(call)
+        assert status == expected, (name, status)
+        if count > BUDGET:
+            over.append(f"{name}: {_over(count, sql)}")
+    assert not over, "\n".join(over)

@@ -266,7 +266,11 @@ def test_registering_attendance(world):
     url = f"{BASE}/groups/{world.class_a.pk}/attendance"
     response = client.put(url, payload, content_type="application/json")
     assert response.status_code == 200, response.content
-    rows = {r["pupil_id"]: r for r in response.json()["rows"]}
+    saved = {m["pupil_id"]: m for m in response.json()["marks"]}
+    assert saved[world.child_a.pk]["status"] == "absent"
+    assert saved[world.child_b.pk]["late_minutes"] == 7
+    sheet = client.get(f"{BASE}/groups/{world.class_a.pk}/sheet", {"date": "2026-11-24"})
+    rows = {r["pupil_id"]: r for r in sheet.json()["rows"]}
     assert rows[world.child_a.pk]["status"] == "absent"
     assert rows[world.child_a.pk]["explanation"] == "unexplained"
     assert rows[world.child_b.pk]["late_minutes"] == 7

@@ -116,6 +116,23 @@ class MarkIn(Schema):
     staff_reason: str = Field("", max_length=200)
 
 
+class MarkOut(Schema):
+    pupil_id: int
+    status: str
+    late_minutes: int | None
+    staff_reason: str
+    registered_at: dt.datetime
+
+
+class AttendanceOut(Schema):
+    """What was saved; the day sheet (``GET .../sheet``) shows it with the explanations."""
+
+    group_id: int
+    date: dt.date
+    lesson: int | None
+    marks: list[MarkOut]
+
+
 class AttendanceIn(Schema):
     date: dt.date
     lesson: int | None = Field(None, description="Null for the whole day")
@@ -301,11 +318,12 @@ def day_sheet(
     return Status(200, _sheet_out(sheet))
 
 
-@router.put("/groups/{group_id}/attendance", response={200: SheetOut, **ERRORS})
+@router.put("/groups/{group_id}/attendance", response={200: AttendanceOut, **ERRORS})
 @scoped
 def attendance_register(request: HttpRequest, group_id: int, payload: AttendanceIn) -> Any:
-    """Register the day (or a lesson); registering again replaces the marks given."""
-    services.attendance_register(
+    """Register the day (or a lesson); registering again replaces the marks given. Answers
+    with the marks saved; the day sheet shows them with their explanations."""
+    marks = services.attendance_register(
         actor=request.user,
         group_id=group_id,
         date=payload.date,
@@ -320,11 +338,19 @@ def attendance_register(request: HttpRequest, group_id: int, payload: Attendance
             for m in payload.marks
         ],
     )
-    group = selectors.staff_group(actor=request.user, group_id=group_id)
-    sheet = selectors.day_sheet(
-        actor=request.user, group=group, date=payload.date, lesson=payload.lesson
+    saved = [
+        MarkOut(
+            pupil_id=m.pupil_id,
+            status=m.status,
+            late_minutes=m.late_minutes,
+            staff_reason=m.staff_reason,
+            registered_at=m.registered_at,
+        )
+        for m in sorted(marks, key=lambda m: m.pupil_id)
+    ]
+    return Status(
+        200, AttendanceOut(group_id=group_id, date=payload.date, lesson=payload.lesson, marks=saved)
     )
-    return Status(200, _sheet_out(sheet))
 
 
 @router.post("/groups/{group_id}/check", response={200: CheckOut, **ERRORS})

@@ -50,10 +50,13 @@ def role_in_group(actor: Any, group: Group) -> str:
 
 
 def details_by_pupil(actor: Any, group: Group, pupil_ids: list[int]) -> dict[int, bool]:
-    """Need to know per pupil, in one query: kontor and leiing see every detail; a teacher
-    sees them for pupils in any group where they are contact teacher or class team."""
+    """Need to know per pupil of ``group``, in at most one query: kontor and leiing see
+    every detail; a teacher sees them for pupils in any group where they are contact
+    teacher or class team (so for every pupil of such a group itself)."""
     roles = roles_of(actor)
     if roles.has_school_role(group.school_id, Role.OFFICE, Role.LEADERSHIP):
+        return dict.fromkeys(pupil_ids, True)
+    if roles.group_roles.get(group.pk, frozenset()) & DETAIL_GROUP_ROLES:
         return dict.fromkeys(pupil_ids, True)
     detail_groups = {gid for gid, held in roles.group_roles.items() if held & DETAIL_GROUP_ROLES}
     result = dict.fromkeys(pupil_ids, False)
