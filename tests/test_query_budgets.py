@@ -285,3 +285,31 @@ def test_the_other_absence_writes(world: World, clients: dict[str, Client], sett
         if count > BUDGET:
             over.append(f"{name}: {_over(count, sql)}")
     assert not over, "\n".join(over)
+
+
+def test_settings_and_a_changed_report(world: World, clients: dict[str, Client]) -> None:
+    """Saving a settings page as shown and with one change, and changing a report."""
+    from tests.html_forms import post_forms
+
+    _grow(world)
+    report = test_access_matrix.guardian_a_report(world)
+    pages = [
+        ("school_settings", "school_admin", {"school_id": world.school.pk}, "escalation_minutes"),
+        ("notification_settings", "guardian_a", {}, None),
+        ("notification_settings", "contact_teacher_b", {}, None),
+        ("absence_report_edit", "guardian_a", report, "comment"),
+    ]
+    over = []
+    for name, actor, kwargs, field in pages:
+        client, url = clients[actor], reverse(name, kwargs=kwargs)
+        [form] = [f for f in post_forms(client.get(url).content.decode()) if not f["action"]]
+        changes = [{}] + (
+            [{field: "33" if field == "escalation_minutes" else "Ny"}] if field else []
+        )
+        for change in changes:
+            _seen(client)
+            status, count, sql = _count_post(client, url, form["data"] | change)
+            assert status == 302, (name, actor, change, status)
+            if count > BUDGET:
+                over.append(f"{name} as {actor} {change}: {_over(count, sql)}")
+    assert not over, "\n".join(over)

@@ -110,8 +110,10 @@ def _check_comment(comment: str) -> None:
         raise ValidationError({"comment": _("Keep the comment to 200 characters.")})
 
 
-def _checked_days(pupil: Pupil, start: dt.date, end: dt.date) -> bool:
-    return bool(checked_dates(pupil, start, end))
+def _checked_days(pupil: Pupil, *periods: tuple[dt.date, dt.date]) -> bool:
+    """Whether the class team has checked a day in any of ``periods`` (one query)."""
+    checked = checked_dates(pupil, min(p[0] for p in periods), max(p[1] for p in periods))
+    return any(start <= day <= end for day in checked for start, end in periods)
 
 
 def absence_report_create(
@@ -231,9 +233,7 @@ def absence_report_update(
     report = _own_report(actor, report_id)
     if report.status != AbsenceReport.Status.ACTIVE:
         raise ValidationError(_("This report was withdrawn."), code="withdrawn")
-    if _checked_days(report.pupil, report.start_date, report.end_date) or _checked_days(
-        report.pupil, start_date, end_date
-    ):
+    if _checked_days(report.pupil, (report.start_date, report.end_date), (start_date, end_date)):
         raise ValidationError(
             _(
                 "The class team has checked this day. Write a message to "
@@ -273,7 +273,7 @@ def absence_report_withdraw(*, actor: Any, report_id: int) -> AbsenceReport:
     report = _own_report(actor, report_id)
     if report.status != AbsenceReport.Status.ACTIVE:
         raise ValidationError(_("This report was withdrawn."), code="withdrawn")
-    if _checked_days(report.pupil, report.start_date, report.end_date):
+    if _checked_days(report.pupil, (report.start_date, report.end_date)):
         raise ValidationError(
             _(
                 "The class team has checked this day. Write a message to "

@@ -216,15 +216,22 @@ def notifications_mark_all_read(*, actor: Any) -> int:
 
 def preferences_save(*, actor: Any, choices: dict[str, set[str]], digest: bool) -> None:
     """Save the user's channels per non-urgent kind, and the daily digest choice."""
+    if any(kinds.get(code).urgent for code in choices):
+        raise ValueError("urgent notifications cannot be switched off")
     with transaction.atomic():
+        saved = {p.kind: p for p in Preference.objects.filter(user=actor, kind__in=choices)}
+        new, changed = [], []
         for code, channels in choices.items():
-            if kinds.get(code).urgent:
-                raise ValueError("urgent notifications cannot be switched off")
-            Preference.objects.update_or_create(
-                user=actor,
-                kind=code,
-                defaults={c: c in channels for c in Channel.values},
-            )
+            preference = saved.get(code) or Preference(user=actor, kind=code)
+            before = [getattr(preference, c) for c in Channel.values]
+            for channel in Channel.values:
+                setattr(preference, channel, channel in channels)
+            if preference.pk is None:
+                new.append(preference)
+            elif before != [getattr(preference, c) for c in Channel.values]:
+                changed.append(preference)
+        Preference.objects.bulk_create(new)
+        Preference.objects.bulk_update(changed, Channel.values)
         DigestChoice.objects.update_or_create(user=actor, defaults={"enabled": digest})
         audit_log(
             actor=actor,

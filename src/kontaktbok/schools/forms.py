@@ -29,6 +29,10 @@ class SchoolSettingsForm(forms.ModelForm):
             if name.endswith(("_deadline", "_start", "_end")) or name.startswith("lookup_time")
         }
 
+    def validate_constraints(self) -> None:
+        """Left to the service, which checks what changed with a clear message per field
+        (the database enforces the constraints as well); each check here is a query."""
+
 
 class AbsenceTypeForm(forms.ModelForm):
     class Meta:

@@ -124,9 +124,13 @@ def school_settings_update(*, actor: Any, school: School, data: dict[str, Any]) 
             if getattr(locked, name) != value:
                 changed[name] = [str(getattr(locked, name)), str(value)]
                 setattr(locked, name, value)
+        if not changed:
+            return locked  # saved as it was shown: nothing to check or write
         _check_times(locked)
-        locked.full_clean()
-        locked.save()
+        # Only what changed is checked again (each constraint check is a query).
+        unchanged = [f.name for f in School._meta.concrete_fields if f.name not in changed]
+        locked.full_clean(exclude=unchanged)
+        locked.save(update_fields=list(changed))
         if changed:
             audit_log(
                 actor=actor,

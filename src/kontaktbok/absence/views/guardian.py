@@ -178,23 +178,21 @@ def report_edit(request: HttpRequest, report_id: int) -> HttpResponse:
     report = selectors.guardian_report(actor=actor, report_id=report_id)
     pupil = report.pupil
     types = selectors.active_absence_types(pupil.school)
-    locked = report.status != AbsenceReport.Status.ACTIVE or _locked(
-        report, selectors.checked_dates(pupil, report.start_date)
-    )
+    refused = False
     if request.method == "POST":
         form = AbsenceReportForm(request.POST, absence_types=types)
         if form.is_valid():
             try:
-                report = services.absence_report_update(
+                changed = services.absence_report_update(
                     actor=actor, report_id=report.pk, **form.service_arguments()
                 )
             except PermissionDenied:
                 raise Http404 from None
             except ValidationError as error:
                 _add_errors(form, error)
-                locked = locked or not hasattr(error, "error_dict")
+                refused = not hasattr(error, "error_dict")
             else:
-                _success_once(request, _confirmation(pupil, report, changed=True))
+                _success_once(request, _confirmation(changed.pupil, changed, changed=True))
                 return redirect("absence_child", pupil_id=pupil.pk)
     else:
         form = AbsenceReportForm(
@@ -209,6 +207,11 @@ def report_edit(request: HttpRequest, report_id: int) -> HttpResponse:
             },
             absence_types=types,
         )
+    locked = (
+        refused
+        or report.status != AbsenceReport.Status.ACTIVE
+        or _locked(report, selectors.checked_dates(pupil, report.start_date))
+    )
     context = _form_context(pupil, form)
     context.update({"report": report, "locked": locked})
     return render(request, "absence/guardian_report_form.html", context)
