@@ -414,3 +414,19 @@ def test_working_hours_note_outside_hours(world):
 def test_participant_rows_are_unique(world):
     thread = guardian_thread(world, roles=[Role.CONTACT_TEACHER, Role.OFFICE])
     assert Participant.objects.filter(thread=thread).count() == 3
+
+
+def test_a_sender_who_is_also_a_guardian_in_the_group_is_on_that_thread_once(world):
+    school_services.guardianship_set(
+        actor=None, guardian=world.contact_teacher_a, pupil=world.child_b
+    )
+    broadcast = services.broadcast_send(
+        actor=world.contact_teacher_a,
+        group_ids=[world.class_a.pk],
+        subject="Tur",
+        body="B",
+        confirmed_count=2,
+    )
+    thread = broadcast.threads.get(pupil=world.child_b)
+    mine = thread.participants.filter(user=world.contact_teacher_a)
+    assert [(p.side, p.role) for p in mine] == [("staff", "contact_teacher")]

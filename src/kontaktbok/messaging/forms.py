@@ -9,7 +9,12 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kontaktbok.messaging import files as filetypes
-from kontaktbok.messaging.selectors import OPTIONAL_ROLES, RecipientChoice, role_label
+from kontaktbok.messaging.selectors import (
+    ALWAYS_ROLES,
+    OPTIONAL_ROLES,
+    RecipientChoice,
+    role_label,
+)
 from kontaktbok.schools.models import Group, StaffMember
 
 
@@ -71,8 +76,13 @@ class KeyedForm(forms.Form):
 
 
 class GuardianMessageForm(KeyedForm):
+    """Without ``choices`` the form only reads which roles were ticked (any role a guardian
+    may ever choose); whom the guardian may write to is the service's rule. Give the
+    choices before showing the form (``offer``)."""
+
     recipients = forms.MultipleChoiceField(
         label=_("To"),
+        choices=[(role, role) for role in (*ALWAYS_ROLES, *OPTIONAL_ROLES)],
         widget=forms.CheckboxSelectMultiple(attrs={"class": "ds-input"}),
         error_messages={
             "required": _("Choose who receives the message."),
@@ -83,8 +93,15 @@ class GuardianMessageForm(KeyedForm):
     body = _body()
     attachments = _attachments()
 
-    def __init__(self, *args: Any, choices: list[RecipientChoice], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, choices: list[RecipientChoice] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if choices is not None:
+            self.offer(choices)
+
+    def offer(self, choices: list[RecipientChoice]) -> None:
+        """The roles to show, each with who holds it; the contact teacher ticked."""
         field = self.fields["recipients"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [
@@ -111,20 +128,22 @@ class ReplyForm(KeyedForm):
     attachments = _attachments()
 
 
-class GroupChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.name)
+class GroupIdsField(forms.TypedMultipleChoiceField):
+    """The ids of the chosen groups. Which groups the sender may write to is the service's
+    rule, so reading the form costs no query; the choices are read only to show it."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
 
 
 class BroadcastForm(KeyedForm):
-    groups = GroupChoiceField(
+    groups = GroupIdsField(
         label=_("Groups"),
-        queryset=Group.objects.none(),
+        coerce=int,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "ds-input"}),
         error_messages={
             "required": _("Choose at least one group."),
             "invalid_choice": _("Choose groups of one school from the list."),
-            "invalid_pk_value": _("Choose groups of one school from the list."),
         },
     )
     subject = _subject()
@@ -138,8 +157,8 @@ class BroadcastForm(KeyedForm):
     def __init__(self, *args: Any, groups: QuerySet[Group], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["groups"]
-        assert isinstance(field, forms.ModelMultipleChoiceField)
-        field.queryset = groups
+        assert isinstance(field, GroupIdsField)
+        field.choices = lambda: [(g.pk, g.name) for g in groups]
 
 
 class ColleagueField(forms.ModelChoiceField):
@@ -160,6 +179,10 @@ class AddParticipantForm(forms.Form):
 
     def __init__(self, *args: Any, colleagues: QuerySet[StaffMember], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.offer(colleagues)
+
+    def offer(self, colleagues: QuerySet[StaffMember]) -> None:
+        """The colleagues to choose from (to read the choice, or to show the form)."""
         field = self.fields["member"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = colleagues

@@ -7,6 +7,7 @@ information; a message to many must be confirmed with its count, and a sensitive
 to one family only.
 """
 
+import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -34,7 +36,7 @@ from kontaktbok.messaging.models import (
     Participant,
     Thread,
 )
-from kontaktbok.notifications.services import notify
+from kontaktbok.notifications.services import Outgoing, notify, notify_many
 from kontaktbok.schools import access
 from kontaktbok.schools.models import Pupil, StaffMember
 
@@ -72,11 +74,11 @@ def too_large_message(max_mb: int) -> str:
     return _("A file is too large. Attachments can be at most %(mb)d MB.") % {"mb": max_mb}
 
 
-def check_files(files: Sequence[UploadedFile], *, school_id: int) -> list[CheckedFile]:
+def check_files(files: Sequence[UploadedFile], *, settings: MessagingSettings) -> list[CheckedFile]:
     """Size, count and type (by content) of the attachments; read only when they pass."""
     if not files:
         return []
-    max_mb = selectors.messaging_settings(school_id).max_attachment_mb
+    max_mb = settings.max_attachment_mb
     if len(files) > MAX_FILES:
         raise ValidationError(
             {"attachments": _("Attach at most %(count)d files.") % {"count": MAX_FILES}}
@@ -109,49 +111,133 @@ def check_files(files: Sequence[UploadedFile], *, school_id: int) -> list[Checke
 
 
 def _store_files(message: Message, checked: list[CheckedFile]) -> list[Attachment]:
-    stored = []
-    for item in checked:
-        attachment = Attachment(
-            message=message,
-            filename=item.filename,
-            content_type=item.content_type,
-            size=len(item.data),
-            sha256=hashlib.sha256(item.data).hexdigest(),
-            created_at=message.created_at,
-        )
-        attachment.save()
-        AttachmentContent.objects.create(
-            attachment=attachment,
-            ciphertext=filetypes.encrypt(item.data, name=str(attachment.uuid)),
-        )
-        stored.append(attachment)
+    """The attachments' metadata, then their encrypted bytes: two INSERTs however many."""
+    if not checked:
+        return []
+    stored = Attachment.objects.bulk_create(
+        [
+            Attachment(
+                message=message,
+                filename=item.filename,
+                content_type=item.content_type,
+                size=len(item.data),
+                sha256=hashlib.sha256(item.data).hexdigest(),
+                created_at=message.created_at,
+            )
+            for item in checked
+        ]
+    )
+    AttachmentContent.objects.bulk_create(
+        [
+            AttachmentContent(
+                attachment=attachment,
+                ciphertext=filetypes.encrypt(item.data, name=str(attachment.uuid)),
+            )
+            for attachment, item in zip(stored, checked, strict=True)
+        ]
+    )
     return stored
 
 
-def _notify_others(thread: Thread, message: Message, author: Any) -> None:
-    """Tell every other participant, once per message; notify() holds it until the sending
-    window and, for staff, their working hours."""
-    url = reverse("messaging_thread", kwargs={"thread_id": thread.pk})
-    others = thread.participants.exclude(user=author).select_related("user")
-    for participant in others:
-        notify(
-            recipient=participant.user,
-            kind=MESSAGE.code,
-            dedup_key=f"messaging.message:{message.pk}",
-            payload={"child": thread.pupil.first_name, "sender": author.get_full_name()},
-            url=url,
-            school_id=thread.school_id,
-        )
+def _tasks() -> Any:
+    # The tasks module imports this one; importing it at call time keeps the two apart.
+    from kontaktbok.messaging import tasks
+
+    return tasks
 
 
-def _existing(actor: Any, idempotency_key: str | None) -> Message | None:
-    if not idempotency_key:
-        return None
-    return (
-        Message.objects.filter(author=actor, idempotency_key=idempotency_key)
-        .select_related("thread")
-        .first()
+def _tell_about(messages: Sequence[Message]) -> int:
+    """Tell every other participant of each message's thread (those on it when it was
+    written), once per message; notify_many holds it until the sending window and, for
+    staff, their working hours. ``messages``: at most one per thread, with their thread,
+    pupil and author."""
+    threads = {m.thread_id: m for m in messages}
+    participants = (
+        Participant.objects.filter(thread_id__in=threads).select_related("user").order_by("pk")
     )
+    by_school: dict[int, list[Outgoing]] = {}
+    for participant in participants:
+        message = threads[participant.thread_id]
+        if participant.user_id == message.author_id or participant.joined_at > message.created_at:
+            continue
+        author = message.author
+        by_school.setdefault(message.thread.school_id, []).append(
+            Outgoing(
+                recipient=participant.user,
+                dedup_key=f"messaging.message:{message.pk}",
+                payload={
+                    "child": message.thread.pupil.first_name,
+                    "sender": author.get_full_name() if author else "",
+                },
+                url=reverse("messaging_thread", kwargs={"thread_id": message.thread_id}),
+            )
+        )
+    for school_id, items in by_school.items():
+        notify_many(kind=MESSAGE.code, items=items, school_id=school_id)
+    return sum(len(items) for items in by_school.values())
+
+
+def message_tell_others(*, message_id: int) -> int:
+    """Notify the others on the thread about a new message (a worker does this, queued in
+    the message's own transaction); returns how many were told."""
+    messages = Message.objects.filter(pk=message_id).select_related("thread__pupil", "author")
+    return _tell_about(list(messages))
+
+
+def broadcast_tell_families(*, broadcast_id: int) -> int:
+    """Notify the guardians of every family a message to groups reached (a worker does
+    this, queued in the broadcast's own transaction); returns how many were told."""
+    messages = (
+        Message.objects.filter(thread__broadcast_id=broadcast_id)
+        .select_related("thread__pupil", "author")
+        .order_by("created_at", "pk")
+    )
+    first: dict[int, Message] = {}
+    for message in messages:  # replies may have come in before the worker got here
+        first.setdefault(message.thread_id, message)
+    return _tell_about(list(first.values()))
+
+
+def participant_tell_added(*, participant_id: int) -> None:
+    """Tell a colleague they were added to a thread (a worker does this, queued in the
+    same transaction as the adding)."""
+    participant = Participant.objects.select_related("thread__pupil", "user", "added_by").get(
+        pk=participant_id
+    )
+    thread = participant.thread
+    notify(
+        recipient=participant.user,
+        kind=ADDED.code,
+        dedup_key=f"messaging.added:{thread.pk}:{participant.user_id}",
+        payload={
+            "child": thread.pupil.first_name,
+            "sender": participant.added_by.get_full_name() if participant.added_by else "",
+        },
+        url=reverse("messaging_thread", kwargs={"thread_id": thread.pk}),
+        school_id=thread.school_id,
+    )
+
+
+# (user id, side, role) of someone on a new thread
+Person = tuple[int, str, str]
+
+
+def _participants(
+    thread: Thread, actor: Any, people: list[Person], now: dt.datetime
+) -> list[Participant]:
+    """The rows for the people on a new thread; the author has read it."""
+    return [
+        Participant(
+            thread=thread,
+            user_id=user_id,
+            side=side,
+            role=role,
+            added_by=actor,
+            joined_at=now,
+            last_read_at=now if user_id == actor.pk else None,
+        )
+        for user_id, side, role in people
+    ]
 
 
 def _first_message(
@@ -161,36 +247,22 @@ def _first_message(
     subject: str,
     body: str,
     sensitive: bool,
-    participants: list[tuple[Any, str, str]],
+    people: list[Person],
     checked: list[CheckedFile],
     idempotency_key: str | None,
-    broadcast: Broadcast | None = None,
 ) -> tuple[Thread, Message]:
+    """A thread with the people on it and its first message."""
     now = clock.now()
     thread = Thread.objects.create(
         school_id=pupil.school_id,
         pupil=pupil,
-        broadcast=broadcast,
         subject=subject.strip(),
         sensitive=sensitive,
         created_by=actor,
         created_at=now,
         last_message_at=now,
     )
-    Participant.objects.bulk_create(
-        [
-            Participant(
-                thread=thread,
-                user=user,
-                side=side,
-                role=role,
-                added_by=actor,
-                joined_at=now,
-                last_read_at=now if user.pk == actor.pk else None,
-            )
-            for user, side, role in participants
-        ]
-    )
+    Participant.objects.bulk_create(_participants(thread, actor, people, now))
     message = Message.objects.create(
         thread=thread,
         author=actor,
@@ -200,6 +272,13 @@ def _first_message(
     )
     _store_files(message, checked)
     return thread, message
+
+
+def _sent_before(actor: Any, idempotency_key: str) -> Message:
+    """The message a retry with the same key repeats (the unique key refused the retry)."""
+    return Message.objects.select_related("thread__pupil").get(
+        author=actor, idempotency_key=idempotency_key
+    )
 
 
 # --- guardians write to the school --------------------------------------------------------
@@ -223,11 +302,11 @@ def thread_start_by_guardian(
         pupil = selectors.guardian_child(actor=actor, pupil_id=pupil_id)
     except Http404:
         raise PermissionDenied from None
-    existing = _existing(actor, idempotency_key)
-    if existing is not None:
-        return existing.thread
+    settings = selectors.settings_of(pupil, pupil.school_id)
     errors = _check_text(subject, body)
-    choices = {c.role: c for c in selectors.guardian_recipient_choices(pupil=pupil)}
+    choices = {
+        c.role: c for c in selectors.guardian_recipient_choices(pupil=pupil, settings=settings)
+    }
     wanted = list(dict.fromkeys(roles))
     if not wanted:
         errors["recipients"] = _("Choose who receives the message.")
@@ -235,14 +314,14 @@ def thread_start_by_guardian(
         errors["recipients"] = _("You cannot write to the role you chose. Choose from the list.")
     if errors:
         raise ValidationError(errors)
-    checked = check_files(files, school_id=pupil.school_id)
-    participants: list[tuple[Any, str, str]] = [(actor, Side.GUARDIAN, "guardian")]
+    checked = check_files(files, settings=settings)
+    people: list[Person] = [(actor.pk, Side.GUARDIAN, "guardian")]
     seen = {actor.pk}
     for role in wanted:
         for user in choices[role].users:
             if user.pk not in seen:
                 seen.add(user.pk)
-                participants.append((user, Side.STAFF, role))
+                people.append((user.pk, Side.STAFF, role))
     try:
         with transaction.atomic():
             thread, message = _first_message(
@@ -251,7 +330,7 @@ def thread_start_by_guardian(
                 subject=subject,
                 body=body,
                 sensitive=sensitive,
-                participants=participants,
+                people=people,
                 checked=checked,
                 idempotency_key=idempotency_key,
             )
@@ -261,13 +340,13 @@ def thread_start_by_guardian(
                 obj=thread,
                 role="guardian",
                 school_id=pupil.school_id,
-                detail={"roles": wanted, "recipients": len(participants) - 1},
+                detail={"roles": wanted, "recipients": len(people) - 1},
             )
-            _notify_others(thread, message, actor)
+            _tasks().tell_others.enqueue(message_id=message.pk)
     except IntegrityError:
         if not idempotency_key:
             raise
-        return Message.objects.get(author=actor, idempotency_key=idempotency_key).thread
+        return _sent_before(actor, idempotency_key).thread
     return thread
 
 
@@ -286,14 +365,12 @@ def thread_start_by_staff(
 ) -> Thread:
     """Staff who see the pupil write to the family: to the guardians with parental
     responsibility who may receive information (a restricted guardian of a pupil with a
-    protected address never)."""
+    protected address never). A retry with the same ``idempotency_key`` returns the first
+    thread."""
     try:
         pupil = selectors.staff_pupil(actor=actor, pupil_id=pupil_id)
     except Http404:
         raise PermissionDenied from None
-    existing = _existing(actor, idempotency_key)
-    if existing is not None:
-        return existing.thread
     errors = _check_text(subject, body)
     guardians = selectors.family_recipients(pupil)
     if not guardians:
@@ -302,10 +379,10 @@ def thread_start_by_staff(
         }
     if errors:
         raise ValidationError(errors)
-    checked = check_files(files, school_id=pupil.school_id)
-    role = selectors.staff_role_at(actor, pupil.school_id, selectors.class_group_ids(pupil))
-    participants: list[tuple[Any, str, str]] = [(actor, Side.STAFF, role)]
-    participants += [(g, Side.GUARDIAN, "guardian") for g in guardians if g.pk != actor.pk]
+    checked = check_files(files, settings=selectors.settings_of(pupil, pupil.school_id))
+    role = selectors.staff_role_for(actor, pupil)
+    people: list[Person] = [(actor.pk, Side.STAFF, role)]
+    people += [(g.pk, Side.GUARDIAN, "guardian") for g in guardians if g.pk != actor.pk]
     try:
         with transaction.atomic():
             thread, message = _first_message(
@@ -314,7 +391,7 @@ def thread_start_by_staff(
                 subject=subject,
                 body=body,
                 sensitive=sensitive,
-                participants=participants,
+                people=people,
                 checked=checked,
                 idempotency_key=idempotency_key,
             )
@@ -324,13 +401,13 @@ def thread_start_by_staff(
                 obj=thread,
                 role=role,
                 school_id=pupil.school_id,
-                detail={"recipients": len(participants) - 1, "sensitive": sensitive},
+                detail={"recipients": len(people) - 1, "sensitive": sensitive},
             )
-            _notify_others(thread, message, actor)
+            _tasks().tell_others.enqueue(message_id=message.pk)
     except IntegrityError:
         if not idempotency_key:
             raise
-        return Message.objects.get(author=actor, idempotency_key=idempotency_key).thread
+        return _sent_before(actor, idempotency_key).thread
     return thread
 
 
@@ -347,15 +424,15 @@ def broadcast_send(
     """Staff write to all guardians of one or more of their groups: one thread per family,
     so a reply stays between that family and the staff. The wrong-recipient guard: a
     sensitive message goes to one family only, and a message to more than one family is
-    sent only when the sender confirmed that very count."""
+    sent only when the sender confirmed that very count. A retry with the same
+    ``idempotency_key`` returns the first broadcast. The same number of queries however
+    many families."""
     if not access.roles_of(actor).is_staff_member:
         raise PermissionDenied
-    if idempotency_key:
-        done = Broadcast.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
-        if done is not None:
-            return done
     errors = _check_text(subject, body)
-    families = selectors.broadcast_families(actor=actor, group_ids=group_ids)
+    families = selectors.broadcast_families(
+        actor=actor, group_ids=group_ids, with_unreachable=False
+    )
     if not group_ids:
         errors["groups"] = _("Choose at least one group.")
     elif families.school_id is None:
@@ -375,7 +452,7 @@ def broadcast_send(
     if errors:
         raise ValidationError(errors)
     assert families.school_id is not None
-    groups = list(selectors.broadcast_groups(actor=actor).filter(pk__in=group_ids))
+    groups = families.groups
     role = selectors.staff_role_at(actor, families.school_id, [g.pk for g in groups])
     now = clock.now()
     try:
@@ -388,22 +465,35 @@ def broadcast_send(
                 idempotency_key=idempotency_key or None,
                 created_at=now,
             )
-            broadcast.groups.set(groups)
-            for pupil, guardians in families.reached:
-                participants: list[tuple[Any, str, str]] = [(actor, Side.STAFF, role)]
-                participants += [(g, Side.GUARDIAN, "guardian") for g in guardians]
-                thread, message = _first_message(
-                    actor=actor,
-                    pupil=pupil,
-                    subject=subject,
-                    body=body,
-                    sensitive=sensitive,
-                    participants=participants,
-                    checked=[],
-                    idempotency_key=None,
-                    broadcast=broadcast,
-                )
-                _notify_others(thread, message, actor)
+            broadcast.groups.add(*groups)
+            threads = Thread.objects.bulk_create(
+                [
+                    Thread(
+                        school_id=families.school_id,
+                        pupil=pupil,
+                        broadcast=broadcast,
+                        subject=subject.strip(),
+                        sensitive=sensitive,
+                        created_by=actor,
+                        created_at=now,
+                        last_message_at=now,
+                    )
+                    for pupil, _guardians in families.reached
+                ]
+            )
+            rows: list[Participant] = []
+            for thread, (_pupil, guardians) in zip(threads, families.reached, strict=True):
+                people: list[Person] = [(actor.pk, Side.STAFF, role)]
+                # A sender who is also the child's guardian is on the thread once, as staff.
+                people += [(g.pk, Side.GUARDIAN, "guardian") for g in guardians if g.pk != actor.pk]
+                rows += _participants(thread, actor, people, now)
+            Participant.objects.bulk_create(rows)
+            Message.objects.bulk_create(
+                [
+                    Message(thread=thread, author=actor, body=body.strip(), created_at=now)
+                    for thread in threads
+                ]
+            )
             audit_log(
                 actor=actor,
                 action="messaging.broadcast.sent",
@@ -412,6 +502,7 @@ def broadcast_send(
                 school_id=families.school_id,
                 detail={"families": families.count, "groups": [g.pk for g in groups]},
             )
+            _tasks().tell_families.enqueue(broadcast_id=broadcast.pk)
     except IntegrityError:
         if not idempotency_key:
             raise
@@ -438,15 +529,13 @@ def message_reply(
     idempotency_key: str | None = None,
 ) -> Message:
     """Write in a thread one is on. The others are notified, and the thread comes back to
-    the inbox of anyone who had archived it."""
+    the inbox of anyone who had archived it. A retry with the same ``idempotency_key``
+    returns the first message."""
     thread, me = _thread_of(actor, thread_id)
-    existing = _existing(actor, idempotency_key)
-    if existing is not None:
-        return existing
     errors = _check_text(None, body)
     if errors:
         raise ValidationError(errors)
-    checked = check_files(files, school_id=thread.school_id)
+    checked = check_files(files, settings=selectors.settings_of(me, thread.school_id))
     now = clock.now()
     try:
         with transaction.atomic():
@@ -459,8 +548,11 @@ def message_reply(
             )
             _store_files(message, checked)
             Thread.objects.filter(pk=thread.pk).update(last_message_at=now)
-            thread.participants.update(archived_at=None)
-            Participant.objects.filter(pk=me.pk).update(last_read_at=now)
+            # Back in everyone's inbox; the author has read up to their own message.
+            thread.participants.update(
+                archived_at=None,
+                last_read_at=Case(When(pk=me.pk, then=Value(now)), default=F("last_read_at")),
+            )
             audit_log(
                 actor=actor,
                 action="messaging.message.created",
@@ -469,11 +561,11 @@ def message_reply(
                 school_id=thread.school_id,
                 detail={"thread": thread.pk, "attachments": len(checked)},
             )
-            _notify_others(thread, message, actor)
+            _tasks().tell_others.enqueue(message_id=message.pk)
     except IntegrityError:
         if not idempotency_key:
             raise
-        return Message.objects.get(author=actor, idempotency_key=idempotency_key)
+        return _sent_before(actor, idempotency_key)
     return message
 
 
@@ -491,50 +583,46 @@ def participant_add(*, actor: Any, thread_id: int, user_id: int) -> Participant:
     )
     if member is None:
         raise ValidationError({"user": _("Choose a colleague at the school from the list.")})
-    if thread.participants.filter(user_id=user_id).exists():
+    role = selectors.staff_role_at(
+        member.user, thread.school_id, selectors.class_group_ids(thread.pupil)
+    )
+    try:
+        with transaction.atomic():
+            participant = Participant.objects.create(
+                thread=thread,
+                user=member.user,
+                side=Side.STAFF,
+                role=role,
+                added_by=actor,
+                joined_at=clock.now(),
+            )
+            audit_log(
+                actor=actor,
+                action="messaging.participant.added",
+                obj=thread,
+                role=me.role,
+                school_id=thread.school_id,
+                detail={"user": member.user_id, "role": role},
+            )
+            _tasks().tell_added.enqueue(participant_id=participant.pk)
+    except IntegrityError:  # on the thread already (one row per person and thread)
         raise ValidationError(
             {
                 "user": _("%(name)s is on the conversation already.")
                 % {"name": member.user.get_full_name()}
             }
-        )
-    role = selectors.staff_role_at(
-        member.user, thread.school_id, selectors.class_group_ids(thread.pupil)
-    )
-    with transaction.atomic():
-        participant = Participant.objects.create(
-            thread=thread,
-            user=member.user,
-            side=Side.STAFF,
-            role=role,
-            added_by=actor,
-            joined_at=clock.now(),
-        )
-        audit_log(
-            actor=actor,
-            action="messaging.participant.added",
-            obj=thread,
-            role=me.role,
-            school_id=thread.school_id,
-            detail={"user": member.user_id, "role": role},
-        )
-        notify(
-            recipient=member.user,
-            kind=ADDED.code,
-            dedup_key=f"messaging.added:{thread.pk}:{member.user_id}",
-            payload={"child": thread.pupil.first_name, "sender": actor.get_full_name()},
-            url=reverse("messaging_thread", kwargs={"thread_id": thread.pk}),
-            school_id=thread.school_id,
-        )
+        ) from None
     return participant
 
 
-def thread_mark_read(*, actor: Any, thread_id: int) -> None:
+def thread_mark_read(*, actor: Any, thread_id: int) -> tuple[Thread, Participant]:
     """The actor has seen everything in the thread up to now (their read mark, which the
-    senders see as "read"). Reading a sensitive thread is audited."""
+    senders see as "read"). Reading a sensitive thread is audited. Returns the thread and
+    the actor's participation (with its new read mark), for the page that shows it."""
     thread, me = _thread_of(actor, thread_id)
+    me.last_read_at = clock.now()
     with transaction.atomic():
-        Participant.objects.filter(pk=me.pk).update(last_read_at=clock.now())
+        Participant.objects.filter(pk=me.pk).update(last_read_at=me.last_read_at)
         if thread.sensitive:
             audit_log(
                 actor=actor,
@@ -543,6 +631,7 @@ def thread_mark_read(*, actor: Any, thread_id: int) -> None:
                 role=me.role,
                 school_id=thread.school_id,
             )
+    return thread, me
 
 
 def thread_archive(*, actor: Any, thread_id: int, archived: bool) -> None:

@@ -1,23 +1,29 @@
 """Refuse an attachment that is too large while it arrives, before it is stored whole."""
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
 
-from kontaktbok.messaging import selectors
-
 
 class LimitedUploadHandler(FileUploadHandler):
     """Drops a file as soon as it passes ``limit`` bytes and remembers its name; the view
-    then answers with a clear message and keeps the draft."""
+    then answers with a clear message and keeps the draft. ``limit`` may be a function,
+    asked when the first file arrives (a form sent without files never needs it)."""
 
-    def __init__(self, request: HttpRequest, limit: int) -> None:
+    def __init__(self, request: HttpRequest, limit: int | Callable[[], int]) -> None:
         super().__init__(request)
-        self.limit = limit
+        self._limit = limit
         self.received = 0
         self.too_large: list[str] = []
+
+    @property
+    def limit(self) -> int:
+        if callable(self._limit):
+            self._limit = self._limit()
+        return self._limit
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
@@ -34,10 +40,10 @@ class LimitedUploadHandler(FileUploadHandler):
         return None
 
 
-def limit_uploads(request: HttpRequest, school_id: int) -> LimitedUploadHandler:
-    """Put the school's size limit in front of Django's own upload handlers. Call it before
-    anything reads ``request.POST`` (the view is csrf-exempt and checks CSRF after)."""
-    limit = selectors.messaging_settings(school_id).max_attachment_mb * 1024 * 1024
+def limit_uploads(request: HttpRequest, limit: Callable[[], int]) -> LimitedUploadHandler:
+    """Put the school's size limit (in bytes, asked when a file arrives) in front of Django's
+    own upload handlers. Call it before anything reads ``request.POST`` (the view is
+    csrf-exempt and checks CSRF after)."""
     handler = LimitedUploadHandler(request, limit)
     # If the body was already read, the handler cannot be put in; the service checks the size.
     with contextlib.suppress(AttributeError):

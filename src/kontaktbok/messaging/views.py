@@ -45,14 +45,13 @@ def _add_errors(form: Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def _too_large(form: Form, handler: LimitedUploadHandler, school_id: int) -> bool:
+def _too_large(form: Form, handler: LimitedUploadHandler) -> bool:
     """A file was dropped on arrival for its size: say so and keep the draft."""
     if not handler.too_large:
         return False
-    max_mb = selectors.messaging_settings(school_id).max_attachment_mb
     form.add_error(
         "attachments" if "attachments" in form.fields else None,
-        services.too_large_message(max_mb),
+        services.too_large_message(handler.limit // (1024 * 1024)),
     )
     return True
 
@@ -108,25 +107,29 @@ def _guardian_notes(pupil: Pupil, choices: list[selectors.RecipientChoice]) -> l
 @require_http_methods(["GET", "POST"])
 def compose_guardian(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """A guardian writes about one of their children and chooses the recipients."""
-    pupil = selectors.guardian_child(actor=request.user, pupil_id=pupil_id)
-    handler = limit_uploads(request, pupil.school_id)
-    return _compose_guardian(request, pupil, handler)
+    handler = None
+    if request.method == "POST":
+        handler = limit_uploads(
+            request, lambda: selectors.pupil_upload_limit(actor=request.user, pupil_id=pupil_id)
+        )
+    return _compose_guardian(request, pupil_id, handler)
 
 
 @csrf_protect
 def _compose_guardian(
-    request: HttpRequest, pupil: Pupil, handler: LimitedUploadHandler
+    request: HttpRequest, pupil_id: int, handler: LimitedUploadHandler | None
 ) -> HttpResponse:
     actor = request.user
-    choices = selectors.guardian_recipient_choices(pupil=pupil)
-    if request.method == "POST":
-        form = GuardianMessageForm(request.POST, request.FILES, choices=choices)
-        if form.is_valid() and not _too_large(form, handler, pupil.school_id):
+    if request.method == "POST" and handler is not None:
+        # The service checks access and the recipients; the page is built only to show
+        # the form again.
+        form = GuardianMessageForm(request.POST, request.FILES)
+        if form.is_valid() and not _too_large(form, handler):
             data = form.cleaned_data
             try:
                 thread = services.thread_start_by_guardian(
                     actor=actor,
-                    pupil_id=pupil.pk,
+                    pupil_id=pupil_id,
                     roles=data["recipients"],
                     subject=data["subject"],
                     body=data["body"],
@@ -142,7 +145,11 @@ def _compose_guardian(
                 return redirect("messaging_thread", thread_id=thread.pk)
         _files_again(form)
     else:
-        form = GuardianMessageForm(choices=choices)
+        form = GuardianMessageForm()
+    pupil = selectors.guardian_child(actor=actor, pupil_id=pupil_id)
+    settings = selectors.settings_of(pupil, pupil.school_id)
+    choices = selectors.guardian_recipient_choices(pupil=pupil, settings=settings)
+    form.offer(choices)
     context = {
         "pupil": pupil,
         "form": form,
@@ -160,24 +167,27 @@ def _compose_guardian(
 @require_http_methods(["GET", "POST"])
 def compose_staff(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """Staff who see the pupil write to the guardians; they see who receives it."""
-    pupil = selectors.staff_pupil(actor=request.user, pupil_id=pupil_id)
-    handler = limit_uploads(request, pupil.school_id)
-    return _compose_staff(request, pupil, handler)
+    handler = None
+    if request.method == "POST":
+        handler = limit_uploads(
+            request, lambda: selectors.pupil_upload_limit(actor=request.user, pupil_id=pupil_id)
+        )
+    return _compose_staff(request, pupil_id, handler)
 
 
 @csrf_protect
 def _compose_staff(
-    request: HttpRequest, pupil: Pupil, handler: LimitedUploadHandler
+    request: HttpRequest, pupil_id: int, handler: LimitedUploadHandler | None
 ) -> HttpResponse:
     actor = request.user
-    if request.method == "POST":
+    if request.method == "POST" and handler is not None:
         form = StaffMessageForm(request.POST, request.FILES)
-        if form.is_valid() and not _too_large(form, handler, pupil.school_id):
+        if form.is_valid() and not _too_large(form, handler):
             data = form.cleaned_data
             try:
                 thread = services.thread_start_by_staff(
                     actor=actor,
-                    pupil_id=pupil.pk,
+                    pupil_id=pupil_id,
                     subject=data["subject"],
                     body=data["body"],
                     sensitive=data["sensitive"],
@@ -194,6 +204,7 @@ def _compose_staff(
         _files_again(form)
     else:
         form = StaffMessageForm()
+    pupil = selectors.staff_pupil(actor=actor, pupil_id=pupil_id)
     context = {
         "pupil": pupil,
         "form": form,
@@ -212,58 +223,58 @@ def broadcast(request: HttpRequest) -> HttpResponse:
     """Staff write to all guardians of their groups. Before sending they see how many
     families and which pupils, and confirm the count."""
     actor = request.user
-    groups = selectors.broadcast_groups(actor=actor)
-    if not access.roles_of(actor).is_staff_member or not groups.exists():
+    if not access.roles_of(actor).is_staff_member:
         raise Http404
+    groups = selectors.broadcast_groups(actor=actor)
     chosen = request.GET.get("group", "")
     initial = {"groups": [int(chosen)]} if chosen.isdigit() else {}
     form = BroadcastForm(request.POST or None, groups=groups, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and "edit" not in request.POST:
         data = form.cleaned_data
-        group_ids = [g.pk for g in data["groups"]]
-        families = selectors.broadcast_families(actor=actor, group_ids=group_ids)
         confirming = "confirm_step" in request.POST
-        if "edit" not in request.POST:
-            try:
-                raw = request.POST.get("confirmed_count", "")
-                sent = services.broadcast_send(
-                    actor=actor,
-                    group_ids=group_ids,
-                    subject=data["subject"],
-                    body=data["body"],
-                    sensitive=data["sensitive"],
-                    confirmed_count=int(raw) if raw.isdigit() else None,
-                    idempotency_key=data.get("idempotency_key") or None,
-                )
-            except PermissionDenied:
-                raise Http404 from None
-            except ValidationError as error:
-                found = dict(getattr(error, "error_dict", {}))
-                if set(found) == {"confirmed_count"}:
-                    return render(
-                        request,
-                        "messaging/broadcast_confirm.html",
-                        {
-                            "form": form,
-                            "families": families,
-                            "groups": data["groups"],
-                            "unconfirmed": confirming,
-                        },
-                        status=400 if confirming else 200,
-                    )
-                found.pop("confirmed_count", None)
-                _add_errors(form, ValidationError(found) if found else error)
-            else:
-                messages.success(
+        try:
+            raw = request.POST.get("confirmed_count", "")
+            sent = services.broadcast_send(
+                actor=actor,
+                group_ids=data["groups"],
+                subject=data["subject"],
+                body=data["body"],
+                sensitive=data["sensitive"],
+                confirmed_count=int(raw) if raw.isdigit() else None,
+                idempotency_key=data.get("idempotency_key") or None,
+            )
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as error:
+            found = dict(getattr(error, "error_dict", {}))
+            if set(found) == {"confirmed_count"}:
+                families = selectors.broadcast_families(actor=actor, group_ids=data["groups"])
+                return render(
                     request,
-                    ngettext(
-                        "The message was sent to %(count)d family.",
-                        "The message was sent to %(count)d families.",
-                        sent.family_count,
-                    )
-                    % {"count": sent.family_count},
+                    "messaging/broadcast_confirm.html",
+                    {
+                        "form": form,
+                        "families": families,
+                        "groups": families.groups,
+                        "unconfirmed": confirming,
+                    },
+                    status=400 if confirming else 200,
                 )
-                return redirect("messaging_broadcast_detail", broadcast_id=sent.pk)
+            found.pop("confirmed_count", None)
+            _add_errors(form, ValidationError(found) if found else error)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "The message was sent to %(count)d family.",
+                    "The message was sent to %(count)d families.",
+                    sent.family_count,
+                )
+                % {"count": sent.family_count},
+            )
+            return redirect("messaging_broadcast_detail", broadcast_id=sent.pk)
+    if not groups.exists():
+        raise Http404
     status = 400 if form.errors else 200
     return render(request, "messaging/broadcast.html", {"form": form}, status=status)
 
@@ -319,25 +330,28 @@ def _thread_page(
 @require_http_methods(["GET", "POST"])
 def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     """Read a thread (which marks it read for the actor) and reply."""
-    thread, me = selectors.get_thread(actor=request.user, thread_id=thread_id)
-    # The school's size limit matters only for a reply's upload.
-    handler = limit_uploads(request, thread.school_id) if request.method == "POST" else None
-    return _thread_detail(request, thread, me, handler)
+    handler = None
+    if request.method == "POST":
+        # The school's size limit matters only for a reply's upload.
+        handler = limit_uploads(
+            request, lambda: selectors.thread_upload_limit(actor=request.user, thread_id=thread_id)
+        )
+    return _thread_detail(request, thread_id, handler)
 
 
 @csrf_protect
 def _thread_detail(
-    request: HttpRequest, thread: Thread, me: Participant, handler: LimitedUploadHandler | None
+    request: HttpRequest, thread_id: int, handler: LimitedUploadHandler | None
 ) -> HttpResponse:
     actor = request.user
     if request.method == "POST" and handler is not None:
         form = ReplyForm(request.POST, request.FILES)
-        if form.is_valid() and not _too_large(form, handler, thread.school_id):
+        if form.is_valid() and not _too_large(form, handler):
             data = form.cleaned_data
             try:
                 services.message_reply(
                     actor=actor,
-                    thread_id=thread.pk,
+                    thread_id=thread_id,
                     body=data["body"],
                     files=data["attachments"],
                     idempotency_key=data.get("idempotency_key") or None,
@@ -348,10 +362,14 @@ def _thread_detail(
                 _add_errors(form, error)
             else:
                 messages.success(request, _("Your reply was sent."))
-                return redirect("messaging_thread", thread_id=thread.pk)
+                return redirect("messaging_thread", thread_id=thread_id)
         _files_again(form)
+        thread, me = selectors.get_thread(actor=actor, thread_id=thread_id)
         return _thread_page(request, thread, me, form=form)
-    services.thread_mark_read(actor=actor, thread_id=thread.pk)
+    try:
+        thread, me = services.thread_mark_read(actor=actor, thread_id=thread_id)
+    except PermissionDenied:
+        raise Http404 from None
     return _thread_page(request, thread, me)
 
 
@@ -359,15 +377,12 @@ def _thread_detail(
 @require_POST
 def participant_add(request: HttpRequest, thread_id: int) -> HttpResponse:
     """Staff on the thread add a colleague."""
-    thread, me = selectors.get_thread(actor=request.user, thread_id=thread_id)
-    if me.side != Participant.Side.STAFF:
-        raise Http404
-    form = AddParticipantForm(request.POST, colleagues=selectors.colleagues(thread=thread))
+    actor = request.user
+    form = AddParticipantForm(request.POST, colleagues=selectors.staff_of_my_schools(actor=actor))
     if form.is_valid():
-        member = form.cleaned_data["member"]
         try:
-            services.participant_add(
-                actor=request.user, thread_id=thread.pk, user_id=member.user_id
+            added = services.participant_add(
+                actor=actor, thread_id=thread_id, user_id=form.cleaned_data["member"].user_id
             )
         except PermissionDenied:
             raise Http404 from None
@@ -376,10 +391,13 @@ def participant_add(request: HttpRequest, thread_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(name)s was added to the conversation.")
-                % {"name": member.user.get_full_name()},
+                _("%(name)s was added to the conversation.") % {"name": added.user.get_full_name()},
             )
-            return redirect("messaging_thread", thread_id=thread.pk)
+            return redirect("messaging_thread", thread_id=thread_id)
+    thread, me = selectors.get_thread(actor=actor, thread_id=thread_id)
+    if me.side != Participant.Side.STAFF:
+        raise Http404
+    form.offer(selectors.colleagues(thread=thread))
     return _thread_page(request, thread, me, add_form=form)
 
 

@@ -220,7 +220,8 @@ def preferences_save(*, actor: Any, choices: dict[str, set[str]], digest: bool) 
         raise ValueError("urgent notifications cannot be switched off")
     with transaction.atomic():
         saved = {p.kind: p for p in Preference.objects.filter(user=actor, kind__in=choices)}
-        new, changed = [], []
+        new: list[Preference] = []
+        changed: list[Preference] = []
         for code, channels in choices.items():
             preference = saved.get(code) or Preference(user=actor, kind=code)
             before = [getattr(preference, c) for c in Channel.values]
