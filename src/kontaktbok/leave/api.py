@@ -160,6 +160,13 @@ def _appeal_out(appeal: Appeal | None) -> AppealOut | None:
     )
 
 
+APPEALED = (
+    LeaveApplication.Status.APPEAL_PENDING,
+    LeaveApplication.Status.RECONSIDERED,
+    LeaveApplication.Status.SENT_TO_STATSFORVALTER,
+)
+
+
 def _out(application: LeaveApplication) -> ApplicationOut:
     return ApplicationOut(
         id=application.pk,
@@ -179,16 +186,17 @@ def _out(application: LeaveApplication) -> ApplicationOut:
         submitted_at=application.submitted_at,
         consents=[_consent_out(c) for c in application.consents.all()],
         decisions=[_decision_out(d) for d in application.decisions.all()],
-        appeal=_appeal_out(getattr(application, "appeal", None)),
+        # Only an application in one of these states has an appeal (no read for others).
+        appeal=_appeal_out(getattr(application, "appeal", None))
+        if application.status in APPEALED
+        else None,
     )
 
 
-def _guardian_out(request: HttpRequest, application_id: int) -> ApplicationOut:
-    return _out(selectors.guardian_application(actor=request.user, application_id=application_id))
-
-
-def _staff_out(request: HttpRequest, application_id: int) -> ApplicationOut:
-    return _out(selectors.staff_application(actor=request.user, application_id=application_id))
+def _written(application: LeaveApplication) -> ApplicationOut:
+    """The answer to a write: the application as the service left it (the service checked
+    that the caller sees it)."""
+    return _out(selectors.as_written(application))
 
 
 ERRORS: dict[int, Any] = {404: NotFoundOut, 422: ValidationErrorOut}
@@ -222,7 +230,7 @@ def leave_application_create(
         rules_confirmed=payload.rules_confirmed,
         idempotency_key=idempotency_key or None,
     )
-    return Status(201, _guardian_out(request, application.pk))
+    return Status(201, _written(application))
 
 
 @router.get("/applications", response={200: list[ApplicationOut], **ERRORS})
@@ -248,28 +256,30 @@ def leave_application_detail(request: HttpRequest, application_id: int) -> Any:
 def leave_consent_answer(request: HttpRequest, application_id: int, payload: ConsentIn) -> Any:
     """The other guardian agrees (the application reaches the school when all have) or
     does not (the application stops)."""
-    services.leave_consent_answer(
+    consent = services.leave_consent_answer(
         actor=request.user, application_id=application_id, agree=payload.agree
     )
-    return Status(200, _guardian_out(request, application_id))
+    return Status(200, _written(consent.application))
 
 
 @router.post("/applications/{application_id}/withdraw", response={200: ApplicationOut, **ERRORS})
 @scoped
 def leave_application_withdraw(request: HttpRequest, application_id: int) -> Any:
     """Withdraw an application the school has not decided."""
-    services.leave_application_withdraw(actor=request.user, application_id=application_id)
-    return Status(200, _guardian_out(request, application_id))
+    application = services.leave_application_withdraw(
+        actor=request.user, application_id=application_id
+    )
+    return Status(200, _written(application))
 
 
 @router.post("/applications/{application_id}/appeal", response={201: ApplicationOut, **ERRORS})
 @scoped
 def leave_appeal_create(request: HttpRequest, application_id: int, payload: AppealIn) -> Any:
     """Appeal the decision, within three weeks."""
-    services.leave_appeal_create(
+    appeal = services.leave_appeal_create(
         actor=request.user, application_id=application_id, text=payload.text
     )
-    return Status(201, _guardian_out(request, application_id))
+    return Status(201, _written(appeal.application))
 
 
 @router.get("/decisions/{decision_id}/letter", response={200: None, **ERRORS})
@@ -277,7 +287,8 @@ def leave_appeal_create(request: HttpRequest, application_id: int, payload: Appe
 def leave_decision_letter(request: HttpRequest, decision_id: int) -> Any:
     """The decision letter (PDF)."""
     decision = selectors.decision_letter(actor=request.user, decision_id=decision_id)
-    response = HttpResponse(bytes(decision.letter), content_type="application/pdf")
+    letter = services.decision_letter_make(decision=decision)
+    response = HttpResponse(letter, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="vedtak-{decision.pk}.pdf"'
     return response
 
@@ -302,20 +313,20 @@ def leave_consent_record(
     request: HttpRequest, application_id: int, payload: RecordedConsentIn
 ) -> Any:
     """The school records the other guardian's consent given another way."""
-    services.leave_consent_record(
+    consent = services.leave_consent_record(
         actor=request.user,
         application_id=application_id,
         guardian_id=payload.guardian_id,
         note=payload.note,
     )
-    return Status(200, _staff_out(request, application_id))
+    return Status(200, _written(consent.application))
 
 
 @router.post("/applications/{application_id}/decision", response={201: ApplicationOut, **ERRORS})
 @scoped
 def leave_decide(request: HttpRequest, application_id: int, payload: DecisionIn) -> Any:
     """Approve, approve in part, or decline, with reasons (an enkeltvedtak with its letter)."""
-    services.leave_decide(
+    decision = services.leave_decide(
         actor=request.user,
         application_id=application_id,
         outcome=payload.outcome,
@@ -323,7 +334,7 @@ def leave_decide(request: HttpRequest, application_id: int, payload: DecisionIn)
         approved_start=payload.approved_start,
         approved_end=payload.approved_end,
     )
-    return Status(201, _staff_out(request, application_id))
+    return Status(201, _written(decision.application))
 
 
 @router.post(
@@ -335,7 +346,7 @@ def leave_appeal_reconsider(
     request: HttpRequest, application_id: int, payload: ReconsiderIn
 ) -> Any:
     """Consider the appeal again: a new decision, or send it on to the Statsforvaltar."""
-    services.leave_appeal_reconsider(
+    appeal = services.leave_appeal_reconsider(
         actor=request.user,
         application_id=application_id,
         change=payload.change,
@@ -345,4 +356,4 @@ def leave_appeal_reconsider(
         approved_start=payload.approved_start,
         approved_end=payload.approved_end,
     )
-    return Status(200, _staff_out(request, application_id))
+    return Status(200, _written(appeal.application))

@@ -126,11 +126,16 @@ class ConsentRecordForm(forms.Form):
         help_text=_("For example: signed letter received 20 November."),
     )
 
-    def __init__(self, *args: Any, guardians: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, guardians: list[tuple[int, str]] | None, **kwargs: Any) -> None:
+        """``guardians``: those waiting for consent, to choose from; None to parse a posted
+        choice only (the service checks that the guardian is waiting)."""
         super().__init__(*args, **kwargs)
         field = self.fields["guardian"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = guardians
+        if guardians is None:
+            self.fields["guardian"] = forms.IntegerField(label=field.label)
+        else:
+            field.choices = guardians
 
 
 class AppealForm(forms.Form):

@@ -246,6 +246,8 @@ class Decision(models.Model):
     )
     decided_by_name = models.CharField(_("caseworker"), max_length=200)
     decided_by_role = models.CharField(_("caseworker's role"), max_length=100)
+    # The role code the decision was made in (for the audit log when the letter is made).
+    decided_as = models.CharField(_("role"), max_length=30, blank=True)
     decided_at = models.DateTimeField(_("decided"))
     appeal_deadline = models.DateField(_("appeal by"))
     on_appeal = models.BooleanField(_("made on appeal"), default=False)

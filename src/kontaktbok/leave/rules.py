@@ -2,9 +2,11 @@
 
 from typing import Any
 
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+
 from kontaktbok.leave.models import LeaveApplication
 from kontaktbok.schools import access
-from kontaktbok.schools.models import Group, StaffRole
+from kontaktbok.schools.models import Group, StaffMember, StaffRole
 
 Role = StaffRole.Role
 
@@ -13,6 +15,33 @@ def contact_teacher_groups(actor: Any) -> list[int]:
     """The groups where the actor is contact teacher."""
     roles = access.roles_of(actor)
     return [gid for gid, held in roles.group_roles.items() if Role.CONTACT_TEACHER in held]
+
+
+def with_staff_answers(
+    queryset: QuerySet[LeaveApplication], actor: Any
+) -> QuerySet[LeaveApplication]:
+    """Read, with the applications, whether ``actor`` is their contact teacher and the
+    actor's title at their school; ``remember_staff_answers`` keeps them on each one."""
+    queryset = queryset.annotate(
+        actor_title=Subquery(
+            StaffMember.objects.filter(user=actor, school=OuterRef("school_id"))
+            .order_by("pk")
+            .values("title")[:1]
+        )
+    )
+    groups = contact_teacher_groups(actor)
+    if groups:
+        teaches = Group.pupils.through.objects.filter(
+            group_id__in=groups, pupil_id=OuterRef("pupil_id")
+        )
+        queryset = queryset.annotate(actor_teaches=Exists(teaches))
+    return queryset
+
+
+def remember_staff_answers(actor: Any, application: LeaveApplication) -> None:
+    if "actor_teaches" in application.__dict__:
+        known = application.__dict__.setdefault("_contact_teacher_of", {})
+        known[actor.pk] = application.__dict__["actor_teaches"]
 
 
 def is_contact_teacher_of(actor: Any, application: LeaveApplication) -> bool:

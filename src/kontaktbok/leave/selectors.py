@@ -4,7 +4,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -35,8 +47,15 @@ def default_rules_text() -> str:
     )
 
 
-def rules_for(school: School) -> LeaveRules:
-    """The school's own rules, else the municipality's, else the defaults (unsaved)."""
+def rules_for(school: School, *, remember: bool = False) -> LeaveRules:
+    """The school's own rules, else the municipality's, else the defaults (unsaved).
+
+    With ``remember``, they are kept on this school object, so that what the same request
+    asks later about the school it read (e.g. the warnings after applying) costs nothing;
+    use it only for a school object read for this one request."""
+    kept = school.__dict__.get("_leave_rules")
+    if kept is not None:
+        return kept
     found = {
         r.school_id: r
         for r in LeaveRules.objects.filter(
@@ -52,6 +71,8 @@ def rules_for(school: School) -> LeaveRules:
         )
     if not result.rules_text:
         result.rules_text = default_rules_text()
+    if remember:
+        school.__dict__["_leave_rules"] = result
     return result
 
 
@@ -100,44 +121,86 @@ def days_used(
     yearly limit (the decision in force of each application)."""
     if year is None:
         return 0
-    applications = LeaveApplication.objects.filter(
-        pupil=pupil, start_date__lte=year.ends_on, end_date__gte=year.starts_on
-    ).prefetch_related("decisions")
-    if exclude is not None:
-        applications = applications.exclude(pk=exclude.pk)
-    return _granted_days(list(applications), year, leave_rules)
+    applications = [a for a in pupil_applications(pupil, year) if exclude is None or a != exclude]
+    return granted_days(applications, year, leave_rules)
 
 
-def _granted_days(
+def _given_by_decision_in_force() -> Coalesce:
+    """The school days given by an application's latest decision (0 if it gives none)."""
+    latest = (
+        Decision.objects.filter(application=OuterRef("pk"))
+        .order_by("-decided_at", "-id")
+        .annotate(given=Case(When(outcome__in=GRANTING, then=F("approved_days")), default=Value(0)))
+        .values("given")[:1]
+    )
+    return Coalesce(Subquery(latest), Value(0))
+
+
+def pupil_applications(
+    pupil: Pupil, year: SchoolYear | None, *, also: Q | None = None
+) -> list[LeaveApplication]:
+    """In one query: the pupil's applications touching ``year``, and any matching ``also``,
+    each with ``days_given`` by its decision in force."""
+    q = Q(start_date__lte=year.ends_on, end_date__gte=year.starts_on) if year else Q(pk__in=[])
+    if also is not None:
+        q |= also
+    elif year is None:
+        return []
+    return list(
+        LeaveApplication.objects.filter(q, pupil=pupil)
+        .annotate(days_given=_given_by_decision_in_force())
+        .order_by("start_date", "id")
+    )
+
+
+def granted_days(
     applications: list[LeaveApplication], year: SchoolYear, leave_rules: LeaveRules
 ) -> int:
-    """The days granted by the decisions in force of the applications within ``year``."""
+    """The days granted by the decisions in force of the applications within ``year``
+    (``days_given`` when read by ``pupil_applications``, else the prefetched decisions)."""
     total = 0
     for application in applications:
         if application.status in (Status.WITHDRAWN, Status.CONSENT_DECLINED):
             continue
         if application.start_date > year.ends_on or application.end_date < year.starts_on:
             continue
-        decision = latest_decision(application)
-        if (
-            decision is not None
-            and decision.outcome in GRANTING
-            and counts_against_limit(leave_rules, application.category)
-        ):
-            total += decision.approved_days
+        if not counts_against_limit(leave_rules, application.category):
+            continue
+        granted = getattr(application, "days_given", None)
+        if granted is None:
+            decision = latest_decision(application)
+            granted = (
+                decision.approved_days
+                if decision is not None and decision.outcome in GRANTING
+                else 0
+            )
+        total += granted
     return total
 
 
 # --- people -------------------------------------------------------------------------------
 
 
-def responsible_guardians(pupil: Pupil) -> QuerySet[Guardianship]:
+def responsible_guardians(pupil: Pupil | int) -> QuerySet[Guardianship]:
     """Guardians with parental responsibility: they apply, agree and receive the decision."""
     return (
         Guardianship.objects.filter(pupil=pupil, parental_responsibility=True)
         .select_related("guardian", "pupil")
         .order_by("guardian__full_name")
     )
+
+
+def own_child_and_guardians(*, actor: Any, pupil_id: int) -> list[Guardianship]:
+    """In one query: the guardians with parental responsibility of one of the actor's own
+    children, each with the pupil, school and municipality; empty for anyone else's."""
+    rows = list(
+        responsible_guardians(pupil_id)
+        .filter(pupil__in=access.guardian_pupils(actor))
+        .select_related("pupil__school__municipality")
+    )
+    for row in rows[1:]:
+        row.pupil = rows[0].pupil  # one object for the pupil and its school
+    return rows
 
 
 def may_be_told(guardianship: Guardianship) -> bool:
@@ -183,25 +246,55 @@ def staff_title(user: Any, school: School) -> str:
 # --- scoped reads ------------------------------------------------------------------------
 
 
+def _consents_and_decisions() -> tuple[Prefetch, Prefetch]:
+    return (
+        Prefetch("consents", queryset=Consent.objects.select_related("guardian", "recorded_by")),
+        Prefetch("decisions", queryset=Decision.objects.defer("letter")),
+    )
+
+
 def _with_related(queryset: QuerySet[LeaveApplication]) -> QuerySet[LeaveApplication]:
     return (
         queryset.select_related(
             "pupil__school", "school__municipality", "applicant", "appeal__guardian"
         )
         .defer("appeal__case_pdf")
-        .prefetch_related(
-            Prefetch(
-                "consents", queryset=Consent.objects.select_related("guardian", "recorded_by")
-            ),
-            Prefetch("decisions", queryset=Decision.objects.defer("letter")),
-        )
+        .prefetch_related(*_consents_and_decisions())
     )
+
+
+def as_written(application: LeaveApplication) -> LeaveApplication:
+    """An application as a service has just written it (the service checked that the actor
+    sees it), with its consents and decisions: read in two queries, unless known."""
+    prefetch_related_objects([application], *_consents_and_decisions())
+    return application
+
+
+def guardian_scope(actor: Any) -> Q:
+    """The applications for the actor's own children (by either guardian)."""
+    return Q(pupil__in=access.guardian_pupils(actor))
+
+
+def staff_scope(actor: Any) -> Q:
+    """Kontor and leiing: every application of their school; a contact teacher: those of
+    the pupils in their classes."""
+    roles = access.roles_of(actor)
+    q = Q(pk__in=[])
+    if roles.sees_whole_school:
+        q |= Q(school_id__in=roles.sees_whole_school)
+    groups = rules.contact_teacher_groups(actor)
+    if groups:
+        q |= Q(
+            pupil__in=access.visible_pupils(actor).filter(
+                groups__in=Group.objects.filter(access.current_year_q(), pk__in=groups)
+            )
+        )
+    return q
 
 
 def guardian_applications(*, actor: Any, pupil: Pupil | None = None) -> QuerySet[LeaveApplication]:
     """Applications for the actor's own children (by either guardian)."""
-    pupils = access.guardian_pupils(actor)
-    queryset = LeaveApplication.objects.filter(pupil__in=pupils)
+    queryset = LeaveApplication.objects.filter(guardian_scope(actor))
     if pupil is not None:
         queryset = queryset.filter(pupil=pupil)
     return _with_related(queryset).order_by("-start_date", "-id")
@@ -223,18 +316,9 @@ def is_leave_staff(actor: Any) -> bool:
 def staff_applications(*, actor: Any) -> QuerySet[LeaveApplication]:
     """Kontor and leiing: every application of their school; a contact teacher: those of
     the pupils in their classes."""
-    roles = access.roles_of(actor)
-    q = Q(pk__in=[])
-    if roles.sees_whole_school:
-        q |= Q(school_id__in=roles.sees_whole_school)
-    groups = rules.contact_teacher_groups(actor)
-    if groups:
-        q |= Q(
-            pupil__in=access.visible_pupils(actor).filter(
-                groups__in=Group.objects.filter(access.current_year_q(), pk__in=groups)
-            )
-        )
-    return _with_related(LeaveApplication.objects.filter(q)).order_by("start_date", "id")
+    return _with_related(LeaveApplication.objects.filter(staff_scope(actor))).order_by(
+        "start_date", "id"
+    )
 
 
 def staff_application(*, actor: Any, application_id: int) -> LeaveApplication:
@@ -255,24 +339,44 @@ def any_application(*, actor: Any, application_id: int) -> LeaveApplication:
     return found
 
 
+FOR_A_LETTER = (
+    "application__pupil",
+    "application__school__municipality",
+    "application__applicant",
+)
+
+
+def with_pupil_class(queryset: QuerySet[Decision]) -> QuerySet[Decision]:
+    """Read, with each decision, the name of the pupil's class this school year (for the
+    letter) as ``pupil_class``."""
+    classes = Group.objects.filter(
+        access.current_year_q(), kind=Group.Kind.CLASS, pupils=OuterRef("application__pupil_id")
+    ).order_by("pk")
+    return queryset.annotate(pupil_class=Subquery(classes.values("name")[:1]))
+
+
 def decision_letter(*, actor: Any, decision_id: int) -> Decision:
-    """A decision whose application the actor sees (guardian or staff), with its letter."""
-    visible = Q(application__in=guardian_applications(actor=actor).order_by().values("pk")) | Q(
-        application__in=staff_applications(actor=actor).order_by().values("pk")
+    """A decision whose application the actor sees (guardian or staff), with its letter and
+    what is needed to make it if a worker has not yet."""
+    visible = Q(application__in=LeaveApplication.objects.filter(guardian_scope(actor))) | Q(
+        application__in=LeaveApplication.objects.filter(staff_scope(actor))
     )
-    found = Decision.objects.select_related("application").filter(visible, pk=decision_id).first()
+    found = (
+        with_pupil_class(Decision.objects.select_related(*FOR_A_LETTER, "decided_by"))
+        .filter(visible, pk=decision_id)
+        .first()
+    )
     if found is None:
         raise Http404
     return found
 
 
 def appeal_case(*, actor: Any, appeal_id: int) -> Appeal:
-    """An appeal of an application the actor sees as staff, with the case PDF."""
+    """An appeal of an application the actor sees as staff, with the case PDF and what is
+    needed to make it if a worker has not yet."""
     found = (
-        Appeal.objects.select_related("application")
-        .filter(
-            pk=appeal_id, application__in=staff_applications(actor=actor).order_by().values("pk")
-        )
+        Appeal.objects.select_related(*FOR_A_LETTER, "guardian", "reconsidered_by")
+        .filter(pk=appeal_id, application__in=LeaveApplication.objects.filter(staff_scope(actor)))
         .first()
     )
     if found is None:
@@ -335,7 +439,7 @@ def pupil_background(
     )
     return Background(
         applications=others,
-        days_used=_granted_days(pupils_applications, year, leave_rules) if year else 0,
+        days_used=granted_days(pupils_applications, year, leave_rules) if year else 0,
         history=history,
     )
 

@@ -11,6 +11,10 @@ from kontaktbok.leave.services.decisions import (
     leave_appeal_create,
     leave_appeal_reconsider,
     leave_decide,
+)
+from kontaktbok.leave.services.letters import (
+    appeal_case_make,
+    decision_letter_make,
     letter_context,
 )
 from kontaktbok.leave.services.regulation import (
@@ -21,6 +25,8 @@ from kontaktbok.leave.services.regulation import (
 
 __all__ = [
     "RULES_FIELDS",
+    "appeal_case_make",
+    "decision_letter_make",
     "leave_appeal_create",
     "leave_appeal_reconsider",
     "leave_application_create",

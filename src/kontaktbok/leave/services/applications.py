@@ -1,15 +1,19 @@
-"""Applying for leave, the other guardian's consent, and withdrawing."""
+"""Applying for leave, the other guardian's consent, and withdrawing.
+
+The people told about a step (the other guardian, the deciders, the applicant) are told by
+a worker, queued in the step's own transaction (``leave.tasks``)."""
 
 import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from kontaktbok.core import clock
-from kontaktbok.core.audit import audit_log
-from kontaktbok.leave import kinds, rules, selectors
+from kontaktbok.core.audit import audit_log, audit_log_many
+from kontaktbok.leave import rules, selectors
 from kontaktbok.leave.models import (
     Consent,
     LeaveApplication,
@@ -18,14 +22,13 @@ from kontaktbok.leave.services.common import (
     Status,
     check_text,
     date_text,
-    guardian_url,
+    known_related,
     locked,
-    payload,
-    staff_url,
+    tasks,
 )
-from kontaktbok.notifications.services import notify
-from kontaktbok.schools import access
 from kontaktbok.schools import selectors as school_selectors
+
+GIVEN = (Consent.Status.AGREED, Consent.Status.RECORDED_BY_SCHOOL)
 
 
 def leave_application_create(
@@ -44,22 +47,21 @@ def leave_application_create(
     holidays skipped); a late or over-the-limit application is accepted with a warning.
     When another guardian shares parental responsibility, they are asked to agree first.
     A retry with the same ``idempotency_key`` returns the first application."""
-    pupil = (
-        access.guardian_pupils(actor)
-        .select_related("school__municipality")
-        .filter(pk=pupil_id)
-        .first()
-    )
-    if pupil is None:
+    guardianships = selectors.own_child_and_guardians(actor=actor, pupil_id=pupil_id)
+    if not guardianships:
         raise PermissionDenied
-    if idempotency_key:
-        existing = LeaveApplication.objects.filter(
-            applicant=actor, pupil=pupil, idempotency_key=idempotency_key
-        ).first()
-        if existing is not None:
-            return existing
+    pupil = guardianships[0].pupil
     school = pupil.school
-    leave_rules = selectors.rules_for(school)
+    leave_rules = selectors.rules_for(school, remember=True)
+    year = school_selectors.current_school_year(school, start_date)
+    # One read: this school year's applications (the days used, overlaps) and a retry's first.
+    retry = Q(applicant=actor, idempotency_key=idempotency_key) if idempotency_key else None
+    known = selectors.pupil_applications(pupil, year, also=retry)
+    if idempotency_key:
+        existing = next((a for a in known if a.idempotency_key == idempotency_key), None)
+        if existing is not None and existing.applicant_id == actor.pk:
+            existing.pupil, existing.school, existing.applicant = pupil, school, actor
+            return existing
     errors: dict[str, str] = {}
     if category not in LeaveApplication.Category.values:
         errors["category"] = _("Choose a reason from the list.")
@@ -77,7 +79,6 @@ def leave_application_create(
         errors["start_date"] = _("Leave cannot be applied for days that have passed.")
     if end_date < start_date:
         errors["end_date"] = _("The last day cannot be before the first day.")
-    year = school_selectors.current_school_year(school, start_date)
     days: list[dt.date] = []
     if "start_date" not in errors and "end_date" not in errors:
         if year is None or start_date < year.starts_on or end_date > year.ends_on:
@@ -87,13 +88,16 @@ def leave_application_create(
             if not days:
                 errors["start_date"] = _("There are no school days in this period.")
     if not errors:
-        overlapping = (
-            LeaveApplication.objects.filter(
-                pupil=pupil, start_date__lte=end_date, end_date__gte=start_date
-            )
-            .exclude(status__in=LeaveApplication.INACTIVE)
-            .order_by("start_date")
-            .first()
+        # Within the school year, so among those read above.
+        overlapping = next(
+            (
+                a
+                for a in known
+                if a.start_date <= end_date
+                and a.end_date >= start_date
+                and a.status not in LeaveApplication.INACTIVE
+            ),
+            None,
         )
         if overlapping is not None:
             errors["start_date"] = _(
@@ -102,16 +106,17 @@ def leave_application_create(
             ) % {"start": date_text(overlapping.start_date), "end": date_text(overlapping.end_date)}
     if errors:
         raise ValidationError(errors)
-    used = selectors.days_used(pupil, year, leave_rules)
+    assert year is not None
+    used = selectors.granted_days(known, year, leave_rules)
     over_limit = (
         selectors.counts_against_limit(leave_rules, category)
         and used + len(days) > leave_rules.max_days_per_year
     )
     # Every other guardian with parental responsibility must agree; one kept from a pupil
     # with a protected address is not asked in the app (the school records their consent).
-    other_guardianships = [g for g in selectors.responsible_guardians(pupil) if g.guardian != actor]
+    other_guardianships = [g for g in guardianships if g.guardian != actor]
     others = [g.guardian for g in other_guardianships]
-    to_ask = [g.guardian for g in other_guardianships if selectors.may_be_told(g)]
+    to_ask = [g.guardian.pk for g in other_guardianships if selectors.may_be_told(g)]
     now = clock.now()
     try:
         with transaction.atomic():
@@ -137,7 +142,7 @@ def leave_application_create(
                 submitted_at=None if others else now,
                 updated_at=now,
             )
-            Consent.objects.bulk_create(
+            consents = Consent.objects.bulk_create(
                 Consent(application=application, guardian=other) for other in others
             )
             audit_log(
@@ -153,70 +158,48 @@ def leave_application_create(
                     "decider": application.decider_role,
                 },
             )
-            for other in to_ask:
-                notify(
-                    recipient=other,
-                    kind=kinds.CONSENT_REQUESTED.code,
-                    dedup_key=f"leave.consent:{application.pk}",
-                    payload=payload(application),
-                    url=guardian_url(application),
-                    school_id=school.pk,
-                )
+            if to_ask:
+                tasks().ask_for_consent.enqueue(application_id=application.pk, guardian_ids=to_ask)
             if not others:
-                _tell_deciders(application)
+                tasks().tell_deciders.enqueue(application_id=application.pk)
     except IntegrityError:
         if not idempotency_key:
             raise
         # The same request, sent twice at once: the other one won.
         return LeaveApplication.objects.get(applicant=actor, idempotency_key=idempotency_key)
+    # What a new application has, known without reading it again.
+    known_related(application, consents=consents, decisions=[])
     return application
 
 
-def _tell_deciders(application: LeaveApplication) -> None:
-    for decider in selectors.deciders(application):
-        notify(
-            recipient=decider,
-            kind=kinds.SUBMITTED.code,
-            dedup_key=f"leave.submitted:{application.pk}",
-            payload=payload(application),
-            url=staff_url(application),
-            school_id=application.school_id,
-        )
-
-
-def _submit_if_agreed(actor: Any, application: LeaveApplication) -> None:
+def _submit_if_agreed(application: LeaveApplication, consents: list[Consent]) -> bool:
     """The application reaches the school when every other guardian has agreed, or the
     school has recorded their consent given another way."""
-    pending = application.consents.exclude(
-        status__in=[Consent.Status.AGREED, Consent.Status.RECORDED_BY_SCHOOL]
-    )
-    if pending.exists():
-        return
+    if any(c.status not in GIVEN for c in consents):
+        return False
     now = clock.now()
     application.status = Status.SUBMITTED
     application.submitted_at = now
     application.updated_at = now
     application.save(update_fields=["status", "submitted_at", "updated_at"])
-    audit_log(
-        actor=actor,
-        action="leave.application.submitted",
-        obj=application,
-        school_id=application.school_id,
-    )
-    _tell_deciders(application)
+    return True
+
+
+def _submitted(actor: Any, application: LeaveApplication) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "action": "leave.application.submitted",
+        "obj": application,
+        "school_id": application.school_id,
+    }
 
 
 def leave_consent_answer(*, actor: Any, application_id: int, agree: bool) -> Consent:
     """The other guardian agrees to the application, or does not (then it stops)."""
-    if (
-        not access.guardian_pupils(actor)
-        .filter(pk__in=LeaveApplication.objects.filter(pk=application_id).values("pupil_id"))
-        .exists()
-    ):
-        raise PermissionDenied
     with transaction.atomic():
-        application = locked(application_id)
-        consent = application.consents.filter(guardian=actor).first()
+        application = locked(actor, application_id, as_staff=False)
+        consents = list(application.consents.all())
+        consent = next((c for c in consents if c.guardian_id == actor.pk), None)
         if consent is None:
             raise ValidationError(_("You are not asked to agree to this application."))
         if (
@@ -227,28 +210,27 @@ def leave_consent_answer(*, actor: Any, application_id: int, agree: bool) -> Con
         consent.status = Consent.Status.AGREED if agree else Consent.Status.DECLINED
         consent.answered_at = clock.now()
         consent.save(update_fields=["status", "answered_at"])
-        audit_log(
-            actor=actor,
-            action="leave.consent." + ("agreed" if agree else "declined"),
-            obj=application,
-            role="guardian",
-            school_id=application.school_id,
-        )
-        if agree:
-            _submit_if_agreed(actor, application)
-        else:
+        entries = [
+            {
+                "actor": actor,
+                "action": "leave.consent." + ("agreed" if agree else "declined"),
+                "obj": application,
+                "role": "guardian",
+                "school_id": application.school_id,
+            }
+        ]
+        submitted = agree and _submit_if_agreed(application, consents)
+        if submitted:
+            entries.append(_submitted(actor, application))
+        elif not agree:
             application.status = Status.CONSENT_DECLINED
             application.updated_at = clock.now()
             application.save(update_fields=["status", "updated_at"])
-            if application.applicant is not None:
-                notify(
-                    recipient=application.applicant,
-                    kind=kinds.CONSENT_DECLINED.code,
-                    dedup_key=f"leave.consent_declined:{application.pk}",
-                    payload=payload(application),
-                    url=guardian_url(application),
-                    school_id=application.school_id,
-                )
+        audit_log_many(*entries)
+        if submitted:
+            tasks().tell_deciders.enqueue(application_id=application.pk)
+        elif not agree and application.applicant_id is not None:
+            tasks().tell_consent_declined.enqueue(application_id=application.pk)
     return consent
 
 
@@ -257,16 +239,16 @@ def leave_consent_record(
 ) -> Consent:
     """The school records the other guardian's consent given another way (on paper, by
     phone), with a note of how."""
-    application = selectors.staff_applications(actor=actor).filter(pk=application_id).first()
-    if application is None or not rules.may_record_consent(actor, application):
-        raise PermissionDenied
-    if not note.strip():
-        raise ValidationError(
-            {"note": _("Say how the consent was given, for example in a signed letter.")}
-        )
     with transaction.atomic():
-        application = locked(application_id)
-        consent = application.consents.filter(guardian_id=guardian_id).first()
+        application = locked(actor, application_id, as_staff=True)
+        if not rules.may_record_consent(actor, application):
+            raise PermissionDenied
+        if not note.strip():
+            raise ValidationError(
+                {"note": _("Say how the consent was given, for example in a signed letter.")}
+            )
+        consents = list(application.consents.all())
+        consent = next((c for c in consents if c.guardian_id == guardian_id), None)
         if (
             consent is None
             or application.status != Status.AWAITING_CONSENT
@@ -278,24 +260,29 @@ def leave_consent_record(
         consent.recorded_by = actor
         consent.answered_at = clock.now()
         consent.save(update_fields=["status", "note", "recorded_by", "answered_at"])
-        audit_log(
-            actor=actor,
-            action="leave.consent.recorded",
-            obj=application,
-            role=rules.role_for(actor, application),
-            school_id=application.school_id,
-            detail={"guardian": guardian_id},
-        )
-        _submit_if_agreed(actor, application)
+        entries = [
+            {
+                "actor": actor,
+                "action": "leave.consent.recorded",
+                "obj": application,
+                "role": rules.role_for(actor, application),
+                "school_id": application.school_id,
+                "detail": {"guardian": guardian_id},
+            }
+        ]
+        submitted = _submit_if_agreed(application, consents)
+        if submitted:
+            entries.append(_submitted(actor, application))
+        audit_log_many(*entries)
+        if submitted:
+            tasks().tell_deciders.enqueue(application_id=application.pk)
     return consent
 
 
 def leave_application_withdraw(*, actor: Any, application_id: int) -> LeaveApplication:
     """A guardian withdraws an application the school has not decided yet."""
-    if not selectors.guardian_applications(actor=actor).filter(pk=application_id).exists():
-        raise PermissionDenied
     with transaction.atomic():
-        application = locked(application_id)
+        application = locked(actor, application_id, as_staff=False)
         if application.status not in LeaveApplication.OPEN:
             raise ValidationError(_("Only an application that is not decided can be withdrawn."))
         application.status = Status.WITHDRAWN

@@ -1,4 +1,5 @@
-"""Deciding (enkeltvedtak with its letter), appeals and their reconsideration."""
+"""Deciding (enkeltvedtak), appeals and their reconsideration. The letter, the leave days
+in the absence part and telling the guardians follow in a worker (``follow_up``)."""
 
 import datetime as dt
 from typing import Any
@@ -8,11 +9,9 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from kontaktbok.absence import selectors as absence_selectors
-from kontaktbok.absence import services as absence_services
 from kontaktbok.core import clock
-from kontaktbok.core.audit import audit_log
-from kontaktbok.leave import kinds, pdf, rules, selectors
+from kontaktbok.core.audit import audit_log, audit_log_many
+from kontaktbok.leave import rules
 from kontaktbok.leave.models import (
     APPEAL_DAYS,
     Appeal,
@@ -21,16 +20,13 @@ from kontaktbok.leave.models import (
 )
 from kontaktbok.leave.services.common import (
     Outcome,
-    Role,
     Status,
+    appeal_of,
     date_text,
-    guardian_url,
     locked,
-    payload,
-    staff_url,
+    tasks,
 )
-from kontaktbok.notifications.services import notify
-from kontaktbok.schools import access
+from kontaktbok.leave.services.letters import role_label
 from kontaktbok.schools import selectors as school_selectors
 
 
@@ -74,42 +70,6 @@ def _approved_period(
     return approved_start, approved_end, days
 
 
-def _role_label(actor: Any, application: LeaveApplication) -> str:
-    title = selectors.staff_title(actor, application.school)
-    if title:
-        return title
-    role = rules.role_for(actor, application)
-    return str(Role(role).label).capitalize() if role else ""
-
-
-def letter_context(
-    application: LeaveApplication, decision: Decision, *, actor: Any
-) -> dict[str, Any]:
-    pupil = application.pupil
-    leave_rules = selectors.rules_for(application.school)
-    year = school_selectors.current_school_year(application.school, application.start_date)
-    history = absence_selectors.absence_history(
-        actor=actor, pupil=pupil, role=rules.role_for(actor, application)
-    )
-    group = pupil.groups.filter(access.current_year_q(), kind="class").order_by("pk").first()
-    return {
-        "application": application,
-        "decision": decision,
-        "pupil": pupil,
-        "school": application.school,
-        "group": group,
-        "guardians": [g.guardian for g in selectors.responsible_guardians(pupil)],
-        "consents": list(application.consents.select_related("guardian")),
-        "leave_rules": leave_rules,
-        "days_used": selectors.days_used(pupil, year, leave_rules, exclude=application),
-        "absent_days": history.absent_days,
-        "school_days_so_far": history.school_days,
-        "letter_date": clock.today(),
-        "religious_right": application.category == LeaveApplication.Category.RELIGIOUS
-        and leave_rules.religious_holidays_right,
-    }
-
-
 def _make_decision(
     *,
     actor: Any,
@@ -119,14 +79,15 @@ def _make_decision(
     approved_start: dt.date | None,
     approved_end: dt.date | None,
     on_appeal: bool,
-) -> Decision:
-    """Write the decision and its letter, give or take back the leave days, and tell the
-    guardians. Called inside the caller's transaction."""
+) -> tuple[Decision, dict[str, Any]]:
+    """Write the decision; returns it and its audit entry. Called inside the caller's
+    transaction, with ``application`` from ``locked(..., as_staff=True)``. The letter, the
+    leave days and telling the guardians follow in a worker (``decision_finish``)."""
     now = clock.now()
     start, end, days = _approved_period(application, outcome, approved_start, approved_end)
-    language = application.school.language or "nn"
-    with translation.override(language):
-        role_label = _role_label(actor, application)
+    role = rules.role_for(actor, application)
+    with translation.override(application.school.language or "nn"):
+        label = role_label(getattr(application, "actor_title", None) or "", role)
     decision = Decision.objects.create(
         application=application,
         outcome=outcome,
@@ -136,41 +97,27 @@ def _make_decision(
         reasons=reasons.strip(),
         decided_by=actor,
         decided_by_name=actor.get_full_name(),
-        decided_by_role=role_label,
+        decided_by_role=label,
+        decided_as=role,
         decided_at=now,
         appeal_deadline=clock.today() + dt.timedelta(days=APPEAL_DAYS),
         on_appeal=on_appeal,
         letter=b"",
     )
-    decision.letter = pdf.render_pdf(
-        "leave/decision_letter.html",
-        letter_context(application, decision, actor=actor),
-        language=language,
-    )
-    decision.save(update_fields=["letter"])
-    reference = f"leave:{application.pk}"
-    if start is not None and end is not None:
-        absence_services.leave_days_record(
-            actor=actor,
-            pupil=application.pupil,
-            start_date=start,
-            end_date=end,
-            reference=reference,
-        )
-    elif on_appeal:
-        absence_services.leave_days_remove(actor=actor, reference=reference)
+    # Not made yet: read from the database when asked for, as made by the worker.
+    del decision.__dict__["letter"]
     application.status = Status.RECONSIDERED if on_appeal else outcome
     application.updated_at = now
     application.save(update_fields=["status", "updated_at"])
-    audit_log(
-        actor=actor,
-        action="leave.decision.made",
-        obj=application,
-        role=rules.role_for(actor, application),
-        school_id=application.school_id,
-        detail={"outcome": outcome, "days": days, "on_appeal": on_appeal},
-    )
-    return decision
+    entry = {
+        "actor": actor,
+        "action": "leave.decision.made",
+        "obj": application,
+        "role": role,
+        "school_id": application.school_id,
+        "detail": {"outcome": outcome, "days": days, "on_appeal": on_appeal},
+    }
+    return decision, entry
 
 
 def _validate_decision(outcome: str, reasons: str) -> None:
@@ -185,13 +132,6 @@ def _validate_decision(outcome: str, reasons: str) -> None:
         raise ValidationError(errors)
 
 
-def _decider_application(actor: Any, application_id: int) -> LeaveApplication:
-    application = selectors.staff_applications(actor=actor).filter(pk=application_id).first()
-    if application is None or not rules.may_decide(actor, application):
-        raise PermissionDenied
-    return application
-
-
 def leave_decide(
     *,
     actor: Any,
@@ -202,14 +142,16 @@ def leave_decide(
     approved_end: dt.date | None = None,
 ) -> Decision:
     """The decider approves, approves in part, or declines, with reasons (enkeltvedtak).
-    The letter is made at once; both guardians are told and can read it in the app."""
-    _decider_application(actor, application_id)
-    _validate_decision(outcome, reasons)
+    A worker, queued in the same transaction, then records the leave days, makes and
+    stores the letter, and only then tells the guardians, who read it in the app."""
     with transaction.atomic():
-        application = locked(application_id)
+        application = locked(actor, application_id, as_staff=True)
+        if not rules.may_decide(actor, application):
+            raise PermissionDenied
+        _validate_decision(outcome, reasons)
         if application.status != Status.SUBMITTED:
             raise ValidationError(_("This application is not waiting for a decision."))
-        decision = _make_decision(
+        decision, entry = _make_decision(
             actor=actor,
             application=application,
             outcome=outcome,
@@ -218,15 +160,8 @@ def leave_decide(
             approved_end=approved_end,
             on_appeal=False,
         )
-        for guardian in selectors.guardians_to_inform(application.pupil):
-            notify(
-                recipient=guardian,
-                kind=kinds.DECIDED.code,
-                dedup_key=f"leave.decided:{decision.pk}",
-                payload=payload(application),
-                url=guardian_url(application),
-                school_id=application.school_id,
-            )
+        audit_log(**entry)
+        tasks().finish_decision.enqueue(decision_id=decision.pk)
     return decision
 
 
@@ -235,17 +170,15 @@ def leave_decide(
 
 def leave_appeal_create(*, actor: Any, application_id: int, text: str) -> Appeal:
     """A guardian appeals the decision within three weeks (forvaltningslova § 29)."""
-    if not selectors.guardian_applications(actor=actor).filter(pk=application_id).exists():
-        raise PermissionDenied
-    if not text.strip():
-        raise ValidationError({"text": _("Say what you want changed, and why.")})
-    if len(text.strip()) > 4000:
-        raise ValidationError({"text": _("Keep the appeal to 4000 characters.")})
     with transaction.atomic():
-        application = locked(application_id)
-        decision = application.decisions.order_by("-decided_at", "-id").first()
-        if Appeal.objects.filter(application=application).exists():
+        application = locked(actor, application_id, as_staff=False, with_appeal=True)
+        if not text.strip():
+            raise ValidationError({"text": _("Say what you want changed, and why.")})
+        if len(text.strip()) > 4000:
+            raise ValidationError({"text": _("Keep the appeal to 4000 characters.")})
+        if appeal_of(application) is not None:
             raise ValidationError(_("This decision has already been appealed."))
+        decision = application.decisions.defer("letter").order_by("-decided_at", "-id").first()
         if application.status not in LeaveApplication.DECIDED or decision is None:
             raise ValidationError(_("Only a decision can be appealed."))
         if decision.outcome == Outcome.APPROVED:
@@ -260,15 +193,17 @@ def leave_appeal_create(*, actor: Any, application_id: int, text: str) -> Appeal
                 )
                 % {"date": date_text(decision.appeal_deadline)}
             )
+        now = clock.now()
         appeal = Appeal.objects.create(
             application=application,
             decision=decision,
             guardian=actor,
             text=text.strip(),
-            created_at=clock.now(),
+            created_at=now,
         )
+        application.appeal = appeal
         application.status = Status.APPEAL_PENDING
-        application.updated_at = clock.now()
+        application.updated_at = now
         application.save(update_fields=["status", "updated_at"])
         audit_log(
             actor=actor,
@@ -277,36 +212,8 @@ def leave_appeal_create(*, actor: Any, application_id: int, text: str) -> Appeal
             role="guardian",
             school_id=application.school_id,
         )
-        for decider in selectors.deciders(application):
-            notify(
-                recipient=decider,
-                kind=kinds.APPEAL_RECEIVED.code,
-                dedup_key=f"leave.appeal:{appeal.pk}",
-                payload=payload(application),
-                url=staff_url(application),
-                school_id=application.school_id,
-            )
+        tasks().tell_appeal_received.enqueue(appeal_id=appeal.pk)
     return appeal
-
-
-def _case_pdf(actor: Any, application: LeaveApplication, appeal: Appeal) -> bytes:
-    language = application.school.language or "nn"
-    with translation.override(language):
-        role_label = _role_label(actor, application)
-    context = {
-        "application": application,
-        "appeal": appeal,
-        "pupil": application.pupil,
-        "school": application.school,
-        "guardians": [g.guardian for g in selectors.responsible_guardians(application.pupil)],
-        "consents": list(application.consents.select_related("guardian")),
-        "decisions": list(application.decisions.defer("letter")),
-        "leave_rules": selectors.rules_for(application.school),
-        "sent_on": clock.today(),
-        "reconsidered_by": actor.get_full_name(),
-        "reconsidered_role": role_label,
-    }
-    return pdf.render_pdf("leave/appeal_case.html", context, language=language)
 
 
 def leave_appeal_reconsider(
@@ -322,27 +229,30 @@ def leave_appeal_reconsider(
 ) -> Appeal:
     """The decider considers the appeal again (forvaltningslova § 33): either a new
     decision, or the decision stands and the appeal is sent on to the Statsforvaltar with
-    the case as PDF."""
-    _decider_application(actor, application_id)
-    errors: dict[str, str] = {}
-    if not note.strip():
-        errors["note"] = _("Give the school's assessment of the appeal.")
-    if change:
-        try:
-            _validate_decision(outcome, reasons)
-        except ValidationError as error:
-            errors.update({k: v[0] for k, v in error.message_dict.items()})
-    if errors:
-        raise ValidationError(errors)
+    the case as PDF. A worker, queued in the same transaction, makes the new letter or the
+    case and then tells the guardians."""
     with transaction.atomic():
-        application = locked(application_id)
-        appeal = Appeal.objects.filter(application=application).first()
+        application = locked(actor, application_id, as_staff=True, with_appeal=True)
+        if not rules.may_decide(actor, application):
+            raise PermissionDenied
+        errors: dict[str, str] = {}
+        if not note.strip():
+            errors["note"] = _("Give the school's assessment of the appeal.")
+        if change:
+            try:
+                _validate_decision(outcome, reasons)
+            except ValidationError as error:
+                errors.update({k: v[0] for k, v in error.message_dict.items()})
+        if errors:
+            raise ValidationError(errors)
+        appeal = appeal_of(application)
         if appeal is None or application.status != Status.APPEAL_PENDING:
             raise ValidationError(_("There is no appeal waiting to be considered."))
         now = clock.now()
         appeal.note = note.strip()[:4000]
         appeal.reconsidered_by = actor
         appeal.reconsidered_at = now
+        entries = []
         if change:
             before = appeal.decision
             start, end, _days = _approved_period(application, outcome, approved_start, approved_end)
@@ -354,7 +264,7 @@ def leave_appeal_reconsider(
                 raise ValidationError(
                     _("The new decision is the same as the one appealed: uphold it instead.")
                 )
-            _make_decision(
+            decision, entry = _make_decision(
                 actor=actor,
                 application=application,
                 outcome=outcome,
@@ -363,30 +273,30 @@ def leave_appeal_reconsider(
                 approved_end=approved_end,
                 on_appeal=True,
             )
+            entries.append(entry)
             appeal.outcome = Appeal.Outcome.CHANGED
         else:
             appeal.outcome = Appeal.Outcome.UPHELD
             appeal.sent_on_at = now
-            appeal.case_pdf = _case_pdf(actor, application, appeal)
             application.status = Status.SENT_TO_STATSFORVALTER
             application.updated_at = now
             application.save(update_fields=["status", "updated_at"])
-        appeal.save()
-        audit_log(
-            actor=actor,
-            action="leave.appeal.reconsidered",
-            obj=application,
-            role=rules.role_for(actor, application),
-            school_id=application.school_id,
-            detail={"outcome": appeal.outcome},
+        appeal.save(
+            update_fields=["note", "reconsidered_by", "reconsidered_at", "outcome", "sent_on_at"]
         )
-        for guardian in selectors.guardians_to_inform(application.pupil):
-            notify(
-                recipient=guardian,
-                kind=kinds.APPEAL_OUTCOME.code,
-                dedup_key=f"leave.appeal_outcome:{appeal.pk}",
-                payload=payload(application),
-                url=guardian_url(application),
-                school_id=application.school_id,
-            )
+        entries.append(
+            {
+                "actor": actor,
+                "action": "leave.appeal.reconsidered",
+                "obj": application,
+                "role": rules.role_for(actor, application),
+                "school_id": application.school_id,
+                "detail": {"outcome": appeal.outcome},
+            }
+        )
+        audit_log_many(*entries)
+        if change:
+            tasks().finish_decision.enqueue(decision_id=decision.pk)
+        else:
+            tasks().finish_upheld_appeal.enqueue(appeal_id=appeal.pk)
     return appeal

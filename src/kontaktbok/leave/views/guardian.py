@@ -45,38 +45,50 @@ def _confirmation(application: LeaveApplication) -> str:
     return text
 
 
+def _applied(request: HttpRequest, application: LeaveApplication) -> None:
+    """Tell the guardian the application was made, with any warning."""
+    messages.success(request, _confirmation(application))
+    if not (application.late or application.over_limit):
+        return
+    # The rules the service applied (kept on the school it read; no second read).
+    leave_rules = selectors.rules_for(application.school)
+    if application.late:
+        messages.warning(
+            request,
+            _(
+                "The application came later than the school's lead time of "
+                "%(days)d days. It is sent, but the school may not have time to "
+                "consider it before the leave."
+            )
+            % {"days": leave_rules.lead_time_days},
+        )
+    if application.over_limit:
+        messages.warning(
+            request,
+            _(
+                "With this leave, the child would have more than %(limit)d school "
+                "days of leave this school year. The school sees this when it "
+                "decides."
+            )
+            % {"limit": leave_rules.max_days_per_year},
+        )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """Apply for leave: the school's leave rules, the days, the reason and the learning."""
     actor = request.user
-    pupil = selectors.guardian_child(actor=actor, pupil_id=pupil_id)
-    leave_rules = selectors.rules_for(pupil.school)
     preview = None
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and "count" not in request.POST:
         form = ApplicationForm(request.POST)
-        counting = "count" in request.POST
-        if counting:
-            # "Count the school days": show the days and any warning, send nothing.
-            form.is_valid()
-            data = form.cleaned_data
-            if data.get("start_date") and data.get("end_date"):
-                preview = selectors.preview(
-                    pupil=pupil,
-                    start_date=data["start_date"],
-                    end_date=data["end_date"],
-                    category=data.get("category") or "",
-                )
-            # Shown again as typed, without error messages.
-            form = ApplicationForm(
-                initial={k: v for k, v in request.POST.items() if k in ApplicationForm.base_fields}
-            )
-        elif form.is_valid():
+        if form.is_valid():
+            # The service checks that the child is the actor's own.
             try:
                 application = services.leave_application_create(
                     actor=actor,
-                    pupil_id=pupil.pk,
+                    pupil_id=pupil_id,
                     idempotency_key=form.cleaned_data.get("idempotency_key") or None,
                     **form.service_arguments(),
                 )
@@ -85,31 +97,28 @@ def apply(request: HttpRequest, pupil_id: int) -> HttpResponse:
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                messages.success(request, _confirmation(application))
-                if application.late:
-                    messages.warning(
-                        request,
-                        _(
-                            "The application came later than the school's lead time of "
-                            "%(days)d days. It is sent, but the school may not have time to "
-                            "consider it before the leave."
-                        )
-                        % {"days": leave_rules.lead_time_days},
-                    )
-                if application.over_limit:
-                    messages.warning(
-                        request,
-                        _(
-                            "With this leave, the child would have more than %(limit)d school "
-                            "days of leave this school year. The school sees this when it "
-                            "decides."
-                        )
-                        % {"limit": leave_rules.max_days_per_year},
-                    )
+                _applied(request, application)
                 return redirect("leave_application", application_id=application.pk)
-        if form.errors:
-            status = 400
-    else:
+        status = 400
+    pupil = selectors.guardian_child(actor=actor, pupil_id=pupil_id)
+    leave_rules = selectors.rules_for(pupil.school)
+    if request.method == "POST" and "count" in request.POST:
+        # "Count the school days": show the days and any warning, send nothing.
+        form = ApplicationForm(request.POST)
+        form.is_valid()
+        data = form.cleaned_data
+        if data.get("start_date") and data.get("end_date"):
+            preview = selectors.preview(
+                pupil=pupil,
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                category=data.get("category") or "",
+            )
+        # Shown again as typed, without error messages.
+        form = ApplicationForm(
+            initial={k: v for k, v in request.POST.items() if k in ApplicationForm.base_fields}
+        )
+    elif request.method != "POST":
         form = ApplicationForm()
     context = {"pupil": pupil, "form": form, "rules": leave_rules, "preview": preview}
     return render(request, "leave/apply.html", context, status=status)
@@ -162,10 +171,11 @@ def application(request: HttpRequest, application_id: int) -> HttpResponse:
 @require_POST
 def consent(request: HttpRequest, application_id: int) -> HttpResponse:
     """The other guardian agrees, or does not."""
-    found = selectors.guardian_application(actor=request.user, application_id=application_id)
     agree = request.POST.get("answer") == "agree"
     try:
-        services.leave_consent_answer(actor=request.user, application_id=found.pk, agree=agree)
+        services.leave_consent_answer(
+            actor=request.user, application_id=application_id, agree=agree
+        )
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as error:
@@ -175,34 +185,32 @@ def consent(request: HttpRequest, application_id: int) -> HttpResponse:
             messages.success(request, _("You agreed to the application."))
         else:
             messages.success(request, _("You did not agree; the application stops here."))
-    return redirect("leave_application", application_id=found.pk)
+    return redirect("leave_application", application_id=application_id)
 
 
 @login_required
 @require_POST
 def withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
-    found = selectors.guardian_application(actor=request.user, application_id=application_id)
     try:
-        services.leave_application_withdraw(actor=request.user, application_id=found.pk)
+        services.leave_application_withdraw(actor=request.user, application_id=application_id)
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The application was withdrawn."))
-    return redirect("leave_application", application_id=found.pk)
+    return redirect("leave_application", application_id=application_id)
 
 
 @login_required
 @require_POST
 def appeal(request: HttpRequest, application_id: int) -> HttpResponse:
     """A guardian appeals the decision (within three weeks)."""
-    found = selectors.guardian_application(actor=request.user, application_id=application_id)
     form = AppealForm(request.POST)
     if form.is_valid():
         try:
             services.leave_appeal_create(
-                actor=request.user, application_id=found.pk, text=form.cleaned_data["text"]
+                actor=request.user, application_id=application_id, text=form.cleaned_data["text"]
             )
         except PermissionDenied:
             raise Http404 from None
@@ -213,15 +221,17 @@ def appeal(request: HttpRequest, application_id: int) -> HttpResponse:
                 request,
                 _("The appeal was sent. The school considers the case again and tells you."),
             )
-            return redirect("leave_application", application_id=found.pk)
+            return redirect("leave_application", application_id=application_id)
     found = selectors.guardian_application(actor=request.user, application_id=application_id)
     return _guardian_page(request, found, appeal_form=form, status=400)
 
 
 @login_required
 def letter(request: HttpRequest, decision_id: int) -> HttpResponse:
-    """The decision letter as PDF, for the guardians and the staff who see the case."""
+    """The decision letter as PDF, for the guardians and the staff who see the case (made
+    now if the worker has not made it yet)."""
     decision = selectors.decision_letter(actor=request.user, decision_id=decision_id)
     return pdf_response(
-        decision.letter, f"vedtak-permisjon-{decision.application_id}-{decision.pk}.pdf"
+        services.decision_letter_make(decision=decision),
+        f"vedtak-permisjon-{decision.application_id}-{decision.pk}.pdf",
     )

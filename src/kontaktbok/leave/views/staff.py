@@ -19,7 +19,7 @@ from kontaktbok.leave.forms import (
     LeaveRulesForm,
     ReconsiderForm,
 )
-from kontaktbok.leave.models import Consent, LeaveApplication, LeaveRules
+from kontaktbok.leave.models import Appeal, Consent, LeaveApplication, LeaveRules
 from kontaktbok.leave.services import RULES_FIELDS
 from kontaktbok.leave.views.common import add_errors, pdf_response
 from kontaktbok.schools import selectors as school_selectors
@@ -49,11 +49,7 @@ def _review_page(
     background = selectors.pupil_background(
         actor=actor, application=application, leave_rules=leave_rules
     )
-    pending = [
-        (c.guardian_id, c.guardian.get_full_name())
-        for c in application.consents.all()
-        if c.status == Consent.Status.PENDING
-    ]
+    pending = _pending(application)
     may_decide = rules.may_decide(actor, application)
     decisions = list(application.decisions.all())
     context = {
@@ -86,18 +82,24 @@ def review(request: HttpRequest, application_id: int) -> HttpResponse:
     return _review_page(request, found)
 
 
-@login_required
-@require_POST
-def decide(request: HttpRequest, application_id: int) -> HttpResponse:
+def _decider_review(request: HttpRequest, application_id: int) -> LeaveApplication:
+    """The application, for a page shown again to one who may decide it; else 404."""
     found = selectors.staff_application(actor=request.user, application_id=application_id)
     if not rules.may_decide(request.user, found):
         raise Http404
+    return found
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, application_id: int) -> HttpResponse:
     form = DecisionForm(request.POST)
     if form.is_valid():
+        # The service checks that the actor may decide it (404 if not).
         try:
             services.leave_decide(
                 actor=request.user,
-                application_id=found.pk,
+                application_id=application_id,
                 outcome=form.cleaned_data["outcome"],
                 reasons=form.cleaned_data["reasons"],
                 approved_start=form.cleaned_data.get("approved_start"),
@@ -107,55 +109,58 @@ def decide(request: HttpRequest, application_id: int) -> HttpResponse:
             raise Http404 from None
         except ValidationError as error:
             add_errors(form, error)
-            # Read again: the service may have changed it before refusing.
-            found = selectors.staff_application(actor=request.user, application_id=application_id)
         else:
             messages.success(
                 request, _("The decision was made. The guardians are told and can read it.")
             )
-            return redirect("leave_review", application_id=found.pk)
+            return redirect("leave_review", application_id=application_id)
+    found = _decider_review(request, application_id)
     return _review_page(request, found, decision_form=form, status=400)
+
+
+def _pending(application: LeaveApplication) -> list[tuple[int, str]]:
+    return [
+        (c.guardian_id, c.guardian.get_full_name())
+        for c in application.consents.all()
+        if c.status == Consent.Status.PENDING
+    ]
 
 
 @login_required
 @require_POST
 def record_consent(request: HttpRequest, application_id: int) -> HttpResponse:
-    found = selectors.staff_application(actor=request.user, application_id=application_id)
-    if not rules.may_record_consent(request.user, found):
-        raise Http404
-    pending = [
-        (c.guardian_id, c.guardian.get_full_name())
-        for c in found.consents.all()
-        if c.status == Consent.Status.PENDING
-    ]
-    form = ConsentRecordForm(request.POST, guardians=pending)
+    # Parsed only; the service checks access and that the guardian is waiting.
+    form = ConsentRecordForm(request.POST, guardians=None)
+    refused: ValidationError | None = None
     if form.is_valid():
         try:
             services.leave_consent_record(
                 actor=request.user,
-                application_id=found.pk,
+                application_id=application_id,
                 guardian_id=form.cleaned_data["guardian"],
                 note=form.cleaned_data["note"],
             )
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as error:
-            add_errors(form, error)
-            # Read again: the service may have changed it before refusing.
-            found = selectors.staff_application(actor=request.user, application_id=application_id)
+            refused = error
         else:
             messages.success(request, _("The consent was recorded."))
-            return redirect("leave_review", application_id=found.pk)
-    return _review_page(request, found, consent_form=form, status=400)
+            return redirect("leave_review", application_id=application_id)
+    found = selectors.staff_application(actor=request.user, application_id=application_id)
+    if not rules.may_record_consent(request.user, found):
+        raise Http404
+    # Shown again with the guardians to choose from, and what was wrong.
+    shown = ConsentRecordForm(request.POST, guardians=_pending(found))
+    if refused is not None:
+        add_errors(shown, refused)
+    return _review_page(request, found, consent_form=shown, status=400)
 
 
 @login_required
 @require_POST
 def reconsider(request: HttpRequest, application_id: int) -> HttpResponse:
     """Reconsider an appeal: change the decision, or uphold it and send it on."""
-    found = selectors.staff_application(actor=request.user, application_id=application_id)
-    if not rules.may_decide(request.user, found):
-        raise Http404
     form = ReconsiderForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -163,7 +168,7 @@ def reconsider(request: HttpRequest, application_id: int) -> HttpResponse:
         try:
             services.leave_appeal_reconsider(
                 actor=request.user,
-                application_id=found.pk,
+                application_id=application_id,
                 change=change,
                 note=data["note"],
                 outcome=data.get("outcome") or "",
@@ -175,8 +180,6 @@ def reconsider(request: HttpRequest, application_id: int) -> HttpResponse:
             raise Http404 from None
         except ValidationError as error:
             add_errors(form, error)
-            # Read again: the service may have changed it before refusing.
-            found = selectors.staff_application(actor=request.user, application_id=application_id)
         else:
             if change:
                 messages.success(request, _("The decision was changed. The guardians are told."))
@@ -185,15 +188,17 @@ def reconsider(request: HttpRequest, application_id: int) -> HttpResponse:
                     request,
                     _("The appeal was sent on to the Statsforvaltar. The guardians are told."),
                 )
-            return redirect("leave_review", application_id=found.pk)
+            return redirect("leave_review", application_id=application_id)
+    found = _decider_review(request, application_id)
     return _review_page(request, found, reconsider_form=form, status=400)
 
 
 @login_required
 def case_pdf(request: HttpRequest, appeal_id: int) -> HttpResponse:
-    """The case sent to the Statsforvaltar with an upheld appeal."""
+    """The case sent to the Statsforvaltar with an upheld appeal (made now if the worker
+    has not made it yet)."""
     found = selectors.appeal_case(actor=request.user, appeal_id=appeal_id)
-    if not found.case_pdf:
+    if found.outcome != Appeal.Outcome.UPHELD:
         raise Http404
     audit_log(
         actor=request.user,
@@ -201,7 +206,8 @@ def case_pdf(request: HttpRequest, appeal_id: int) -> HttpResponse:
         obj=found.application,
         school_id=found.application.school_id,
     )
-    return pdf_response(found.case_pdf, f"klage-permisjon-{found.application_id}.pdf")
+    content = services.appeal_case_make(appeal=found)
+    return pdf_response(content, f"klage-permisjon-{found.application_id}.pdf")
 
 
 # --- the school admin ---------------------------------------------------------------------

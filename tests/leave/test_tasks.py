@@ -1,0 +1,112 @@
+"""What the workers do after a leave write: each step may run twice, late or out of order
+without harm, and the safety net finishes what a failed worker left."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django_tasks_db.models import DBTaskResult
+
+from kontaktbok.absence import selectors as absence_selectors
+from kontaktbok.core.models import AuditEntry
+from kontaktbok.leave import services, tasks
+from kontaktbok.leave.models import Appeal, Decision
+from kontaktbok.notifications.models import Notification
+from tests.leave.helpers import MONDAY, apply, decide, second_guardian
+from tests.test_query_budgets import _queue_tasks
+
+pytestmark = pytest.mark.django_db
+
+
+def _forget_queued() -> list[tuple[str, dict[str, Any]]]:
+    """What was queued, as (task, arguments); the queue is emptied, as if the worker died."""
+    queued = [
+        (path.rsplit(".", 1)[-1], args_kwargs["kwargs"])
+        for path, args_kwargs in DBTaskResult.objects.order_by("enqueued_at", "id").values_list(
+            "task_path", "args_kwargs"
+        )
+    ]
+    DBTaskResult.objects.all().delete()
+    return queued
+
+
+def test_a_decision_left_unfinished_is_finished_by_the_safety_net(world, settings, time_machine):
+    other = second_guardian(world)
+    application = apply(world, MONDAY, dt.date(2027, 1, 12))
+    services.leave_consent_answer(actor=other, application_id=application.pk, agree=True)
+    _queue_tasks(settings)
+    decision = decide(world, application)
+    assert [name for name, _kwargs in _forget_queued()] == ["finish_decision"]
+    assert tasks.finish_unfinished.call() == 0  # not yet: the worker may still come
+    time_machine.move_to(dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC))  # 08:00 in Oslo
+    assert tasks.finish_unfinished.call() == 1
+    decision.refresh_from_db()
+    assert bytes(decision.letter).startswith(b"%PDF")
+    told = Notification.objects.filter(dedup_key=f"leave.decided:{decision.pk}")
+    assert {n.recipient_id for n in told} == {world.guardian_a.pk, other.pk}
+    assert absence_selectors.leave_days([world.child_a.pk], MONDAY, MONDAY).exists()
+    assert tasks.finish_unfinished.call() == 0
+
+
+def test_an_upheld_appeal_left_unfinished_is_finished_by_the_safety_net(
+    world, settings, time_machine
+):
+    application = apply(world)
+    decide(world, application, Decision.Outcome.DECLINED)
+    services.leave_appeal_create(actor=world.guardian_a, application_id=application.pk, text="x")
+    _queue_tasks(settings)
+    appeal = services.leave_appeal_reconsider(
+        actor=world.contact_teacher_a, application_id=application.pk, change=False, note="Står."
+    )
+    assert [name for name, _kwargs in _forget_queued()] == ["finish_upheld_appeal"]
+    time_machine.move_to(dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC))  # 08:00 in Oslo
+    assert tasks.finish_unfinished.call() == 1
+    appeal = Appeal.objects.get(pk=appeal.pk)
+    assert bytes(appeal.case_pdf).startswith(b"%PDF")
+    assert Notification.objects.filter(dedup_key=f"leave.appeal_outcome:{appeal.pk}").exists()
+
+
+def test_finishing_twice_changes_nothing(world, settings):
+    application = apply(world)
+    _queue_tasks(settings)
+    decision = decide(world, application)
+    [(name, kwargs)] = _forget_queued()
+    assert name == "finish_decision"
+    tasks.finish_decision.call(**kwargs)
+    decision.refresh_from_db()
+    letter = bytes(decision.letter)
+    tasks.finish_decision.call(**kwargs)
+    decision.refresh_from_db()
+    assert bytes(decision.letter) == letter
+    assert Notification.objects.filter(kind="leave.decided").count() == 1
+    assert AuditEntry.objects.filter(action="absence.history.read").count() == 1
+    assert absence_selectors.leave_days([world.child_a.pk], MONDAY, MONDAY).count() == 1
+
+
+def test_leave_days_follow_the_decision_in_force_whatever_the_order(world, settings):
+    """An approval changed to a decline on appeal: if the first decision's worker runs
+    last, the days still end up taken back."""
+    application = apply(world, MONDAY, dt.date(2027, 1, 12))
+    _queue_tasks(settings)
+    decide(
+        world,
+        application,
+        Decision.Outcome.PARTLY_APPROVED,
+        approved_start=MONDAY,
+        approved_end=MONDAY,
+    )
+    [first] = _forget_queued()
+    services.leave_appeal_create(actor=world.guardian_a, application_id=application.pk, text="x")
+    _forget_queued()
+    services.leave_appeal_reconsider(
+        actor=world.contact_teacher_a,
+        application_id=application.pk,
+        change=True,
+        note="Feil i saka.",
+        outcome=Decision.Outcome.DECLINED,
+        reasons="Ikkje forsvarleg.",
+    )
+    [second] = _forget_queued()
+    tasks.finish_decision.call(**second[1])
+    tasks.finish_decision.call(**first[1])
+    assert not absence_selectors.leave_days([world.child_a.pk], MONDAY, MONDAY).exists()
