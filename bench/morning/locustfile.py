@@ -5,7 +5,8 @@ session engine and hands the cookies over in ``BENCH_MORNING_PEOPLE`` (a JSON fi
 work of the morning is a queue taken once: every listed guardian reports their child absent,
 every class's contact teacher registers attendance (one or two pupils absent, which opens
 lookup cases) and marks the daily check; kontor follows the school's status and lookup
-overview; guardians and staff read their messages. A trivial page (``/healthz``) is asked
+overview; guardians write to the contact teacher, and teachers read their messages and
+answer the newest thread. A trivial page (``/healthz``) is asked
 all along as the floor of the framework on the same server. The server's ``X-Query-Count``
 per request is written to ``BENCH_MORNING_QUERIES`` at the end.
 """
@@ -13,6 +14,7 @@ per request is written to ``BENCH_MORNING_QUERIES`` at the end.
 import json
 import os
 import random
+import re
 import secrets
 import threading
 from collections import defaultdict
@@ -29,6 +31,7 @@ _queues: dict[str, list[dict[str, Any]]] = {
     "teachers": list(PEOPLE["teachers"]),
 }
 QUERIES: dict[str, list[int]] = defaultdict(list)
+THREAD_LINK = re.compile(r'href="/messages/(\d+)/"')
 
 
 def _take(kind: str) -> dict[str, Any] | None:
@@ -73,10 +76,11 @@ class Person(HttpUser):
             if response.status_code != 302:
                 response.failure(f"{response.status_code}")
 
-    def get(self, url: str, name: str) -> None:
+    def get(self, url: str, name: str) -> str:
         with self.client.get(url, name=name, catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}")
+            return response.text or ""
 
 
 class Guardian(Person):
@@ -106,6 +110,17 @@ class Guardian(Person):
             "guardian report (POST)",
         )
         self.get(f"/absence/children/{pupil}/", "guardian child page")
+        if random.random() < 0.5:
+            self.post(
+                f"/messages/children/{pupil}/new/",
+                {
+                    "recipients": "contact_teacher",
+                    "subject": "Fråvær i dag",
+                    "body": "Ho er sjuk i dag. Kan de sende leksene?",
+                    "idempotency_key": secrets.token_hex(16),
+                },
+                "message to the teacher (POST)",
+            )
         self.get("/messages/", "messaging inbox")
 
 
@@ -131,13 +146,26 @@ class Teacher(Person):
         self.post(f"/absence/groups/{group}/register/", data, "registration (POST)")
         self.get(f"/absence/groups/{group}/check/", "daily check")
         self.post(f"/absence/groups/{group}/check/", {}, "daily check (POST)")
-        self.get("/messages/", "messaging inbox")
+        inbox = self.get("/messages/", "messaging inbox")
+        newest = THREAD_LINK.search(inbox)
+        if newest:
+            thread = newest.group(1)
+            self.get(f"/messages/{thread}/", "message thread")
+            self.post(
+                f"/messages/{thread}/",
+                {
+                    "body": "Takk for beskjed. God betring!",
+                    "idempotency_key": secrets.token_hex(16),
+                },
+                "reply (POST)",
+            )
 
 
 class Office(Person):
-    """Kontor follows the school's checks and the lookup cases."""
+    """Kontor follows the school's checks and the lookup cases (one simulated person, at any
+    number of users, so that their pages are always measured)."""
 
-    weight = 1
+    fixed_count = 1
 
     @task
     def follow(self) -> None:
@@ -150,7 +178,7 @@ class Office(Person):
 class Baseline(HttpUser):
     """The floor: a trivial page on the same server, asked all through the run."""
 
-    weight = 1
+    fixed_count = 1
     wait_time = between(0.5, 1.5)
 
     @task
