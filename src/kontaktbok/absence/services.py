@@ -22,7 +22,7 @@ from kontaktbok.absence.selectors import checked_dates, guardian_report
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.schools import access, selectors
-from kontaktbok.schools.models import AbsenceType, Pupil, School
+from kontaktbok.schools.models import AbsenceType, Pupil
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,10 @@ def report_window(pupil: Pupil, today: dt.date | None = None) -> ReportWindow:
 
 def is_late(pupil: Pupil, start_date: dt.date) -> bool:
     """Late if it starts on a past day, or today at or after the school's deadline."""
-    return _late(pupil.school, start_date)
-
-
-def _late(school: School, start_date: dt.date) -> bool:
     now = clock.local_now()
     if start_date < now.date():
         return True
-    return start_date == now.date() and now.time() >= school.report_deadline
+    return start_date == now.date() and now.time() >= pupil.school.report_deadline
 
 
 def _guardian_pupil(actor: Any, pupil_id: int) -> Pupil:
@@ -142,32 +138,20 @@ def absence_report_create(
         start_time=start_time,
         end_time=end_time,
     )
-    now = clock.now()
     try:
         with transaction.atomic():
-            report = AbsenceReport.objects.create(
+            report = _report_insert(
+                actor=actor,
                 pupil=pupil,
-                school=pupil.school,
-                reported_by=actor,
                 absence_type=absence_type,
                 start_date=start_date,
                 end_date=end_date,
                 whole_day=whole_day,
-                start_time=None if whole_day else start_time,
-                end_time=None if whole_day else end_time,
-                comment=comment.strip()[:200],
-                late=is_late(pupil, start_date),
-                idempotency_key=idempotency_key or None,
-                created_at=now,
-                updated_at=now,
-            )
-            audit_log(
-                actor=actor,
-                action="absence.report.created",
-                obj=report,
-                role="guardian",
-                school_id=pupil.school_id,
-                detail={"days": len(days), "late": report.late},
+                start_time=start_time,
+                end_time=end_time,
+                comment=comment,
+                idempotency_key=idempotency_key,
+                detail={"days": len(days)},
             )
             lookup.report_received(actor=actor, pupil_id=pupil.pk, start=start_date, end=end_date)
     except IntegrityError:
@@ -178,24 +162,35 @@ def absence_report_create(
     return report
 
 
-def absence_report_for_lookup(
-    *, actor: Any, case: LookupCase, absence_type: AbsenceType
+def _report_insert(
+    *,
+    actor: Any,
+    pupil: Pupil,
+    absence_type: AbsenceType,
+    start_date: dt.date,
+    end_date: dt.date,
+    whole_day: bool = True,
+    start_time: dt.time | None = None,
+    end_time: dt.time | None = None,
+    comment: str = "",
+    idempotency_key: str | None = None,
+    detail: dict[str, Any],
 ) -> AbsenceReport:
-    """A guardian's one tap "at home sick" on a lookup alert, written as a report of the
-    given type for the case's day. Called by the answer, in its transaction, once it has
-    found the case among the guardian's own: the day is the case's, a school day, so the
-    report needs none of the form's checks."""
+    """Write a checked report and its audit entry (in the caller's transaction)."""
     now = clock.now()
     report = AbsenceReport.objects.create(
-        pupil_id=case.pupil_id,
-        school_id=case.school_id,
+        pupil=pupil,
+        school_id=pupil.school_id,
         reported_by=actor,
         absence_type=absence_type,
-        start_date=case.date,
-        end_date=case.date,
-        whole_day=True,
-        late=_late(case.school, case.date),
-        idempotency_key=f"lookup:{case.pk}",
+        start_date=start_date,
+        end_date=end_date,
+        whole_day=whole_day,
+        start_time=None if whole_day else start_time,
+        end_time=None if whole_day else end_time,
+        comment=comment.strip()[:200],
+        late=is_late(pupil, start_date),
+        idempotency_key=idempotency_key or None,
         created_at=now,
         updated_at=now,
     )
@@ -204,10 +199,29 @@ def absence_report_for_lookup(
         action="absence.report.created",
         obj=report,
         role="guardian",
-        school_id=case.school_id,
-        detail={"days": 1, "late": report.late, "lookup": case.pk},
+        school_id=pupil.school_id,
+        detail=detail | {"late": report.late},
     )
     return report
+
+
+def absence_report_for_lookup(
+    *, actor: Any, case: LookupCase, absence_type: AbsenceType
+) -> AbsenceReport:
+    """A guardian's one tap "at home sick" on a lookup alert, written as a report of the
+    given type for the case's day. Called by the answer, in its transaction, once it has
+    found the case among the guardian's own: the day is the case's, a school day, so the
+    report needs none of the form's checks."""
+    case.pupil.school = case.school  # read with the case; spares a query
+    return _report_insert(
+        actor=actor,
+        pupil=case.pupil,
+        absence_type=absence_type,
+        start_date=case.date,
+        end_date=case.date,
+        idempotency_key=f"lookup:{case.pk}",
+        detail={"days": 1, "lookup": case.pk},
+    )
 
 
 def _own_report(actor: Any, report_id: int) -> AbsenceReport:
