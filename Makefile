@@ -6,7 +6,7 @@ PY := .venv/bin/python
 RUN := $(PY) -m kontaktbok.cli
 VENDOR := build/static/vendor
 
-.PHONY: demo serve install python-deps assets messages test lint typecheck pytest system-test-deps bench clean
+.PHONY: demo serve install python-deps assets messages test test-fast lint typecheck pytest system-test-deps bench clean
 
 demo: install
 	$(RUN) demo
@@ -50,10 +50,22 @@ lint: python-deps
 typecheck: python-deps
 	$(PY) -m mypy
 
-pytest: install system-test-deps
-	$(PY) -m pytest
+# Tests run in parallel on every core (pytest-xdist; each process has its own test database).
+# TEST_CHECKS and TEST_MARK let CI run the lint, the type check and the browser journeys once
+# and the rest on each database: `make test TEST_CHECKS= TEST_MARK="not e2e"`.
+TEST_CHECKS ?= lint typecheck
+TEST_MARK ?=
+TEST_WORKERS ?= auto
+PYTEST_ARGS ?=
 
-test: lint typecheck pytest
+pytest: install system-test-deps
+	$(PY) -m pytest -n $(TEST_WORKERS) $(if $(TEST_MARK),-m "$(TEST_MARK)") $(PYTEST_ARGS)
+
+test: $(TEST_CHECKS) pytest
+
+# The edit-test loop: no lint, no browser, SQLite only.
+test-fast: install
+	KONTAKTBOK_DATABASE_URL= $(PY) -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
 
 # The morning-peak benchmark, short version (< 5 min on 2 cores; needs PostgreSQL, see
 # bench/README.md): prints the table and fails if a speed budget fails.

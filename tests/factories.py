@@ -1,5 +1,6 @@
 """Test data built through the services, as the application builds it."""
 
+import dataclasses
 import datetime as dt
 import itertools
 from dataclasses import dataclass
@@ -110,6 +111,15 @@ class World:
     school_admin: Any
     other_leadership: Any
     other_child: Pupil
+    # Added by ``every_role`` (None otherwise): staff of school A in the roles that see
+    # pupils through a group, and a teacher whose only role was last school year.
+    class_team_b: Any = None  # class team of 9B
+    teacher_b: Any = None  # a subject teacher of 9B
+    advisor: Any = None  # rådgjevar, given the role for 9B
+    social_teacher: Any = None  # sosiallærar, given the role for 9B
+    sfo_leader: Any = None  # SFO-leiar, given the role for 4A
+    last_year_class: Group | None = None  # 8B in 2025–2026: Aksel and Vern, now in 9B
+    last_year_teacher: Any = None  # 8B's contact teacher last year; no role this year
 
 
 def world() -> World:
@@ -161,4 +171,35 @@ def world() -> World:
         school_admin=staff(school_a, Role.SCHOOL_ADMIN, name="Admin"),
         other_leadership=staff(school_b, Role.LEADERSHIP, name="Other Principal"),
         other_child=other_child,
+    )
+
+
+def every_role(world: World) -> World:
+    """``world`` with the staff that the access matrix tries besides: 9B's class team and a
+    subject teacher, a rådgjevar and a sosiallærar given the role for 9B, an SFO-leiar for
+    4A, and last school year (2025–2026) with its class 8B, where Aksel and Vern were, and
+    8B's contact teacher, who has no role this year."""
+    school_a = world.school
+    last_year = services.school_year_create(
+        actor=None,
+        school=school_a,
+        name="2025–2026",
+        starts_on=dt.date(2025, 8, 18),
+        ends_on=dt.date(2026, 6, 19),
+    )
+    last_year_class = services.group_create(actor=None, school_year=last_year, name="8B", grade=8)
+    # No service moves pupils from one school year's class to the next yet (the roster
+    # import will): Aksel and Vern were in 8B last year.
+    last_year_class.pupils.add(world.child_a2, world.protected_child)
+    return dataclasses.replace(
+        world,
+        class_team_b=staff(school_a, Role.CLASS_TEAM, world.class_b, "Class Team B"),
+        teacher_b=staff(school_a, Role.TEACHER, world.class_b, "Subject Teacher B"),
+        advisor=staff(school_a, Role.ADVISOR, world.class_b, "Advisor"),
+        social_teacher=staff(school_a, Role.SOCIAL_TEACHER, world.class_b, "Social Teacher"),
+        sfo_leader=staff(school_a, Role.SFO_LEADER, world.class_a, "SFO Leader"),
+        last_year_class=last_year_class,
+        last_year_teacher=staff(
+            school_a, Role.CONTACT_TEACHER, last_year_class, "Last Year Teacher"
+        ),
     )

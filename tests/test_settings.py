@@ -1,10 +1,13 @@
 """The embedded default and the production profile."""
 
 import os
+import re
 import stat
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,24 +39,47 @@ def test_embedded_default_creates_secrets_with_mode_600(tmp_path):
     assert (tmp_path / "secret_key").read_text() == first
 
 
-def test_production_profile_passes_check_deploy(tmp_path):
+CHECK_ID = re.compile(r"\((\w+\.[CEIW]\d{3})\)")
+PRODUCTION = {
+    "KONTAKTBOK_PROFILE": "production",
+    "KONTAKTBOK_ALLOWED_HOSTS": "kontaktbok.example.no",
+}
+
+
+def check_deploy(tmp_path: Path, env: dict[str, str]) -> tuple[int, set[str], str]:
+    """``check --deploy`` failing on warnings: its exit code, the ids of the issues it found
+    and its output."""
     result = run_django(
         ["check", "--deploy", "--fail-level", "WARNING"],
-        {
-            "KONTAKTBOK_DATA_DIR": str(tmp_path),
-            "KONTAKTBOK_PROFILE": "production",
-            "KONTAKTBOK_ALLOWED_HOSTS": "kontaktbok.example.no",
-        },
+        {"KONTAKTBOK_DATA_DIR": str(tmp_path), **env},
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    output = result.stdout + result.stderr
+    return result.returncode, set(CHECK_ID.findall(output)), output
+
+
+def test_production_profile_passes_check_deploy(tmp_path):
+    code, found, output = check_deploy(tmp_path, PRODUCTION)
+    assert (code, found) == (0, set()), output
+    assert "System check identified no issues (0 silenced)." in output
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"KONTAKTBOK_HSTS_SECONDS": "0"}, {"security.W004"}),
+        ({"KONTAKTBOK_SSL_REDIRECT": "false"}, {"security.W008"}),
+    ],
+)
+def test_check_deploy_sees_what_an_operator_turns_off_in_production(tmp_path, change, expected):
+    code, found, output = check_deploy(tmp_path, PRODUCTION | change)
+    assert (code, found) == (1, expected), output
 
 
 def test_embedded_profile_is_not_mistaken_for_production(tmp_path):
-    result = run_django(
-        ["check", "--deploy", "--fail-level", "WARNING"], {"KONTAKTBOK_DATA_DIR": str(tmp_path)}
-    )
-    assert result.returncode != 0
+    """Plain HTTP on one machine: no HSTS, no SSL redirect, no secure-only cookies."""
+    code, found, output = check_deploy(tmp_path, {})
+    assert code == 1, output
+    assert found == {"security.W004", "security.W008", "security.W012", "security.W016"}, output
 
 
 def test_pages_send_a_csp_with_a_nonce(client, db):

@@ -13,6 +13,8 @@ import dj_database_url
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from kontaktbok.core.files import create_once
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCE_ROOT = PACKAGE_DIR.parent.parent
 
@@ -35,10 +37,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 def secret_from_file(path: Path, nbytes: int = 50) -> str:
     """Read a secret from ``path``, creating it with mode 600 on first run."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(nbytes))
+        create_once(path, secrets.token_urlsafe(nbytes).encode())
     return path.read_text().strip()
 
 

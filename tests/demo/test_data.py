@@ -1,15 +1,24 @@
+import pytest
 from django.contrib.auth import get_user_model
 
 from kontaktbok.core.models import AuditEntry
 from kontaktbok.demo.data import load_demo
 from kontaktbok.schools import access, selectors
 from kontaktbok.schools.models import Group, Guardianship, Pupil, School, StaffRole
+from tests.conftest import built_for_module
 
 Role = StaffRole.Role
 
 
-def test_demo_school_has_every_kind_of_person(db):
-    logins, created = load_demo()
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo school, loaded once for this module: (logins, created)."""
+    with built_for_module(django_db_blocker, load_demo) as loaded:
+        yield loaded
+
+
+def test_demo_school_has_every_kind_of_person(demo, db):
+    logins, created = demo
     assert created
     school = School.objects.get(name="Vassenden skule")
     assert school.municipality.name == "Sunnfjord kommune"
@@ -39,8 +48,8 @@ def test_demo_school_has_every_kind_of_person(db):
     assert len(logins.recovery_codes) == 3
 
 
-def test_demo_guardian_has_a_child_in_each_grade_band(db):
-    logins, _ = load_demo()
+def test_demo_guardian_has_a_child_in_each_grade_band(demo, db):
+    logins, _ = demo
     guardian = get_user_model().objects.get(email=logins.guardian)
     children = selectors.guardian_children(actor=guardian)
     grades = sorted(child.main_group.grade for child in children)
@@ -50,8 +59,8 @@ def test_demo_guardian_has_a_child_in_each_grade_band(db):
     assert any(teacher == t.user for child in children for t in child.contact_teachers)
 
 
-def test_demo_logins_are_the_only_usable_passwords(db):
-    logins, _ = load_demo()
+def test_demo_logins_are_the_only_usable_passwords(demo, db):
+    logins, _ = demo
     usable = {u.email for u in get_user_model().objects.all() if u.has_usable_password()}
     assert usable == {
         logins.guardian,
@@ -62,8 +71,7 @@ def test_demo_logins_are_the_only_usable_passwords(db):
     }
 
 
-def test_loading_again_keeps_existing_data(db):
-    load_demo()
+def test_loading_again_keeps_existing_data(demo, db):
     pupils = Pupil.objects.count()
     entries = AuditEntry.objects.count()
     logins, created = load_demo()
@@ -73,7 +81,6 @@ def test_loading_again_keeps_existing_data(db):
     assert logins.guardian
 
 
-def test_the_restricted_demo_parent_sees_nothing(db):
-    load_demo()
+def test_the_restricted_demo_parent_sees_nothing(demo, db):
     restricted = Guardianship.objects.get(restricted=True).guardian
     assert not access.visible_pupils(restricted).exists()

@@ -4,19 +4,14 @@ Every page a journey visits is checked with axe-core for WCAG 2.1 A/AA violation
 page errors, console errors and failed sub-resources (style sheets, scripts, images).
 """
 
-import os
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-# Playwright's sync API runs an asyncio loop in the test thread; Django refuses ORM calls from
-# a thread with a running loop unless told it is safe. It is: the loop is Playwright's, and
-# the test thread only talks to the database between browser steps.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
+import time_machine
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import (
     Browser,
@@ -30,6 +25,7 @@ from playwright.sync_api import (
 )
 
 from kontaktbok.demo.data import DemoLogins, load_demo
+from tests.conftest import SCHOOL_DAY
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -57,13 +53,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as pw:
+@pytest.fixture(scope="module")
+def playwright(demo_snapshot: Any) -> Iterator[Playwright]:
+    """Playwright for one module of journeys.
+
+    Its sync API runs an asyncio loop in the test thread, and Django refuses ORM calls from a
+    thread with a running loop unless told it is safe. In a journey it is: the loop is
+    Playwright's, and the test thread only talks to the database between browser steps. So
+    the loop and DJANGO_ALLOW_ASYNC_UNSAFE live as long as one module of journeys, never for
+    the rest of the suite. The test databases and the demo are made before the loop starts.
+    """
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as pw:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     # `playwright install` is not available here: drive the system's Chromium.
     browser = playwright.chromium.launch(
@@ -78,18 +83,53 @@ def axe() -> Axe:
     return Axe()
 
 
-@pytest.fixture
-def demo(live_server: Any) -> DemoLogins:
-    """The demo school, loaded once per test into the test database.
+@pytest.fixture(scope="session")
+def demo_snapshot(
+    django_db_setup: Any, django_db_blocker: Any
+) -> Iterator[sqlite3.Connection | None]:
+    """The demo school built once per test process, as a copy of the SQLite test database.
 
-    ``live_server`` brings ``transactional_db``, which empties the database after each test.
+    On PostgreSQL there is no copy (None): each journey builds the demo itself.
+    """
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield None
+        return
+    snapshot = sqlite3.connect(":memory:", check_same_thread=False)
+    with django_db_blocker.unblock(), time_machine.travel(SCHOOL_DAY, tick=False):
+        _logins, created = load_demo()
+        assert created, "the demo school was left over in the test database"
+        connection.ensure_connection()
+        connection.connection.backup(snapshot)
+        from django.core.management import call_command
+
+        call_command("flush", interactive=False, verbosity=0)
+    yield snapshot
+    snapshot.close()
+
+
+@pytest.fixture
+def demo(live_server: Any, demo_snapshot: sqlite3.Connection | None) -> DemoLogins:
+    """The demo school in the test database, fresh for each journey.
+
+    ``live_server`` brings ``transactional_db``, which empties the database after each test;
+    on SQLite the demo is copied back from the snapshot (page by page, with SQLite's backup
+    API), elsewhere it is built again.
     """
     from django.core.cache import cache
+    from django.db import connection
 
     # Login rate limits and used TOTP codes live in the process-wide cache: start clean.
     cache.clear()
+    if demo_snapshot is None:
+        logins, created = load_demo()
+        assert created, "the demo school was left over from an earlier test"
+        return logins
+    connection.ensure_connection()
+    demo_snapshot.backup(connection.connection)
     logins, created = load_demo()
-    assert created, "the demo school was left over from an earlier test"
+    assert not created, "the demo snapshot did not reach the test database"
     return logins
 
 

@@ -60,3 +60,75 @@ def case(w: World) -> dict[str, Any]:
         actor=w.contact_teacher_b, application_id=found.pk, change=False, note="Står."
     )
     return {"appeal_id": appeal.pk}
+
+
+def awaiting_guardian_b(w: World) -> dict[str, Any]:
+    """An application for Aksel that waits for his other guardian: guardian_b is given
+    parental responsibility for him first, so guardian_b is asked to agree."""
+    from kontaktbok.schools.services import guardianship_set
+
+    guardianship_set(actor=None, guardian=w.guardian_b, pupil=w.child_a2)
+    return application(w)
+
+
+def awaiting_restricted(w: World) -> dict[str, Any]:
+    """guardian_b applies for Vern (9B, protected address): the restricted guardian must
+    agree but is never asked in the app; the school records the consent."""
+    found = services.leave_application_create(
+        actor=w.guardian_b,
+        pupil_id=w.protected_child.pk,
+        category=LeaveApplication.Category.TRAVEL,
+        reason="Reise",
+        learning_plan="Lekser",
+        start_date=DAY,
+        end_date=DAY,
+        rules_confirmed=True,
+    )
+    return {"application_id": found.pk}
+
+
+# --- request bodies: valid, so that only the actors allowed succeed ----------------------
+
+
+def new_application(w: World) -> dict[str, Any]:
+    return {
+        "pupil_id": w.child_a2.pk,
+        "start_date": str(DAY + dt.timedelta(days=1)),
+        "end_date": str(DAY + dt.timedelta(days=1)),
+        "category": LeaveApplication.Category.TRAVEL,
+        "reason": "Reise",
+        "learning_plan": "Lekser",
+        "rules_confirmed": True,
+    }
+
+
+def agree(w: World) -> dict[str, Any]:
+    return {"agree": True}
+
+
+def agree_form(w: World) -> dict[str, Any]:
+    return {"answer": "agree"}
+
+
+def decline_decision(w: World) -> dict[str, Any]:
+    return {"outcome": Decision.Outcome.DECLINED, "reasons": "Prøveveke."}
+
+
+def appeal_text(w: World) -> dict[str, Any]:
+    return {"text": "Klage"}
+
+
+def uphold(w: World) -> dict[str, Any]:
+    return {"change": False, "note": "Vedtaket står."}
+
+
+def uphold_form(w: World) -> dict[str, Any]:
+    return {"result": "uphold", "note": "Vedtaket står."}
+
+
+def restricted_consent(w: World) -> dict[str, Any]:
+    return {"guardian_id": w.restricted_guardian.pk, "note": "Signert brev."}
+
+
+def restricted_consent_form(w: World) -> dict[str, Any]:
+    return {"guardian": w.restricted_guardian.pk, "note": "Signert brev."}

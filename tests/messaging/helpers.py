@@ -72,3 +72,42 @@ def matrix_broadcast(world) -> dict[str, int]:
         confirmed_count=2,
     )
     return {"broadcast_id": broadcast.pk}
+
+
+# Request bodies: valid, so that only the actors allowed succeed.
+
+
+def matrix_new_thread(world) -> dict:
+    """About Aksel (9B): his guardian to the contact teacher, or staff to his guardians."""
+    return {
+        "pupil_id": world.child_a2.pk,
+        "subject": "Spørsmål",
+        "body": "Hei",
+        "roles": [Role.CONTACT_TEACHER],
+    }
+
+
+def matrix_reply(world) -> dict:
+    return {"body": "Svar"}
+
+
+def matrix_archive(world) -> dict:
+    return {"archived": True}
+
+
+def matrix_add_office(world) -> dict:
+    return {"user_id": world.office.pk}
+
+
+def matrix_add_office_form(world) -> dict:
+    return {"member": world.office.staff_memberships.get().pk}
+
+
+def matrix_new_broadcast(world) -> dict:
+    """To the guardians of 9B: two families (Vern's restricted guardian is not told)."""
+    return {
+        "group_ids": [world.class_b.pk],
+        "subject": "Tur",
+        "body": "Hei",
+        "confirmed_count": 2,
+    }

@@ -95,6 +95,21 @@ def test_empty_reply_and_forbidden_file_are_422(world):
     assert response.status_code == 422 and "attachments" in response.json()["errors"]
 
 
+def test_group_message_to_another_staff_members_group_is_not_found(world):
+    # 9B is contact_teacher_b's class, not contact_teacher_a's: as if it did not exist.
+    client = client_for(world.contact_teacher_a)
+    payload = {"group_ids": [world.class_b.pk], "subject": "Tur", "body": "Hei"}
+    response = client.post(
+        f"{API}/broadcasts", {**payload, "confirmed_count": 2}, content_type="application/json"
+    )
+    assert response.status_code == 404
+    mixed = {**payload, "group_ids": [world.class_a.pk, world.class_b.pk], "confirmed_count": 4}
+    assert (
+        client.post(f"{API}/broadcasts", mixed, content_type="application/json").status_code == 404
+    )
+    assert not Thread.objects.exists()
+
+
 def test_group_message_preview_and_confirmation(world):
     client = client_for(world.contact_teacher_a)
     preview = client.get(f"{API}/broadcasts/preview", {"group_ids": [world.class_a.pk]}).json()

@@ -8,6 +8,7 @@ from django.urls import reverse
 from kontaktbok.messaging import services
 from kontaktbok.messaging.models import Broadcast, Message, Participant, Thread
 from kontaktbok.schools.models import StaffRole
+from tests.html_forms import post_forms
 from tests.messaging.helpers import PDF, guardian_thread, pdf
 
 Role = StaffRole.Role
@@ -302,16 +303,37 @@ def test_inbox_page_and_api_list_queries_stay_the_same_with_10_and_1000_threads(
     assert page_many <= 20 and api_many <= 15
 
 
-def test_csrf_is_still_checked_on_pages_that_take_files(world):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(world.guardian_a)
-    url = reverse("messaging_compose", kwargs={"pupil_id": world.child_a.pk})
-    data = {"recipients": ["contact_teacher"], "subject": "S", "body": "B"}
-    assert client.post(url, data).status_code == 403
+@pytest.mark.parametrize(
+    ("who", "page", "data"),
+    [
+        ("guardian_a", "messaging_compose", {"recipients": ["contact_teacher"]}),
+        ("contact_teacher_a", "messaging_compose_family", {}),
+        ("guardian_a", "messaging_thread", {}),
+    ],
+)
+def test_csrf_is_still_checked_on_pages_that_take_files(world, who, page, data):
+    """These pages set the upload limit before the CSRF check reads the body (csrf_exempt
+    outside, csrf_protect inside): a post without the token is refused and writes
+    nothing, and the same post with the page's token is sent."""
     thread = guardian_thread(world)
-    reply = reverse("messaging_thread", kwargs={"thread_id": thread.pk})
-    assert client.post(reply, {"body": "B"}).status_code == 403
+    kwargs = (
+        {"thread_id": thread.pk} if page == "messaging_thread" else {"pupil_id": world.child_a.pk}
+    )
+    url = reverse(page, kwargs=kwargs)
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["kontaktbok_language"] = "en"
+    client.force_login(getattr(world, who))
+    data = data | {"subject": "S", "body": "B"}
+    refused = client.post(url, data | {"attachments": [pdf()]})
+    assert refused.status_code == 403
+    assert "CSRF verification failed" in refused.content.decode()
     assert Message.objects.count() == 1
+    [form] = [f for f in post_forms(client.get(url).content.decode()) if "body" in f["data"]]
+    token = form["data"]["csrfmiddlewaretoken"]
+    sent = client.post(url, data | {"attachments": [pdf()], "csrfmiddlewaretoken": token})
+    assert sent.status_code == 302
+    assert Message.objects.count() == 2
+    assert Message.objects.latest("pk").attachments.count() == 1
 
 
 def test_reading_a_sensitive_thread_is_audited(world):

@@ -14,6 +14,9 @@ from kontaktbok.notifications import delivery, services
 from kontaktbok.notifications.models import Delivery, SinkMessage
 from tests import factories
 
+# These tests run the delivery worker themselves: queued tasks are recorded, not run.
+pytestmark = pytest.mark.usefixtures("queued_tasks")
+
 
 def notify(user, key="k", kind="tests.urgent", **extra):
     return services.notify(recipient=user, kind=kind, dedup_key=key, payload={"n": 7}, **extra)

@@ -132,6 +132,7 @@ def test_a_notification_reaches_the_device_once_signed_encrypted_in_its_language
     assert len(receiver.requests) == 1
 
 
+@pytest.mark.usefixtures("queued_tasks")  # the test runs the worker itself
 def test_an_urgent_notification_is_pushed_with_a_short_ttl(
     db: None, receiver: PushReceiver
 ) -> None:
@@ -148,6 +149,7 @@ def test_an_urgent_notification_is_pushed_with_a_short_ttl(
     assert push.payload["title"] == rendered(URGENT_KIND, "nn")[0]
 
 
+@pytest.mark.usefixtures("queued_tasks")  # the test runs the worker itself
 @pytest.mark.parametrize("gone", [404, 410])
 def test_a_device_that_is_gone_fails_for_good_and_is_forgotten(
     db: None, receiver: PushReceiver, gone: int
@@ -178,6 +180,7 @@ def test_a_device_that_is_gone_fails_for_good_and_is_forgotten(
     assert len(receiver.requests) == 1
 
 
+@pytest.mark.usefixtures("queued_tasks")  # the test runs the worker itself
 @pytest.mark.parametrize("trouble", [500, 503, 429])
 def test_a_push_service_in_trouble_is_tried_again_later(
     db: None, receiver: PushReceiver, trouble: int
@@ -304,6 +307,7 @@ def test_the_receiver_rejects_what_a_push_service_would_reject(receiver: PushRec
     assert len(receiver.pushes) == 1
 
 
+@pytest.mark.usefixtures("queued_tasks")  # the test runs the worker itself
 def test_a_device_turned_off_gets_nothing_more(db: None, receiver: PushReceiver) -> None:
     user = factories.user()
     device = receiver.subscription()
@@ -319,6 +323,7 @@ def test_a_device_turned_off_gets_nothing_more(db: None, receiver: PushReceiver)
     assert receiver.rejected == []
 
 
+@pytest.mark.usefixtures("queued_tasks")  # the test runs the worker itself
 def test_a_device_taken_over_by_another_user_gets_nothing_meant_for_the_first(
     db: None, receiver: PushReceiver
 ) -> None:

@@ -13,6 +13,9 @@ from kontaktbok.notifications.models import Delivery, Notification
 from kontaktbok.schools.models import StaffRole
 from tests import factories
 
+# The outbox: what notify writes. The worker that delivers it is tried in test_delivery.py.
+pytestmark = pytest.mark.usefixtures("queued_tasks")
+
 OSLO = clock.SCHOOL_TZ
 
 
@@ -145,11 +148,17 @@ def test_digest_holds_non_urgent_email_until_evening(guardian):
     assert set(urgent.deliveries.values_list("status", flat=True)) == {"pending"}
 
 
-def test_delivery_starts_after_commit(guardian, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks:
-        services.notify(recipient=guardian, kind="tests.urgent", dedup_key="c", payload={"n": 1})
-        assert Delivery.objects.filter(status="delivered").count() == 0
-    assert len(callbacks) == 1
+def test_delivery_starts_after_commit(guardian, queued_tasks):
+    from django.db import transaction
+
+    with transaction.atomic():
+        notification = services.notify(
+            recipient=guardian, kind="tests.urgent", dedup_key="c", payload={"n": 1}
+        )
+        assert queued_tasks == []
+    assert sorted(args for _, args, _ in queued_tasks) == sorted(
+        (pk,) for pk in notification.deliveries.values_list("pk", flat=True)
+    )
 
 
 def test_nothing_is_queued_when_the_callers_transaction_rolls_back(guardian):

@@ -14,7 +14,9 @@ show us (below). So the tests use the app's own ``notifications.test`` with an S
 preference. Its due time is fixed when ``notify`` runs, in this process, and the kind is
 sent at once (``scheduled=False``); the sending window is opened to the whole day here as
 well, so the rows are due at once whatever the hour even if that changes. Workers never look
-at the window. This module runs on the real clock, the workers' clock.
+at the window. This module and the workers run on the real clock; the lease is long, and a
+test that needs it over moves every process's clock past it (the demo clock file,
+``tests.absence.worker_settings``) instead of waiting.
 
 E-mail: worker processes on ``tests.settings`` always use Django's in-memory mail backend
 (``tests/settings.py`` sets ``MAILERS`` unconditionally, ``KONTAKTBOK_EMAIL_HOST`` is ignored),
@@ -33,7 +35,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -41,25 +43,26 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from kontaktbok.core import clock
 from kontaktbok.notifications import services
 from kontaktbok.notifications import tasks as notification_tasks
 from kontaktbok.notifications.models import Channel, Delivery
 from tests import factories
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 DB_BACKEND = "django_tasks_db.DatabaseBackend"
 KIND = "notifications.test"
-LEASE_SECONDS = 2
-HOLD_SECONDS = 3.0
-FINAL = (Delivery.Status.DELIVERED, Delivery.Status.FAILED)
+LEASE_SECONDS = 60  # never reached in real time here: the tests move the clock past it
 
 
 @pytest.fixture(autouse=True)
 def _school_day():
     """Replaces the suite's frozen clock (tests/conftest.py) with the real one.
 
-    The workers are other processes on the real clock; the lease and the sweep compare times
-    written by them, and ``claim`` compares ``due_at`` written here with their clock.
+    The workers are other processes on the real clock (moved only by the demo clock file);
+    the lease and the sweep compare times written by them, and ``claim`` compares ``due_at``
+    written here with their clock.
     """
     yield
 
@@ -74,6 +77,7 @@ class Request:
     arrived: float  # time.monotonic() in this process
     accepted: bool  # a new message: the first request with this Idempotency-Key
     message_id: int
+    connection: socket.socket = field(repr=False)
     held: bool = False
     answered: float | None = None  # when the gateway wrote (or tried to write) its answer
     answer_written: bool = False  # the answer went into the socket without an error
@@ -100,8 +104,8 @@ class Gateway:
 
     Like a real gateway given a client reference, it accepts a message once per
     Idempotency-Key: a repeat gets the first answer again and sends nothing. A message is
-    accepted when the request arrives; ``hold(n, seconds)`` makes the next ``n`` requests wait
-    that long before the answer is written (a slow gateway, or a slow network).
+    accepted when the request arrives; ``hold(n)`` makes the next ``n`` requests wait for
+    ``release()`` before the answer is written (a slow gateway, or a slow network).
     """
 
     def __init__(self) -> None:
@@ -109,8 +113,8 @@ class Gateway:
         self.requests: list[Request] = []
         self.messages: dict[str, int] = {}  # Idempotency-Key → accepted message id
         self._hold_count = 0
-        self._hold_seconds = 0.0
         self.holding = threading.Event()  # a held request has arrived
+        self._released = threading.Event()
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -127,9 +131,16 @@ class Gateway:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def hold(self, count: int, seconds: float) -> None:
+    def hold(self, count: int) -> None:
         with self.lock:
-            self._hold_count, self._hold_seconds = count, seconds
+            self._hold_count = count
+
+    def release(self) -> None:
+        """Let the held requests have their answers."""
+        self._released.set()
+
+    def held(self) -> list[Request]:
+        return [request for request in self.snapshot() if request.held]
 
     def _handle(self, handler: BaseHTTPRequestHandler, body: dict, key: str) -> None:
         with self.lock:
@@ -142,15 +153,15 @@ class Gateway:
                 arrived=time.monotonic(),
                 accepted=accepted,
                 message_id=self.messages[key],
+                connection=handler.connection,
             )
             self.requests.append(request)
             if self._hold_count > 0:
                 self._hold_count -= 1
                 request.held = True
-            hold = self._hold_seconds
         if request.held:
             self.holding.set()
-            time.sleep(hold)
+            self._released.wait(timeout=120)  # only a failed test leaves it held that long
         request.client_gone = _peer_closed(handler.connection)
         answer = json.dumps({"id": request.message_id, "duplicate": not accepted}).encode()
         try:
@@ -170,6 +181,7 @@ class Gateway:
             return list(self.requests)
 
     def close(self) -> None:
+        self.release()
         self.server.shutdown()
         self.server.server_close()
 
@@ -191,12 +203,13 @@ def gateway(settings):
 class Processes:
     """Starts ``kontaktbok`` subprocesses on the test database; stops them all at the end."""
 
-    def __init__(self, gateway_url: str, logs: Path) -> None:
+    def __init__(self, gateway_url: str, logs: Path, demo_clock: Path) -> None:
         self.logs = logs
         self.started: list[tuple[subprocess.Popen, Path]] = []
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DJANGO_SETTINGS_MODULE": "tests.absence.worker_settings",
+            "KONTAKTBOK_TEST_DEMO_CLOCK": str(demo_clock),
             "KONTAKTBOK_USE_TEST_DATABASE": "1",
             "KONTAKTBOK_TASK_BACKEND": DB_BACKEND,
             "KONTAKTBOK_SMS_GATEWAY": "http",
@@ -231,7 +244,7 @@ class Processes:
         self.started.append((process, log))
         return process
 
-    def run(self, *args: str, timeout: float = 30) -> None:
+    def run(self, *args: str, timeout: float = 60) -> None:
         result = subprocess.run(  # noqa: S603
             self._command(*args),
             cwd=ROOT,
@@ -268,22 +281,38 @@ def processes(transactional_db, settings, gateway, tmp_path):
     # Due at once whatever the hour (see the module's docstring).
     settings.NOTIFY_WINDOW_START = dt.time(0, 0)
     settings.NOTIFY_WINDOW_END = dt.time.max
-    started = Processes(gateway.url, tmp_path)
+    settings.DEMO_CLOCK_FILE = tmp_path / "demo-clock"
+    started = Processes(gateway.url, tmp_path, settings.DEMO_CLOCK_FILE)
     try:
         yield started
     finally:
         started.stop_all()
+        clock.set_demo_offset(None)
 
 
-def wait_until(condition, timeout: float, what: str, processes: Processes):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s: {what}\n{processes.output()}")
-        time.sleep(0.05)
+def move_clock_to(moment: dt.datetime) -> None:
+    """Every process's clock reads ``moment`` now (to the second) and runs on from there."""
+    clock.set_demo_offset(moment - timezone.now())
+
+
+def sweep(processes: Processes, *, by_tick: bool = False) -> int:
+    """Have a worker run the sweep (queued directly, or by the scheduler's ``tick``); returns
+    how many rows it queued again."""
+    path = notification_tasks.sweep_deliveries.module_path
+    before = set(DBTaskResult.objects.filter(task_path=path).values_list("pk", flat=True))
+    if by_tick:
+        processes.run("tick")
+    else:
+        notification_tasks.sweep_deliveries.enqueue()
+    [queued] = DBTaskResult.objects.filter(task_path=path).exclude(pk__in=before)
+    wait_until(
+        lambda: DBTaskResult.objects.finished().filter(pk=queued.pk).exists(),
+        what="a worker running the sweep",
+        details=processes.output,
+    )
+    queued.refresh_from_db()
+    assert queued.status == "SUCCESSFUL", queued.traceback
+    return queued.return_value
 
 
 def sms_recipients(count: int) -> list:
@@ -329,6 +358,8 @@ def test_a_worker_killed_in_mid_request_loses_nothing_and_sends_nothing_twice(pr
     # back and another worker sends it again, with the same Idempotency-Key and reference.
     # The person gets exactly one SMS because the gateway deduplicates by that key, as real
     # gateways do with a client reference. So we check:
+    #   - the sweep leaves the killed worker's row alone until its lease is over, then hands
+    #     it back;
     #   - every row ends "delivered", none "failed", none still "sending";
     #   - every delivery's key reached the gateway, and the gateway accepted exactly one
     #     message per delivery (and no message for anything else);
@@ -337,14 +368,24 @@ def test_a_worker_killed_in_mid_request_loses_nothing_and_sends_nothing_twice(pr
     users = sms_recipients(20)
     ids = notify_all(users, "kill")
     expected_keys = {f"delivery-{pk}" for pk in ids}
-    gateway.hold(1, HOLD_SECONDS)
+    gateway.hold(1)
 
     first = processes.worker("first")
-    wait_until(gateway.holding.is_set, 30, "the first SMS request at the gateway", processes)
+    wait_until(
+        gateway.holding.is_set,
+        what="the first SMS request at the gateway",
+        details=processes.output,
+    )
+    [held] = gateway.held()
     os.kill(first.pid, signal.SIGKILL)
     killed_at = time.monotonic()
     first.wait(timeout=5)
-    [held] = [request for request in gateway.snapshot() if request.held]
+    wait_until(
+        lambda: _peer_closed(held.connection), what="the killed worker's connection to close"
+    )
+    # The gateway answers only now, to a connection nobody holds any more.
+    gateway.release()
+    wait_until(lambda: held.answered is not None, what="the gateway answering the dead worker")
     killed = Delivery.objects.get(pk=int(held.key.removeprefix("delivery-")))
     assert killed.status == Delivery.Status.SENDING
     assert killed.attempts == 1
@@ -352,24 +393,25 @@ def test_a_worker_killed_in_mid_request_loses_nothing_and_sends_nothing_twice(pr
     processes.worker("second")
     wait_until(
         lambda: statuses()[Delivery.Status.DELIVERED] == len(ids) - 1,
-        30,
-        "the second worker delivering the other rows",
-        processes,
+        what="the second worker delivering the other rows",
+        details=processes.output,
     )
-    # Nothing else gives the killed worker's row back before its lease runs out.
+    # The dead worker's row stays its own while the lease holds, even for a sweep run just
+    # before the lease ends ...
+    lease_end = killed.claimed_at + dt.timedelta(seconds=LEASE_SECONDS)
+    move_clock_to(lease_end - dt.timedelta(seconds=10))
+    assert sweep(processes) == 0
     killed.refresh_from_db()
-    assert killed.status == Delivery.Status.SENDING
-    lease_end = killed.claimed_at + dt.timedelta(seconds=LEASE_SECONDS, milliseconds=300)
-    time.sleep(max(0.0, (lease_end - timezone.now()).total_seconds()))
+    assert (killed.status, killed.attempts) == (Delivery.Status.SENDING, 1)
 
-    # The scheduler's tick enqueues the sweep, which the second worker runs: it hands the row
-    # back (lease over) and enqueues its delivery again.
-    processes.run("tick")
+    # ... and once it is over, the scheduler's tick enqueues the sweep, which the second
+    # worker runs: it hands the row back and enqueues its delivery again.
+    move_clock_to(lease_end + dt.timedelta(seconds=2))
+    assert sweep(processes, by_tick=True) == 1
     wait_until(
         lambda: statuses()[Delivery.Status.DELIVERED] == len(ids),
-        30,
-        "every row delivered after the sweep",
-        processes,
+        what="every row delivered after the sweep",
+        details=processes.output,
     )
 
     assert statuses() == Counter({Delivery.Status.DELIVERED: len(ids)})
@@ -414,39 +456,56 @@ def test_a_worker_killed_in_mid_request_loses_nothing_and_sends_nothing_twice(pr
 def test_two_workers_deliver_each_row_exactly_once(processes, gateway):
     users = sms_recipients(200)
     # Every row queued twice, back to back: the two workers take the two tasks for a row at
-    # the same moment and race for the claim.
+    # about the same moment and race for the claim.
     ids = notify_all(users, "race", twice=True)
+    # The first row sent is held at the gateway, so its worker is stuck in mid-send; the
+    # other task for that row can then only run on the other worker, which must find the row
+    # claimed and leave it.
+    gateway.hold(1)
 
     processes.worker("one")
     processes.worker("two")
     wait_until(
+        gateway.holding.is_set,
+        what="the first SMS request at the gateway",
+        details=processes.output,
+    )
+    [held] = gateway.held()
+    row_tasks = DBTaskResult.objects.filter(
+        args_kwargs__args__0=int(held.key.removeprefix("delivery-"))
+    )
+    wait_until(
+        lambda: row_tasks.filter(status="SUCCESSFUL").exists(),
+        what="the other worker running the held row's second task",
+        details=processes.output,
+    )
+    sending, other = row_tasks.get(status="RUNNING"), row_tasks.get(status="SUCCESSFUL")
+    assert other.return_value is None  # found the row claimed
+    assert {*sending.worker_ids, *other.worker_ids} == {"one", "two"}
+    gateway.release()
+
+    wait_until(
         lambda: statuses()[Delivery.Status.DELIVERED] == len(ids),
-        45,
-        "both workers delivering every row",
-        processes,
+        timeout=120,
+        what="both workers delivering every row",
+        details=processes.output,
     )
     wait_until(
         lambda: DBTaskResult.objects.finished().count() == 2 * len(ids),
-        15,
-        "every task finished",
-        processes,
+        what="every task finished",
+        details=processes.output,
     )
 
+    # Every row delivered, claimed once (a claim counts an attempt) and sent once.
     assert statuses() == Counter({Delivery.Status.DELIVERED: len(ids)})
     assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
     sent = Counter(request.key for request in gateway.snapshot())
     assert sent == Counter({f"delivery-{pk}": 1 for pk in ids})
     # Each row: one task sent it, the other found it claimed and did nothing.
-    results = list(DBTaskResult.objects.values_list("status", "return_value", "worker_ids"))
-    assert {status for status, _value, _workers in results} == {"SUCCESSFUL"}
-    assert Counter(value for _status, value, _workers in results) == Counter(
-        {Delivery.Status.DELIVERED.value: len(ids), None: len(ids)}
-    )
-    # Both really worked, and on the same rows: for most rows one task ran on each worker,
-    # a few milliseconds apart (about 90 % of the rows on SQLite and PostgreSQL here).
-    ran = Counter(worker for _s, _v, workers in results for worker in workers)
-    assert set(ran) == {"one", "two"}, ran
-    workers_per_row: dict[int, set[str]] = {}
-    for args_kwargs, workers in DBTaskResult.objects.values_list("args_kwargs", "worker_ids"):
-        workers_per_row.setdefault(args_kwargs["args"][0], set()).update(workers)
-    assert [row for row, workers in workers_per_row.items() if len(workers) == 2]
+    outcomes: dict[int, Counter] = {}
+    for status, args_kwargs, value in DBTaskResult.objects.values_list(
+        "status", "args_kwargs", "return_value"
+    ):
+        assert status == "SUCCESSFUL"
+        outcomes.setdefault(args_kwargs["args"][0], Counter())[value] += 1
+    assert outcomes == {pk: Counter({Delivery.Status.DELIVERED.value: 1, None: 1}) for pk in ids}

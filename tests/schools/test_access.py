@@ -110,3 +110,18 @@ def test_roles_are_read_once_per_user_object(world, django_assert_num_queries):
     with django_assert_num_queries(1):  # the staff roles and guardianship in one round trip
         access.roles_of(world.office)
         access.roles_of(world.office)
+
+
+def test_a_role_held_only_last_year_sees_nothing_of_this_years_pupils(world):
+    # Aksel and Vern were in 8B last year and are in 9B now; 8B's contact teacher has no role
+    # this year.
+    world = factories.every_role(world)
+    teacher = world.last_year_teacher
+    assert ids(access.visible_pupils(teacher)) == set()
+    assert ids(access.visible_groups(teacher)) == set()
+    assert access.roles_of(teacher) == access.ActorRoles()
+    client = Client()
+    client.force_login(teacher)
+    assert client.get(reverse("pupil_detail", args=[world.child_a2.pk])).status_code == 404
+    assert client.get(reverse("group_detail", args=[world.last_year_class.pk])).status_code == 404
+    assert client.get(reverse("api-1:pupils")).json() == []

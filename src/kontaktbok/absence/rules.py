@@ -18,10 +18,13 @@ def sees_report_details(actor: Any, pupil: Pupil, groups: list[Group]) -> bool:
 
 
 def works_with_group(actor: Any, group: Group) -> bool:
+    """The group's teachers (contact teacher, class team, teacher), kontor and leiing: they
+    register attendance and see the day. A rådgjevar or SFO-leiar given a role for the group
+    sees its pupils, not its registration."""
     roles = roles_of(actor)
-    return bool(roles.group_roles.get(group.pk)) or roles.has_school_role(
-        group.school_id, Role.OFFICE, Role.LEADERSHIP
-    )
+    return bool(
+        roles.group_roles.get(group.pk, frozenset()) & StaffRole.GROUP_ROLES
+    ) or roles.has_school_role(group.school_id, Role.OFFICE, Role.LEADERSHIP)
 
 
 def is_class_team_of(actor: Any, group: Group) -> bool:

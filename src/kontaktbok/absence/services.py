@@ -41,7 +41,7 @@ def report_window(pupil: Pupil, today: dt.date | None = None) -> ReportWindow:
     monday = today - dt.timedelta(days=today.weekday())
     if year is None:
         return ReportWindow(earliest=today, latest=today - dt.timedelta(days=1))
-    coming = selectors.school_days(year, today, today + dt.timedelta(days=120))
+    coming = selectors.school_days(year, today, year.ends_on)
     limit = school.report_max_school_days
     latest = coming[min(limit, len(coming)) - 1] if coming else today - dt.timedelta(days=1)
     return ReportWindow(earliest=max(monday, year.starts_on), latest=latest)

@@ -2,7 +2,8 @@
 
 Outside production the demo can run on a moved clock (``kontaktbok demo_clock``): the
 offset is kept in a file in the data directory, so the web server, the worker and the
-scheduler all see the same time. Production never reads it.
+scheduler all see the same time; each reads it again once its copy is
+``DEMO_CLOCK_CACHE_SECONDS`` old (2 s by default). Production never reads it.
 """
 
 import datetime as dt
@@ -24,7 +25,8 @@ def demo_offset() -> dt.timedelta:
     if path is None:
         return dt.timedelta(0)
     checked, offset = _offset_cache
-    if time.monotonic() - checked < _OFFSET_CACHE_SECONDS:
+    lifetime = getattr(settings, "DEMO_CLOCK_CACHE_SECONDS", _OFFSET_CACHE_SECONDS)
+    if time.monotonic() - checked < lifetime:
         return offset
     try:
         offset = dt.timedelta(seconds=float(path.read_text().strip() or 0))

@@ -315,10 +315,10 @@ def is_leave_staff(actor: Any) -> bool:
 
 def staff_applications(*, actor: Any) -> QuerySet[LeaveApplication]:
     """Kontor and leiing: every application of their school; a contact teacher: those of
-    the pupils in their classes."""
-    return _with_related(LeaveApplication.objects.filter(staff_scope(actor))).order_by(
-        "start_date", "id"
-    )
+    the pupils in their classes. Each comes with whether the actor is the pupil's contact
+    teacher, so that ``rules.may_decide`` asks nothing more per application."""
+    scoped = _with_related(LeaveApplication.objects.filter(staff_scope(actor)))
+    return rules.with_staff_answers(scoped, actor).order_by("start_date", "id")
 
 
 def staff_application(*, actor: Any, application_id: int) -> LeaveApplication:

@@ -288,6 +288,7 @@ class Families:
     groups: list[Group] = field(default_factory=list)
     reached: list[tuple[Pupil, list[Any]]] = field(default_factory=list)
     unreachable: list[Pupil] = field(default_factory=list)
+    foreign: bool = False  # a group asked for is not one the actor may write to
 
     @property
     def count(self) -> int:
@@ -301,7 +302,9 @@ def broadcast_families(
     without listing the pupils nobody can be told about). Every group must be one of the
     actor's, all at one school. The same rule as ``schools.selectors.guardians_to_inform``."""
     groups = list(broadcast_groups(actor=actor).filter(pk__in=group_ids))
-    if not groups or len(groups) != len(set(group_ids)) or len({g.school_id for g in groups}) != 1:
+    if len(groups) != len(set(group_ids)):
+        return Families(foreign=True)
+    if not groups or len({g.school_id for g in groups}) != 1:
         return Families()
     pupils = Pupil.objects.filter(groups__in=groups)
     guardianships = (

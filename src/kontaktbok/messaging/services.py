@@ -425,14 +425,17 @@ def broadcast_send(
     so a reply stays between that family and the staff. The wrong-recipient guard: a
     sensitive message goes to one family only, and a message to more than one family is
     sent only when the sender confirmed that very count. A retry with the same
-    ``idempotency_key`` returns the first broadcast. The same number of queries however
-    many families."""
+    ``idempotency_key`` returns the first broadcast. A group that is not one of the actor's
+    is unknown to them (PermissionDenied). The same number of queries however many
+    families."""
     if not access.roles_of(actor).is_staff_member:
         raise PermissionDenied
     errors = _check_text(subject, body)
     families = selectors.broadcast_families(
         actor=actor, group_ids=group_ids, with_unreachable=False
     )
+    if families.foreign:  # another's group: as if it did not exist
+        raise PermissionDenied
     if not group_ids:
         errors["groups"] = _("Choose at least one group.")
     elif families.school_id is None:

@@ -75,19 +75,18 @@ def send_email(delivery: Delivery) -> str:
     return "accepted"
 
 
-PHONE = re.compile(r"^\+?[0-9]{8,15}$")
+# E.164 (a country code never starts with 0), or a Norwegian eight-digit number.
+PHONE = re.compile(r"\+[1-9][0-9]{7,14}|[0-9]{8}")
 
 
 def normalise_phone(value: str) -> str:
-    """E.164: Norwegian eight-digit numbers get +47."""
+    """E.164: Norwegian eight-digit numbers get +47; a leading 00 is read as +."""
     digits = re.sub(r"[\s().-]", "", value)
-    if not PHONE.match(digits):
-        raise PermanentError("invalid phone number")
     if digits.startswith("00"):
         digits = "+" + digits[2:]
+    if not PHONE.fullmatch(digits):
+        raise PermanentError("invalid phone number")
     if not digits.startswith("+"):
-        if len(digits) != 8:
-            raise PermanentError("invalid phone number")
         digits = "+47" + digits
     return digits
 

@@ -43,6 +43,8 @@ def first_allowed(
     allowed = next_in_window(moment, start, end)
     if working_hours is not None:
         allowed = next_in_window(allowed, working_hours[0], working_hours[1], weekdays_only=True)
+        # Working hours that begin before the window opens: wait for it that morning.
+        allowed = next_in_window(allowed, start, end)
     return allowed
 
 

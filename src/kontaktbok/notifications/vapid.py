@@ -1,13 +1,14 @@
 """The VAPID key pair for web push: generated on first run and kept (mode 600)."""
 
 import base64
-import os
 from functools import cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
+
+from kontaktbok.core.files import create_once
 
 
 def private_key_path() -> str:
@@ -19,13 +20,7 @@ def private_key_path() -> str:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return str(path)  # another process made it first
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
+        create_once(path, pem)
     return str(path)
 
 

@@ -2,8 +2,8 @@
 
 - A guardian sees a pupil only with parental responsibility, and never a pupil with a
   protected address if the guardianship is marked restricted.
-- Staff see the groups they hold a role in and those groups' pupils; kontor and leiing see
-  their whole school. Nobody sees another school.
+- Staff see the groups they hold a role in this school year and those groups' pupils; kontor
+  and leiing see their whole school. Nobody sees another school.
 """
 
 import datetime as dt
@@ -46,7 +46,8 @@ def _anonymous(actor: Any) -> bool:
 
 
 def roles_of(actor: Any) -> ActorRoles:
-    """The actor's staff roles per school and per group, cached on the user object."""
+    """The actor's staff roles per school and per group (groups of the current school year
+    only), cached on the user object."""
     if _anonymous(actor):
         return ActorRoles()
     cached = getattr(actor, "_kontaktbok_roles", None)
@@ -55,10 +56,11 @@ def roles_of(actor: Any) -> ActorRoles:
     school_roles: dict[int, set[str]] = {}
     group_roles: dict[int, set[str]] = {}
     # One round trip: the staff roles, and a row per guardianship with parental responsibility
-    # (school_id NULL) to tell whether the actor is a guardian.
-    staff_rows = StaffRole.objects.filter(member__user=actor).values_list(
-        "member__school_id", "role", "group_id"
-    )
+    # (school_id NULL) to tell whether the actor is a guardian. A role for a group counts in
+    # the group's school year only: last year's class is not this year's pupils.
+    staff_rows = StaffRole.objects.filter(
+        Q(group__isnull=True) | current_year_q("group__"), member__user=actor
+    ).values_list("member__school_id", "role", "group_id")
     guardian_rows = Guardianship.objects.filter(
         guardian=actor, parental_responsibility=True
     ).values_list(

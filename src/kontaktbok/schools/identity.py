@@ -19,7 +19,7 @@ def _control(digits: list[int], weights: tuple[int, ...]) -> int:
 
 def is_valid_nin(value: str) -> bool:
     """True for an 11-digit number whose two control digits are right (modulus 11)."""
-    if len(value) != 11 or not value.isdigit():
+    if len(value) != 11 or not (value.isascii() and value.isdigit()):
         return False
     digits = [int(c) for c in value]
     first = _control(digits[:9], _WEIGHTS_1)
