@@ -56,7 +56,7 @@ typecheck: python-deps
 TEST_CHECKS ?= lint typecheck
 TEST_MARK ?=
 TEST_WORKERS ?= auto
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=15
 
 pytest: install system-test-deps
 	$(PY) -m pytest -n $(TEST_WORKERS) $(if $(TEST_MARK),-m "$(TEST_MARK)") $(PYTEST_ARGS)
