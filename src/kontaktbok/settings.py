@@ -60,6 +60,8 @@ FILE_KEYS_OLD = env_list("FILE_KEYS_OLD")
 
 # The demo may run on a moved clock (``kontaktbok demo_clock``); production never does.
 DEMO_CLOCK_FILE = None if PRODUCTION else DATA_DIR / "demo-clock"
+# How long each process keeps the demo clock before reading the file again (seconds).
+DEMO_CLOCK_CACHE_SECONDS = 2.0
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -12,9 +12,14 @@ DAY = dt.date(2027, 1, 11)
 
 
 def _application(w: World) -> LeaveApplication:
+    return _apply(w.guardian_a, w.child_a2)
+
+
+def _apply(guardian: Any, pupil: Any) -> LeaveApplication:
+    """A one-day travel application by ``guardian`` for ``pupil``."""
     return services.leave_application_create(
-        actor=w.guardian_a,
-        pupil_id=w.child_a2.pk,
+        actor=guardian,
+        pupil_id=pupil.pk,
         category=LeaveApplication.Category.TRAVEL,
         reason="Reise",
         learning_plan="Lekser",
@@ -74,17 +79,7 @@ def awaiting_guardian_b(w: World) -> dict[str, Any]:
 def awaiting_restricted(w: World) -> dict[str, Any]:
     """guardian_b applies for Vern (9B, protected address): the restricted guardian must
     agree but is never asked in the app; the school records the consent."""
-    found = services.leave_application_create(
-        actor=w.guardian_b,
-        pupil_id=w.protected_child.pk,
-        category=LeaveApplication.Category.TRAVEL,
-        reason="Reise",
-        learning_plan="Lekser",
-        start_date=DAY,
-        end_date=DAY,
-        rules_confirmed=True,
-    )
-    return {"application_id": found.pk}
+    return {"application_id": _apply(w.guardian_b, w.protected_child).pk}
 
 
 # --- request bodies: valid, so that only the actors allowed succeed ----------------------

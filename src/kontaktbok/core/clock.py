@@ -14,7 +14,6 @@ from django.conf import settings
 from django.utils import timezone
 
 SCHOOL_TZ = ZoneInfo("Europe/Oslo")
-_OFFSET_CACHE_SECONDS = 2.0
 _offset_cache: tuple[float, dt.timedelta] = (-1e9, dt.timedelta(0))
 
 
@@ -25,8 +24,7 @@ def demo_offset() -> dt.timedelta:
     if path is None:
         return dt.timedelta(0)
     checked, offset = _offset_cache
-    lifetime = getattr(settings, "DEMO_CLOCK_CACHE_SECONDS", _OFFSET_CACHE_SECONDS)
-    if time.monotonic() - checked < lifetime:
+    if time.monotonic() - checked < settings.DEMO_CLOCK_CACHE_SECONDS:
         return offset
     try:
         offset = dt.timedelta(seconds=float(path.read_text().strip() or 0))
