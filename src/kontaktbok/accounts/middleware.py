@@ -3,6 +3,7 @@
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -49,7 +50,7 @@ class SessionTimeoutMiddleware:
                     request,
                     _("You were logged out after a period without activity. Please log in again."),
                 )
-                return redirect(f"{reverse('account_login')}?next={request.path}")
+                return redirect(f"{reverse('account_login')}?{urlencode({'next': request.path})}")
             if now - seen_at >= SEEN_RESOLUTION or SEEN_AT not in session:
                 session[SEEN_AT] = now
         return self.get_response(request)
