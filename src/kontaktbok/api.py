@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from kontaktbok.absence.api import router as absence_router
+from kontaktbok.core.api import CheckedParser, install_error_handlers
 from kontaktbok.directory.api import router as directory_router
 from kontaktbok.leave.api import router as leave_router
 from kontaktbok.messaging.api import router as messaging_router
@@ -15,7 +16,9 @@ api = NinjaAPI(
     urls_namespace="api-1",
     auth=django_auth,
     docs_url=None,
+    parser=CheckedParser(),
 )
+install_error_handlers(api)
 api.add_router("/", schools_router)
 api.add_router("/absence", absence_router)
 api.add_router("/leave", leave_router)

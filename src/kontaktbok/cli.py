@@ -28,6 +28,25 @@ def _setup() -> None:
     django.setup()
 
 
+def gunicorn_command(*, bind: str, workers: str, argv: list[str]) -> list[str]:
+    """The web server as ``serve`` starts it (settings in ``kontaktbok.gunicorn_conf``)."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "kontaktbok.wsgi:application",
+        "--config",
+        "python:kontaktbok.gunicorn_conf",
+        "--bind",
+        bind,
+        "--workers",
+        workers,
+        "--access-logfile",
+        "-",
+        *argv,
+    ]
+
+
 def serve(argv: list[str]) -> int:
     """Run gunicorn, one worker and the scheduler; stop all when one stops."""
     bind = os.environ.get("KONTAKTBOK_BIND", "127.0.0.1:8000")
@@ -36,19 +55,7 @@ def serve(argv: list[str]) -> int:
     _django(["createcachetable", "-v", "0"])
     python = sys.executable
     commands = [
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "kontaktbok.wsgi:application",
-            "--bind",
-            bind,
-            "--workers",
-            web_workers,
-            "--access-logfile",
-            "-",
-            *argv,
-        ],
+        gunicorn_command(bind=bind, workers=web_workers, argv=argv),
         [python, "-m", "kontaktbok.cli", "worker"],
         [python, "-m", "kontaktbok.cli", "scheduler"],
     ]

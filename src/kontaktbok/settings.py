@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kontaktbok.core.middleware.LanguageMiddleware",
+    "kontaktbok.core.middleware.SecurityHeadersMiddleware",
+    "kontaktbok.core.middleware.BadInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "kontaktbok.accounts.middleware.SessionTimeoutMiddleware",
     "kontaktbok.accounts.middleware.RequireMfaMiddleware",

@@ -215,3 +215,14 @@ def test_lists_hold_their_query_count(world, who, path):
     assert len(listed) == 7
     assert first.pk in listed and listed[appealed.pk]["appeal"] is not None
     assert_same_count(few, many)
+
+
+@pytest.mark.parametrize("pupil_id", [0, -1, 999_999])
+def test_an_unknown_pupil_in_the_list_is_404_as_in_the_absence_api(world, pupil_id):
+    apply(world)
+    client = client_for(world.guardian_a)
+    response = client.get(f"{BASE}/applications", {"pupil_id": pupil_id})
+    assert response.status_code == 404
+    absence = client.get("/api/v1/absence/reports", {"pupil_id": pupil_id})
+    assert absence.status_code == 404
+    assert response.json() == absence.json()

@@ -16,7 +16,7 @@ from ninja import Field, Header, Router, Schema, Status
 from kontaktbok.absence import selectors, services
 from kontaktbok.absence.models import AbsenceReport
 from kontaktbok.core import clock
-from kontaktbok.core.api import NotFoundOut, ValidationErrorOut, scoped
+from kontaktbok.core.api import ERRORS, scoped
 from kontaktbok.schools import access
 from kontaktbok.schools.models import AbsenceType, School
 
@@ -218,9 +218,6 @@ def _sheet_out(sheet: selectors.Sheet) -> SheetOut:
         counts=sheet.counts,
         rows=rows,
     )
-
-
-ERRORS: dict[int, Any] = {404: NotFoundOut, 422: ValidationErrorOut}
 
 
 # --- guardians ------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from kontaktbok.core.api import error_response
+from kontaktbok.core.middleware import API_PREFIX
 from kontaktbok.schools.access import roles_of
 from kontaktbok.schools.models import StaffRole
 
@@ -46,6 +48,9 @@ class SessionTimeoutMiddleware:
             expired = now - auth_at > settings.STAFF_SESSION_ABSOLUTE_SECONDS
             if idle or expired:
                 logout(request)
+                if request.path.startswith(API_PREFIX):
+                    # An API client cannot follow a login page: 401 in the API's error shape.
+                    return error_response(401, _("Your session has ended. Log in again."))
                 messages.info(
                     request,
                     _("You were logged out after a period without activity. Please log in again."),

@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from kontaktbok.core.api import NotFoundOut, ValidationErrorOut, scoped
+from kontaktbok.core.api import ERRORS, scoped
 from kontaktbok.directory import selectors, services
 
 router = Router(tags=["directory"])
@@ -57,9 +57,6 @@ class DirectoryEntryPatch(Schema):
     listed: bool | None = None
     grade_from: int | None = Field(None, ge=1, le=10)
     grade_to: int | None = Field(None, ge=1, le=10)
-
-
-ERRORS: dict[int, Any] = {404: NotFoundOut, 422: ValidationErrorOut}
 
 
 # --- helpers --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, Header, Router, Schema, Status
 
-from kontaktbok.core.api import NotFoundOut, ValidationErrorOut, scoped
+from kontaktbok.core.api import ERRORS, scoped
 from kontaktbok.leave import selectors, services
 from kontaktbok.leave.models import Appeal, Consent, Decision, LeaveApplication
 
@@ -199,9 +199,6 @@ def _written(application: LeaveApplication) -> ApplicationOut:
     return _out(selectors.as_written(application))
 
 
-ERRORS: dict[int, Any] = {404: NotFoundOut, 422: ValidationErrorOut}
-
-
 # --- guardians ------------------------------------------------------------------------
 
 
@@ -238,7 +235,11 @@ def leave_application_create(
 def leave_application_list(request: HttpRequest, pupil_id: int | None = None) -> Any:
     """Applications for the caller's children, by either guardian (one child with
     ``pupil_id``)."""
-    pupil = selectors.guardian_child(actor=request.user, pupil_id=pupil_id) if pupil_id else None
+    pupil = (
+        selectors.guardian_child(actor=request.user, pupil_id=pupil_id)
+        if pupil_id is not None
+        else None
+    )
     applications = selectors.guardian_applications(actor=request.user, pupil=pupil)
     return Status(200, [_out(a) for a in applications])
 

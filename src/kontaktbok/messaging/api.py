@@ -17,7 +17,7 @@ from django.utils.http import content_disposition_header
 from ninja import Field, File, Form, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from kontaktbok.core.api import NotFoundOut, ValidationErrorOut, scoped
+from kontaktbok.core.api import ERRORS, scoped
 from kontaktbok.messaging import selectors, services
 from kontaktbok.messaging.models import Attachment, Broadcast, Participant, Thread
 from kontaktbok.schools import access
@@ -169,9 +169,6 @@ class BroadcastOut(Schema):
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-ERRORS: dict[int, Any] = {404: NotFoundOut, 422: ValidationErrorOut}
 
 
 def _attachment_out(attachment: Attachment) -> AttachmentOut:

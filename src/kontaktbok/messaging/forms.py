@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from kontaktbok.core.ids import to_id
 from kontaktbok.messaging import files as filetypes
 from kontaktbok.messaging.selectors import (
     ALWAYS_ROLES,
@@ -139,7 +140,7 @@ class GroupIdsField(forms.TypedMultipleChoiceField):
 class BroadcastForm(KeyedForm):
     groups = GroupIdsField(
         label=_("Groups"),
-        coerce=int,
+        coerce=to_id,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "ds-input"}),
         error_messages={
             "required": _("Choose at least one group."),

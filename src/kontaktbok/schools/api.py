@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from kontaktbok.core.api import responses
 from kontaktbok.core.audit import audit_log
 from kontaktbok.schools import access, selectors
 
@@ -35,7 +36,7 @@ class PupilOut(Schema):
     school_id: int
 
 
-@router.get("/me", response=MeOut)
+@router.get("/me", response=responses({200: MeOut}))
 def me(request: HttpRequest) -> dict:
     user: Any = request.user
     roles = access.roles_of(user)
@@ -48,12 +49,12 @@ def me(request: HttpRequest) -> dict:
     }
 
 
-@router.get("/pupils", response=list[PupilOut])
+@router.get("/pupils", response=responses({200: list[PupilOut]}))
 def pupils(request: HttpRequest) -> list:
     return list(access.visible_pupils(request.user).order_by("last_name", "first_name")[:1000])
 
 
-@router.get("/pupils/{pupil_id}", response=PupilOut)
+@router.get("/pupils/{pupil_id}", response=responses({200: PupilOut}))
 def pupil(request: HttpRequest, pupil_id: int) -> object:
     found = selectors.get_pupil(actor=request.user, pupil_id=pupil_id)
     audit_log(
@@ -67,6 +68,6 @@ def pupil(request: HttpRequest, pupil_id: int) -> object:
     return found
 
 
-@router.get("/groups", response=list[GroupOut])
+@router.get("/groups", response=responses({200: list[GroupOut]}))
 def groups(request: HttpRequest) -> list:
     return list(access.visible_groups(request.user).filter(access.current_year_q()))

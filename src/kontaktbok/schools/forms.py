@@ -1,4 +1,7 @@
+import datetime as dt
+
 from django import forms
+from django.core import validators
 from django.utils.translation import gettext_lazy as _
 
 from kontaktbok.schools.models import AbsenceType, School
@@ -53,16 +56,30 @@ class HolidayForm(forms.Form):
         return data
 
 
+# The audit log has nothing before the product existed nor far ahead; dates at the ends of
+# the calendar cannot even be turned into a time of day in Oslo.
+AUDIT_DATES = [
+    validators.MinValueValidator(dt.date(2000, 1, 1)),
+    validators.MaxValueValidator(dt.date(2999, 12, 31)),
+]
+
+
 class AuditSearchForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), max_length=100, required=False)
     actor = forms.CharField(label=_("Done by (name or e-mail)"), max_length=200, required=False)
     object_type = forms.CharField(label=_("Object type"), max_length=60, required=False)
     object_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        validators=AUDIT_DATES,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        validators=AUDIT_DATES,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def clean(self) -> dict:
