@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pyrage import x25519
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +44,7 @@ CHECK_ID = re.compile(r"\((\w+\.[CEIW]\d{3})\)")
 PRODUCTION = {
     "KONTAKTBOK_PROFILE": "production",
     "KONTAKTBOK_ALLOWED_HOSTS": "kontaktbok.example.no",
+    "KONTAKTBOK_BACKUP_RECIPIENT": str(x25519.Identity.generate().to_public()),
 }
 
 
@@ -68,6 +70,9 @@ def test_production_profile_passes_check_deploy(tmp_path):
     [
         ({"KONTAKTBOK_HSTS_SECONDS": "0"}, {"security.W004"}),
         ({"KONTAKTBOK_SSL_REDIRECT": "false"}, {"security.W008"}),
+        ({"KONTAKTBOK_BACKUP_RECIPIENT": ""}, {"kontaktbok.W010"}),
+        ({"KONTAKTBOK_BACKUP_RECIPIENT": "age1notakey"}, {"kontaktbok.E011"}),
+        ({"KONTAKTBOK_BACKUP_AT": "2 o'clock"}, {"kontaktbok.E012"}),
     ],
 )
 def test_check_deploy_sees_what_an_operator_turns_off_in_production(tmp_path, change, expected):
@@ -79,7 +84,13 @@ def test_embedded_profile_is_not_mistaken_for_production(tmp_path):
     """Plain HTTP on one machine: no HSTS, no SSL redirect, no secure-only cookies."""
     code, found, output = check_deploy(tmp_path, {})
     assert code == 1, output
-    assert found == {"security.W004", "security.W008", "security.W012", "security.W016"}, output
+    assert found == {
+        "security.W004",
+        "security.W008",
+        "security.W012",
+        "security.W016",
+        "kontaktbok.W010",
+    }, output
 
 
 def test_pages_send_a_csp_with_a_nonce(client, db):

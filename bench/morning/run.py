@@ -13,7 +13,9 @@
 4. Starts ``kontaktbok serve`` (gunicorn with ``--web-workers`` sync workers, the task
    worker and the scheduler; ``KONTAKTBOK_PROFILE=embedded``, DEBUG off) on ``--port`` with
    ``KONTAKTBOK_BENCH_QUERY_HEADER=1``, and runs locust headless in its own process.
-5. Prints per endpoint: requests/s, p50/p95/p99 latency, errors, queries per request; the
+5. With ``--backup``: takes ``kontaktbok backup`` of the running system while the load goes
+   on, then restores it into an empty data dir and database; prints both times.
+6. Prints per endpoint: requests/s, p50/p95/p99 latency, errors, queries per request; the
    baseline page and the ratio to it; the alert latency (registration → the lookup alert's
    delivery handed to its channel). Exits 1 if a budget fails.
 
@@ -176,6 +178,72 @@ def _alert_latency(since: dt.datetime) -> tuple[list[float], int, int]:
     return values, len(cases), pending
 
 
+def _backup_during_load(env: dict[str, str]) -> dict[str, Any]:
+    """``kontaktbok backup`` of the running system, timed, while the morning load goes on."""
+    from pyrage import x25519
+
+    identity = x25519.Identity.generate()
+    folder = DATA_DIR / "backup"
+    subprocess.run(["rm", "-rf", str(folder)], check=True)  # noqa: S603, S607
+    folder.mkdir()
+    (folder / "key.txt").write_text(f"{identity}\n")
+    output = folder / "kontaktbok-bench.age"
+    started = time.monotonic()
+    subprocess.run(  # noqa: S603
+        [PY, "-m", "kontaktbok.cli", "backup", "--output", str(output)],
+        env=env | {"KONTAKTBOK_BACKUP_RECIPIENT": str(identity.to_public())},
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return {"file": output, "seconds": time.monotonic() - started, "key": folder / "key.txt"}
+
+
+def _restore_elsewhere(
+    args: argparse.Namespace, env: dict[str, str], backup: Path
+) -> dict[str, Any]:
+    """``kontaktbok restore`` of the backup into an empty data dir and database, timed."""
+    import psycopg
+
+    base, name = args.database_url.rsplit("/", 1)
+    target = f"{name}_restored"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{target}"')
+    data_dir = DATA_DIR / "restored"
+    subprocess.run(["rm", "-rf", str(data_dir)], check=True)  # noqa: S603, S607
+    started = time.monotonic()
+    result = subprocess.run(  # noqa: S603
+        [PY, "-m", "kontaktbok.cli", "restore", str(backup), "--identity",
+         str(DATA_DIR / "backup" / "key.txt")],
+        env=env | {"KONTAKTBOK_DATA_DIR": str(data_dir),
+                   "KONTAKTBOK_DATABASE_URL": f"{base}/{target}"},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+    output = result.stdout + result.stderr
+    return {"seconds": seconds, "status": result.returncode, "output": output}
+
+
+def _report_backup(
+    args: argparse.Namespace, backup: dict[str, Any], restore: dict[str, Any]
+) -> int:
+    size = backup["file"].stat().st_size / 1e6
+    print(
+        f"\nbackup during the load (kontaktbok backup, pg_dump in one snapshot, age): "
+        f"{backup['seconds']:.0f} s, {size:.0f} MB"
+    )
+    same = restore["status"] == 0 and restore["output"].rstrip().endswith("restored")
+    print(
+        f"restore into an empty data dir and database (kontaktbok restore, pg_restore, "
+        f"migrate): {restore['seconds']:.0f} s; counts "
+        + ("match the manifest" if same else "DIFFER or the restore failed")
+    )
+    if not same:
+        print(restore["output"][-3000:])
+    return 0 if same else 1
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -225,7 +293,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         _wait_up(args.port)
         _warm_up(args.port, people)
-        locust = subprocess.run(  # noqa: S603
+        locust = subprocess.Popen(  # noqa: S603
             [str(Path(PY).parent / "locust"), "-f", str(ROOT / "bench/morning/locustfile.py"),
              "--headless", "-u", str(args.users), "-r", str(args.users), "-t", f"{args.duration}s",
              "--host", f"http://127.0.0.1:{args.port}", "--csv", str(prefix), "--only-summary",
@@ -234,6 +302,11 @@ def run(args: argparse.Namespace) -> int:
                               "BENCH_MORNING_QUERIES": str(queries_file)},
             stdout=(DATA_DIR / "locust.log").open("w"), stderr=subprocess.STDOUT,
         )  # fmt: skip
+        backup: dict[str, Any] = {}
+        if args.backup:
+            time.sleep(min(15, args.duration / 4))  # into the steady load
+            backup = _backup_during_load(env)
+        locust.wait()
         # Let the worker finish the queue (the last registrations' look-ups among it) and
         # hand over the last alerts.
         from django_tasks_db.models import DBTaskResult
@@ -252,7 +325,13 @@ def run(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
         clock_file.unlink(missing_ok=True)
-    return _report(args, world, people, prefix, queries_file, generation, locust.returncode, since)
+    status = _report(
+        args, world, people, prefix, queries_file, generation, locust.returncode, since
+    )
+    if args.backup:
+        restore = _restore_elsewhere(args, env, backup["file"])
+        status |= _report_backup(args, backup, restore)
+    return status
 
 
 def _report(
@@ -344,6 +423,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=90, help="seconds of load")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--backup",
+        action="store_true",
+        help="take a backup during the load, then restore it elsewhere; time both",
+    )
     parser.add_argument(
         "--database-url", default=os.environ.get("BENCH_MORNING_DATABASE_URL", DEFAULT_DATABASE_URL)
     )

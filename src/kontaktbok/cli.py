@@ -6,6 +6,8 @@ kontaktbok serve       web server, task worker and scheduler together on one mac
 kontaktbok worker      a task worker (run several on PostgreSQL)
 kontaktbok scheduler   the one scheduler that enqueues periodic work every minute
 kontaktbok tick        enqueue the periodic work once (for cron instead of the scheduler)
+kontaktbok backup      an encrypted backup of the database, keys and files (--verify FILE)
+kontaktbok restore F   restore backup F into an empty data dir (--identity KEYFILE)
 kontaktbok <other>     any Django management command (migrate, createsuperuser, ...)
 """
 
@@ -82,6 +84,41 @@ def serve(argv: list[str]) -> int:
     return max((process.returncode or 0) for process in processes)
 
 
+def restore(argv: list[str]) -> int:
+    """Restore a backup into an empty data dir (or empty PostgreSQL database). Runs before
+    the settings are read: reading them would create fresh keys in the data dir."""
+    import argparse
+    from pathlib import Path
+
+    from kontaktbok.backups import archive
+
+    parser = argparse.ArgumentParser(prog="kontaktbok restore")
+    parser.add_argument("file", type=Path)
+    parser.add_argument(
+        "--identity",
+        type=Path,
+        default=os.environ.get("KONTAKTBOK_BACKUP_IDENTITY"),
+        required=not os.environ.get("KONTAKTBOK_BACKUP_IDENTITY"),
+        help="the age private key file",
+    )
+    args = parser.parse_args(argv)
+    data_dir = archive.data_dir_from_environment()
+    try:
+        table, same = archive.restore(
+            path=args.file,
+            identity_file=args.identity,
+            data_dir=data_dir,
+            database=archive.Database.from_environment(data_dir),
+            env=dict(os.environ),
+        )
+    except archive.BackupError as exc:
+        print(f"kontaktbok restore: {exc}", file=sys.stderr)
+        return 1
+    print(table)
+    print("restored" if same else "restored, but the counts differ from the backup's")
+    return 0 if same else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kontaktbok.settings")
     args = list(sys.argv[1:] if argv is None else argv)
@@ -102,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         # A demo is tried at any hour; the morning routines need a school morning.
         _django(["demo_clock", "--school-morning"])
         return 0
+    if command == "restore":
+        return restore(rest)
     if command == "scheduler":
         _setup()
         from kontaktbok.core.scheduler import run_forever

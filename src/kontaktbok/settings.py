@@ -58,6 +58,22 @@ NIN_DIGEST_KEY = env("NIN_DIGEST_KEY") or secret_from_file(DATA_DIR / "nin_diges
 FILE_KEY = env("FILE_KEY") or secret_from_file(DATA_DIR / "file_key")
 FILE_KEYS_OLD = env_list("FILE_KEYS_OLD")
 
+# Backups (``kontaktbok backup``): encrypted for this age public key (``age1...``); the
+# private key, needed to restore, is kept away from the server.
+BACKUP_RECIPIENT = env("BACKUP_RECIPIENT")
+BACKUP_DIR = Path(env("BACKUP_DIR", str(DATA_DIR / "backups")))
+BACKUP_IDENTITY_FILE = Path(env("BACKUP_IDENTITY")) if env("BACKUP_IDENTITY") else None
+# Taken every night at this school-local time; kept: daily, weekly, monthly copies.
+BACKUP_AT = env("BACKUP_AT", "02:00")
+BACKUP_KEEP = env("BACKUP_KEEP", "7,4,12")
+# Optionally also copied to an S3-compatible bucket.
+BACKUP_S3_BUCKET = env("BACKUP_S3_BUCKET")
+BACKUP_S3_PREFIX = env("BACKUP_S3_PREFIX", "")
+BACKUP_S3_ENDPOINT_URL = env("BACKUP_S3_ENDPOINT_URL")
+BACKUP_S3_REGION = env("BACKUP_S3_REGION")
+BACKUP_S3_ACCESS_KEY = env("BACKUP_S3_ACCESS_KEY")
+BACKUP_S3_SECRET_KEY = env("BACKUP_S3_SECRET_KEY")
+
 # The demo may run on a moved clock (``kontaktbok demo_clock``); production never does.
 DEMO_CLOCK_FILE = None if PRODUCTION else DATA_DIR / "demo-clock"
 # How long each process keeps the demo clock before reading the file again (seconds).
@@ -84,6 +100,7 @@ INSTALLED_APPS = [
     "kontaktbok.leave",
     "kontaktbok.directory",
     "kontaktbok.messaging",
+    "kontaktbok.backups",
     "kontaktbok.demo",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",

@@ -1,11 +1,12 @@
 """Pages that need no school data: the web app manifest, the service worker, health."""
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
+
+from kontaktbok.core import health as core_health
 
 
 @require_GET
@@ -74,6 +75,6 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """For monitoring: the database, and what the apps registered (``core.health``)."""
+    status, body = core_health.report()
+    return JsonResponse(body, status=status)
