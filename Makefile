@@ -8,6 +8,8 @@ VENDOR := build/static/vendor
 
 .PHONY: demo serve install python-deps assets messages test test-fast lint typecheck pytest system-test-deps bench clean
 
+# The demo keeps what the school would send by e-mail and SMS for its admin to read.
+demo: export KONTAKTBOK_DEMO := 1
 demo: install
 	$(RUN) demo
 	$(RUN) serve

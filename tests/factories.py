@@ -76,9 +76,15 @@ def pupil(group: Group, first_name: str = "", protected: bool = False) -> Pupil:
     )
 
 
-def staff(school: School, role: str, group: Group | None = None, name: str = "") -> Any:
+def staff(
+    school: School,
+    role: str,
+    group: Group | None = None,
+    name: str = "",
+    ends_on: dt.date | None = None,
+) -> Any:
     member = staff_member(school, name)
-    services.staff_role_grant(actor=None, member=member, role=role, group=group)
+    services.staff_role_grant(actor=None, member=member, role=role, group=group, ends_on=ends_on)
     return member.user
 
 
@@ -120,6 +126,7 @@ class World:
     sfo_leader: Any = None  # SFO-leiar, given the role for 4A
     last_year_class: Group | None = None  # 8B in 2025–2026: Aksel and Vern, now in 9B
     last_year_teacher: Any = None  # 8B's contact teacher last year; no role this year
+    former_office: Any = None  # kontor until yesterday, when they left the school
 
 
 def world() -> World:
@@ -178,7 +185,8 @@ def every_role(world: World) -> World:
     """``world`` with the staff that the access matrix tries besides: 9B's class team and a
     subject teacher, a rådgjevar and a sosiallærar given the role for 9B, an SFO-leiar for
     4A, and last school year (2025–2026) with its class 8B, where Aksel and Vern were, and
-    8B's contact teacher, who has no role this year."""
+    8B's contact teacher, who has no role this year; and a kontor who left the school
+    yesterday (the role's last day was Monday 23 November 2026)."""
     school_a = world.school
     last_year = services.school_year_create(
         actor=None,
@@ -201,5 +209,8 @@ def every_role(world: World) -> World:
         last_year_class=last_year_class,
         last_year_teacher=staff(
             school_a, Role.CONTACT_TEACHER, last_year_class, "Last Year Teacher"
+        ),
+        former_office=staff(
+            school_a, Role.OFFICE, name="Former Office", ends_on=dt.date(2026, 11, 23)
         ),
     )

@@ -7,6 +7,8 @@ from pathlib import Path
 _root = Path(__file__).resolve().parent.parent
 os.environ.setdefault("KONTAKTBOK_DATA_DIR", str(_root / "build" / "test-data"))
 os.environ.setdefault("KONTAKTBOK_TASK_BACKEND", "tests.tasks.AfterCommitBackend")
+# The demo's sink keeps e-mail and SMS where the tests read them.
+os.environ.setdefault("KONTAKTBOK_DEMO", "1")
 
 from kontaktbok.settings import *  # noqa: E402, F403
 

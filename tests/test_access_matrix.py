@@ -35,6 +35,7 @@ ACTORS = [
     "social_teacher",  # sosiallærar, given the role for 9B
     "sfo_leader",  # SFO-leiar, given the role for 4A
     "last_year_teacher",  # 8B's contact teacher last year (Aksel, Vern); no role this year
+    "former_office",  # kontor until yesterday, when they left the school
     "office",
     "leadership",
     "school_admin",
@@ -52,12 +53,22 @@ SCHOOL_A_STAFF = [*STAFF_9B, "sfo_leader", "office", "leadership", "school_admin
 Body = Callable[[World], dict[str, Any]]
 
 
+def _as_last_year(expected: dict[str, Any], named: Any) -> dict[str, Any]:
+    """Someone whose role has ended is staff no more: unless a row says otherwise, the
+    former kontor gets what last year's teacher (no role this year) gets."""
+    if "former_office" not in named:
+        expected["former_office"] = expected["last_year_teacher"]
+    return expected
+
+
 def row(kwargs: Callable[[World], dict[str, Any]] | None = None, **expected: Any) -> dict:
     """Expected status per actor; '*' is the default for actors not named."""
     default = expected.pop("default", None)
     return {
         "kwargs": kwargs or (lambda w: {}),
-        "expected": {actor: expected.get(actor, default) for actor in ACTORS},
+        "expected": _as_last_year(
+            {actor: expected.get(actor, default) for actor in ACTORS}, named=expected
+        ),
         "method": "get",
         "body": None,
         "form": False,
@@ -81,6 +92,7 @@ def only(
     expected = {actor: ok if actor in allowed else no for actor in ACTORS}
     expected.update(other)
     expected["anonymous"] = anonymous
+    expected = _as_last_year(expected, named={*allowed, *other})
     return {
         "kwargs": kwargs or (lambda w: {}),
         "expected": expected,
@@ -611,11 +623,12 @@ def _matches(response: Any, expected: Any) -> bool:
 def _never_shown(world: World) -> dict[str, list[str]]:
     """What an actor must never be shown, on any page they may open: the restricted guardian
     nothing of Vern (protected address) or of his school; last year's teacher nothing of
-    this year's pupils who were in their class."""
+    this year's pupils who were in their class; the kontor who left, nothing of any pupil."""
     vern, aksel = world.protected_child, world.child_a2
     return {
         "restricted_guardian": [vern.last_name, world.school.name],
         "last_year_teacher": [vern.last_name, aksel.last_name],
+        "former_office": [vern.last_name, aksel.last_name, world.child_a.last_name],
     }
 
 

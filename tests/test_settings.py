@@ -100,3 +100,19 @@ def test_pages_send_a_csp_with_a_nonce(client, db):
     nonce = policy.split("'nonce-")[1].split("'")[0]
     assert f'nonce="{nonce}"' in response.content.decode()
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_the_demo_school_is_never_loaded_in_production(tmp_path):
+    """Its logins share a published password and TOTP key."""
+    result = run_django(["load_demo"], {"KONTAKTBOK_DATA_DIR": str(tmp_path), **PRODUCTION})
+    assert result.returncode == 1
+    assert "never loaded in the production profile" in result.stderr
+
+
+def test_the_demo_is_never_on_in_production(tmp_path):
+    code = "from django.conf import settings; print(settings.DEMO, settings.SMS_GATEWAY)"
+    env = {"KONTAKTBOK_DATA_DIR": str(tmp_path), "KONTAKTBOK_DEMO": "1"}
+    result = run_django(["shell", "--no-imports", "-c", code], env | PRODUCTION)
+    assert result.stdout.split() == ["False", "none"], result.stderr
+    result = run_django(["shell", "--no-imports", "-c", code], env)
+    assert result.stdout.split() == ["True", "sink"], result.stderr

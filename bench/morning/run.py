@@ -54,6 +54,8 @@ def _env(args: argparse.Namespace) -> dict[str, str]:
         "KONTAKTBOK_DATABASE_URL": args.database_url,
         "KONTAKTBOK_DATA_DIR": str(DATA_DIR),
         "KONTAKTBOK_PROFILE": "embedded",
+        # E-mail and SMS are handed to the demo's sink (no gateway to wait for).
+        "KONTAKTBOK_DEMO": "1",
         "KONTAKTBOK_DEBUG": "0",
         "KONTAKTBOK_LOG_LEVEL": "ERROR",
         "DJANGO_SETTINGS_MODULE": "kontaktbok.settings",

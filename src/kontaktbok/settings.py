@@ -58,6 +58,9 @@ NIN_DIGEST_KEY = env("NIN_DIGEST_KEY") or secret_from_file(DATA_DIR / "nin_diges
 FILE_KEY = env("FILE_KEY") or secret_from_file(DATA_DIR / "file_key")
 FILE_KEYS_OLD = env_list("FILE_KEYS_OLD")
 
+# How far back attendance and the daily check may be recorded or corrected (days).
+ATTENDANCE_DAYS_BACK = int(env("ATTENDANCE_DAYS_BACK", "14"))
+
 # Backups (``kontaktbok backup``): encrypted for this age public key (``age1...``); the
 # private key, needed to restore, is kept away from the server.
 BACKUP_RECIPIENT = env("BACKUP_RECIPIENT")
@@ -76,6 +79,9 @@ BACKUP_S3_SECRET_KEY = env("BACKUP_S3_SECRET_KEY")
 
 # The demo may run on a moved clock (``kontaktbok demo_clock``); production never does.
 DEMO_CLOCK_FILE = None if PRODUCTION else DATA_DIR / "demo-clock"
+# The demo (``make demo`` sets KONTAKTBOK_DEMO=1): without a mail server or SMS gateway,
+# what a school sends is kept for its admin to read. Never in production.
+DEMO = env_bool("DEMO") and not PRODUCTION
 # How long each process keeps the demo clock before reading the file again (seconds).
 DEMO_CLOCK_CACHE_SECONDS = 2.0
 DEBUG = env_bool("DEBUG", False)
@@ -253,7 +259,8 @@ if DEBUG:
 WHITENOISE_USE_FINDERS = DEBUG
 
 DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "kontaktbok <ikkje-svar@kontaktbok.invalid>")
-_email_host = env("EMAIL_HOST", "localhost" if PRODUCTION else "")
+# Without a mail server set, e-mail goes to one on this machine; in the demo, to its sink.
+_email_host = env("EMAIL_HOST", "" if DEMO else "localhost")
 if _email_host:
     MAILERS = {
         "default": {
@@ -269,8 +276,8 @@ if _email_host:
         }
     }
 else:
-    # Embedded default without a mail server: e-mail is kept in the database, where the
-    # school's admin can read what would have been sent (the demo's sink).
+    # The demo without a mail server: e-mail is kept in the database, where the school's
+    # admin can read what the school would have sent (the demo's sink).
     MAILERS = {"default": {"BACKEND": "kontaktbok.notifications.sink.EmailBackend"}}
 
 # Notifications: non-urgent ones go out between these times (school-local); a guardian who
@@ -281,8 +288,8 @@ NOTIFY_DIGEST_TIME = dt.time.fromisoformat(env("NOTIFY_DIGEST_TIME", "18:00"))
 # A worker holds a delivery this long; after that the sweep hands it to another worker.
 DELIVERY_LEASE_SECONDS = int(env("DELIVERY_LEASE_SECONDS", "300"))
 DELIVERY_MAX_ATTEMPTS = int(env("DELIVERY_MAX_ATTEMPTS", "5"))
-# SMS: "http" posts to SMS_URL; "sink" (the embedded default) keeps messages for the demo.
-SMS_GATEWAY = env("SMS_GATEWAY", "http" if env("SMS_URL") else "sink")
+# SMS: "http" posts to SMS_URL; "sink" keeps messages for the demo; "none": no SMS.
+SMS_GATEWAY = env("SMS_GATEWAY", "http" if env("SMS_URL") else "sink" if DEMO else "none")
 SMS_URL = env("SMS_URL")
 SMS_USER = env("SMS_USER")
 SMS_PASSWORD = env("SMS_PASSWORD")

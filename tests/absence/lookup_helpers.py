@@ -10,7 +10,7 @@ import time_machine
 
 from kontaktbok.absence import services
 from kontaktbok.absence.lookup import selectors as lookup_selectors
-from kontaktbok.absence.models import LookupCase
+from kontaktbok.absence.models import AttendanceMark, LookupCase
 from kontaktbok.notifications.models import Delivery, Notification
 from kontaktbok.schools import services as school_services
 from kontaktbok.schools.models import Group, StaffRole
@@ -45,6 +45,22 @@ def register(
             services.Mark(pupil.pk, status, late_minutes=10 if status == "late" else None, **extra)
             for pupil, status in marks.items()
         ],
+    )
+
+
+def marked_anyway(teacher: Any, group: Group, marks: dict[Any, str], day: dt.date) -> None:
+    """Marks on a day attendance is refused for (a weekend, a holiday added afterwards, data
+    from before the rule): written directly, to show the lookup does not act on them."""
+    AttendanceMark.objects.bulk_create(
+        AttendanceMark(
+            pupil=pupil,
+            group=group,
+            date=day,
+            status=status,
+            registered_by=teacher,
+            registered_at=moment(8, 30, day),
+        )
+        for pupil, status in marks.items()
     )
 
 

@@ -13,7 +13,15 @@ from kontaktbok.absence.lookup import services as lookup
 from kontaktbok.absence.models import LookupCase
 from kontaktbok.schools import services as school_services
 from tests import factories
-from tests.absence.lookup_helpers import TODAY, at, case_of, moment, register, steps
+from tests.absence.lookup_helpers import (
+    TODAY,
+    at,
+    case_of,
+    marked_anyway,
+    moment,
+    register,
+    steps,
+)
 
 pytestmark = pytest.mark.django_db
 Status = LookupCase.Status
@@ -149,11 +157,18 @@ def test_pupils_of_every_school_are_looked_for(world):
 def test_nobody_is_missing_on_a_day_without_school(world):
     saturday = dt.date(2026, 11, 28)
     with at(9, 0, day=saturday):
-        register(world.contact_teacher_a, world.class_a, {world.child_a: "absent"}, day=saturday)
+        marked_anyway(world.contact_teacher_a, world.class_a, {world.child_a: "absent"}, saturday)
     assert missing_ids(day=saturday) == []
 
 
 def test_a_school_with_a_holiday_today_is_skipped_while_others_are_not(world):
+    """A planning day entered after the morning's registration: nobody there is missing."""
+    teacher = factories.staff(
+        world.other_school, "contact_teacher", world.other_child.groups.get(), "Other teacher"
+    )
+    with at(8, 40):
+        register(world.contact_teacher_a, world.class_a, {world.child_a: "absent"})
+        register(teacher, world.other_child.groups.get(), {world.other_child: "absent"})
     school_services.holiday_add(
         actor=world.school_admin,
         school_year=world.class_a.school_year,
@@ -161,12 +176,6 @@ def test_a_school_with_a_holiday_today_is_skipped_while_others_are_not(world):
         starts_on=TODAY,
         ends_on=TODAY,
     )
-    teacher = factories.staff(
-        world.other_school, "contact_teacher", world.other_child.groups.get(), "Other teacher"
-    )
-    with at(8, 40):
-        register(world.contact_teacher_a, world.class_a, {world.child_a: "absent"})
-        register(teacher, world.other_child.groups.get(), {world.other_child: "absent"})
     assert missing_ids() == [world.other_child.pk]
 
 

@@ -25,6 +25,7 @@ from tests.absence.lookup_helpers import (
     case_of,
     delivered,
     give_phones,
+    marked_anyway,
     moment,
     notifications,
     recipients,
@@ -366,7 +367,7 @@ def test_approved_leave_means_no_case(world):
 )
 def test_no_case_on_a_day_without_school(world, day):
     with at(8, 55, day=day):
-        register(world.contact_teacher_a, world.class_a, {world.child_a: "absent"}, day=day)
+        marked_anyway(world.contact_teacher_a, world.class_a, {world.child_a: "absent"}, day)
         assert lookup.open_due_cases() == 0
     assert not LookupCase.objects.exists()
 

@@ -31,7 +31,7 @@ from kontaktbok.core.scheduler import registered
 from kontaktbok.notifications.models import Delivery, Notification
 from kontaktbok.schools import services as school_services
 from tests import factories
-from tests.absence.lookup_helpers import TODAY, at, moment, register
+from tests.absence.lookup_helpers import TODAY, at, marked_anyway, moment, register
 from tests.notifications.conftest import SmsGateway
 from tests.waiting import wait_until
 
@@ -152,7 +152,7 @@ def test_an_escalation_missed_while_the_scheduler_was_down_fires_once(world):
 def test_nothing_on_a_saturday(world):
     saturday = dt.date(2026, 11, 28)
     with at(8, 55, day=saturday):
-        register(world.contact_teacher_a, world.class_a, {world.child_a: "absent"}, day=saturday)
+        marked_anyway(world.contact_teacher_a, world.class_a, {world.child_a: "absent"}, saturday)
         assert tasks.look_for_missing_pupils.call() == {
             "closed": 0,
             "opened": 0,

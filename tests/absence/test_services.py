@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from kontaktbok.absence import services
 from kontaktbok.absence.models import AbsenceReport, AttendanceMark, DailyCheck, LeaveExplanation
@@ -597,3 +598,63 @@ def test_registering_300_pupils_takes_a_handful_of_queries(world, settings):
     large = register_twice(big)
     assert large == small
     assert max(large) <= 15
+
+
+@pytest.fixture
+def english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.mark.parametrize(
+    ("day", "why"),
+    [
+        (dt.date(2026, 11, 22), "not a school day"),  # a Sunday
+        (dt.date(2026, 9, 29), "days back"),  # in the autumn holiday, and long ago
+        (dt.date(2026, 11, 9), "days back"),  # a school day, 15 days ago
+        (dt.date(1970, 1, 1), "days back"),  # what date=0 reads as
+    ],
+)
+@pytest.mark.usefixtures("english")
+def test_attendance_and_the_check_only_on_school_days_not_too_far_back(world, day, why):
+    """Attendance on a weekend, in a holiday or years ago would show as unexplained absence:
+    refused, with nothing saved, and the same for the daily check."""
+    with pytest.raises(ValidationError, match=why):
+        register(world, [mark(world.child_a)], day=day)
+    with pytest.raises(ValidationError, match=why):
+        services.daily_check_mark(
+            actor=world.contact_teacher_a, group_id=world.class_a.pk, date=day
+        )
+    assert not AttendanceMark.objects.exists()
+    assert not DailyCheck.objects.exists()
+
+
+@pytest.mark.usefixtures("english")
+def test_a_holiday_within_the_limit_is_refused(world, settings):
+    settings.ATTENDANCE_DAYS_BACK = 90
+    with pytest.raises(ValidationError, match="not a school day for 4A"):
+        register(world, [mark(world.child_a)], day=dt.date(2026, 9, 29))
+    assert register(world, [mark(world.child_a)], day=dt.date(2026, 9, 25))  # the Friday before
+
+
+@pytest.mark.usefixtures("english")
+def test_last_years_class_and_next_years_class_take_no_attendance_today(world):
+    """Kontor sees every group of the school, also last year's 8B and next year's 5A (for
+    preparation): neither takes attendance today, so no lookup starts for them."""
+    world = factories.every_role(world)
+    next_year = school_services.school_year_create(
+        actor=None,
+        school=world.school,
+        name="2027–2028",
+        starts_on=dt.date(2027, 8, 16),
+        ends_on=dt.date(2028, 6, 16),
+    )
+    next_class = school_services.group_create(actor=None, school_year=next_year, name="5A", grade=5)
+    next_class.pupils.add(world.child_a)
+    for group in (world.last_year_class, next_class):
+        pupil = group.pupils.first()
+        with pytest.raises(ValidationError, match="not a school day"):
+            services.attendance_register(
+                actor=world.office, group_id=group.pk, date=TODAY, marks=[mark(pupil)]
+            )
+    assert not AttendanceMark.objects.exists()

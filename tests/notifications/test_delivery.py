@@ -12,6 +12,7 @@ from django.test import Client
 from kontaktbok.core import clock
 from kontaktbok.notifications import delivery, services
 from kontaktbok.notifications.models import Delivery, SinkMessage
+from kontaktbok.schools import services as school_services
 from tests import factories
 
 # These tests run the delivery worker themselves: queued tasks are recorded, not run.
@@ -173,6 +174,57 @@ def test_without_gateways_the_demo_sink_keeps_email_and_sms(world, settings):
     assert guardian.email in page and "+4791234567" in page
     client.force_login(world.office)
     assert client.get("/notifications/sink/").status_code == 404
+
+
+def test_the_sink_shows_a_school_only_what_that_school_sent(world, settings):
+    """Guardian A has a child at school B too: what school B sends them is not filed under
+    school A, whose admin would otherwise read what another school wrote to the family."""
+    settings.MAILERS = {"default": {"BACKEND": "kontaktbok.notifications.sink.EmailBackend"}}
+    settings.SMS_GATEWAY = "sink"
+    school_services.guardianship_set(actor=None, guardian=world.guardian_a, pupil=world.other_child)
+    world.guardian_a.phone = "91234567"
+    world.guardian_a.save()
+    run_all(notify(world.guardian_a, school_id=world.other_school.pk))
+    assert {m.schools for m in SinkMessage.objects.all()} == {f",{world.other_school.pk},"}
+    client = Client()
+    client.force_login(world.school_admin)
+    page = client.get("/notifications/sink/").content.decode()
+    assert world.guardian_a.email not in page and "+4791234567" not in page
+
+
+def test_account_emails_never_reach_a_readable_list(
+    world, settings, django_capture_on_commit_callbacks
+):
+    """A password reset link read by a school admin would hand them the guardian's account:
+    kept by the sink, but filed under no school."""
+    settings.MAILERS = {"default": {"BACKEND": "kontaktbok.notifications.sink.EmailBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "tests.tasks.AfterCommitBackend"}}  # sent at once
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post("/accounts/password/reset/", {"email": world.guardian_a.email})
+    assert response.status_code == 302
+    kept = SinkMessage.objects.get(to=world.guardian_a.email)
+    assert "/accounts/password/reset/key/" in kept.body
+    assert kept.schools == ""
+    for admin in (world.school_admin, world.office):
+        client = Client()
+        client.force_login(admin)
+        page = client.get("/notifications/sink/")
+        assert "/accounts/password/reset/key/" not in page.content.decode()
+
+
+def test_without_the_demo_there_is_no_sink(world, settings):
+    settings.DEMO = False
+    settings.SMS_GATEWAY = "none"
+    client = Client()
+    client.force_login(world.school_admin)
+    assert client.get("/notifications/sink/").status_code == 404
+    assert "/notifications/sink/" not in client.get("/").content.decode()
+    world.guardian_a.phone = "91234567"
+    world.guardian_a.save()
+    sms = run_all(notify(world.guardian_a, school_id=world.school.pk))["sms"]
+    assert sms.status == "failed"
+    assert "no SMS gateway" in sms.provider_answer
+    assert not SinkMessage.objects.exists()
 
 
 def test_failed_deliveries_are_shown_to_the_school_admin(world, sms_gateway):

@@ -1,9 +1,18 @@
 """Who sees which pupils, groups and schools."""
 
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from kontaktbok.core import clock
+from kontaktbok.core.models import AuditEntry
 from kontaktbok.schools import access
+from kontaktbok.schools import selectors as school_selectors
+from kontaktbok.schools import services as schools_services
 from kontaktbok.schools.models import StaffRole
 from kontaktbok.schools.services import guardianship_set
 from tests import factories
@@ -125,3 +134,51 @@ def test_a_role_held_only_last_year_sees_nothing_of_this_years_pupils(world):
     assert client.get(reverse("pupil_detail", args=[world.child_a2.pk])).status_code == 404
     assert client.get(reverse("group_detail", args=[world.last_year_class.pk])).status_code == 404
     assert client.get(reverse("api-1:pupils")).json() == []
+
+
+def test_a_whole_school_role_ends_on_its_last_day(world):
+    """Kontor who left the school: the role counts up to and including its last day, and from
+    the day after the person sees no pupil, no group, no school page, and is told nothing."""
+    role = StaffRole.objects.get(member__user=world.office, role=Role.OFFICE)
+    schools_services.staff_role_end(actor=world.school_admin, role=role, last_day=clock.today())
+    assert ids(access.visible_pupils(world.office)) == {
+        p.pk for p in (world.child_a, world.child_a2, world.child_b, world.protected_child)
+    }
+    assert world.office in school_selectors.staff_holding(world.school.pk, [Role.OFFICE])
+    with time_machine.travel(dt.datetime(2026, 11, 25, 7, 0, tzinfo=clock.SCHOOL_TZ)):
+        access.forget_roles(world.office)
+        assert access.roles_of(world.office) == access.ActorRoles()
+        assert ids(access.visible_pupils(world.office)) == set()
+        assert ids(access.visible_groups(world.office)) == set()
+        assert world.office not in school_selectors.staff_holding(world.school.pk, [Role.OFFICE])
+        client = Client()
+        client.force_login(world.office)
+        assert client.get(reverse("pupil_detail", args=[world.child_a.pk])).status_code == 404
+    entry = AuditEntry.objects.get(action="schools.role.ended")
+    assert entry.detail == {"role": Role.OFFICE, "last_day": "2026-11-24"}
+
+
+def test_a_role_that_has_not_begun_gives_nothing_yet(world):
+    member = factories.staff_member(world.school, "New Office")
+    schools_services.staff_role_grant(
+        actor=world.school_admin,
+        member=member,
+        role=Role.OFFICE,
+        starts_on=dt.date(2026, 12, 1),
+    )
+    assert access.roles_of(member.user) == access.ActorRoles()
+    with time_machine.travel(dt.datetime(2026, 12, 1, 7, 0, tzinfo=clock.SCHOOL_TZ)):
+        access.forget_roles(member.user)
+        assert access.roles_of(member.user).has_school_role(world.school.pk, Role.OFFICE)
+
+
+def test_a_role_cannot_end_before_it_begins(world):
+    member = factories.staff_member(world.school, "New Office")
+    with pytest.raises(ValidationError):
+        schools_services.staff_role_grant(
+            actor=None,
+            member=member,
+            role=Role.OFFICE,
+            starts_on=dt.date(2026, 12, 1),
+            ends_on=dt.date(2026, 11, 30),
+        )

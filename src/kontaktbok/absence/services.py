@@ -4,6 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -22,7 +23,7 @@ from kontaktbok.absence.selectors import checked_dates, guardian_report
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.schools import access, selectors
-from kontaktbok.schools.models import AbsenceType, Pupil
+from kontaktbok.schools.models import AbsenceType, Group, Pupil
 
 
 @dataclass(frozen=True)
@@ -317,6 +318,23 @@ class Mark:
     staff_reason: str = ""
 
 
+def _not_a_day_for(group: Group, date: dt.date) -> str:
+    """Why attendance and the daily check cannot be recorded for ``group`` on a past or
+    present ``date`` ('' when they can): only on school days of the group's own school
+    year (not at weekends, in holidays, or for last year's class), and at most
+    ``ATTENDANCE_DAYS_BACK`` days back."""
+    days_back = settings.ATTENDANCE_DAYS_BACK
+    if date < clock.today() - dt.timedelta(days=days_back):
+        return _("Attendance can be recorded at most %(days)d days back.") % {"days": days_back}
+    year = selectors.school_year_if_school_day(group.school, date)
+    if year is None or year.pk != group.school_year_id:
+        return _("%(date)s is not a school day for %(group)s.") % {
+            "date": date.strftime("%d.%m.%Y"),
+            "group": group.name,
+        }
+    return ""
+
+
 def attendance_register(
     *, actor: Any, group_id: int, date: dt.date, marks: list[Mark], lesson: int | None = None
 ) -> list[AttendanceMark]:
@@ -338,6 +356,8 @@ def attendance_register(
         errors.append(_("There is no such lesson."))
     if date > clock.today():
         errors.append(_("Attendance cannot be registered for a day that has not come."))
+    elif day_error := _not_a_day_for(group, date):
+        errors.append(day_error)
     if errors:
         raise ValidationError(sorted(set(errors)))
     now = clock.now()
@@ -394,9 +414,11 @@ def daily_check_mark(*, actor: Any, group_id: int, date: dt.date | None = None) 
     date = date or clock.today()
     if date > clock.today():
         raise ValidationError(_("A day that has not come cannot be checked."))
-    group = access.visible_groups(actor).filter(pk=group_id).first()
+    group = access.visible_groups(actor).select_related("school").filter(pk=group_id).first()
     if group is None or not rules.may_check(actor, group):
         raise PermissionDenied
+    if day_error := _not_a_day_for(group, date):
+        raise ValidationError(day_error)
     with transaction.atomic():
         check, created = DailyCheck.objects.get_or_create(
             group=group, date=date, defaults={"checked_by": actor, "checked_at": clock.now()}

@@ -31,7 +31,7 @@ def _in_reminder_window(school: School, now: dt.datetime) -> bool:
 
 def _unchecked_classes(year: SchoolYear, day: dt.date) -> list[Group]:
     checked = DailyCheck.objects.filter(group=OuterRef("pk"), date=day)
-    team = StaffRole.objects.filter(role__in=TEAM_ROLES).select_related("member__user")
+    team = StaffRole.objects.in_force().filter(role__in=TEAM_ROLES).select_related("member__user")
     return list(
         Group.objects.filter(school_year=year, kind=Group.Kind.CLASS)
         .exclude(Exists(checked))

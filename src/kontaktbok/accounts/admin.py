@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from kontaktbok.accounts.models import User
+from kontaktbok.core.admin import AuditedAdmin
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
     ordering = ("full_name",)
     list_display = ("email", "full_name", "is_active", "is_staff")
     search_fields = ("email", "full_name")

@@ -14,6 +14,7 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.test import override_settings
 
 from kontaktbok.accounts.services import user_create
 from kontaktbok.schools import services
@@ -506,7 +507,9 @@ def _attendance_history(
                     marks.append(
                         Mark(pupil_id=pupil.pk, status="absent", staff_reason=rng.choice(reasons))
                     )
-            attendance_register(actor=teacher, group_id=group.pk, date=day, marks=marks)
+            # Registered on the day itself, as the teacher did: not past the limit back.
+            with override_settings(ATTENDANCE_DAYS_BACK=(today - day).days):
+                attendance_register(actor=teacher, group_id=group.pk, date=day, marks=marks)
 
 
 def _messages(school: School, classes: dict[str, Group], parent: Any, admin: Any) -> None:

@@ -149,7 +149,8 @@ def child_contacts(*, actor: Any, pupil_id: int) -> ChildContacts:
     in_sfo = any(g.kind == Group.Kind.SFO for g in groups)
     class_ids = {g.pk for g in classes}
     rows = (
-        StaffRole.objects.filter(
+        StaffRole.objects.in_force()
+        .filter(
             Q(group__isnull=True) | Q(group_id__in=[g.pk for g in groups]),
             member__school_id=pupil.school_id,
             member__user__is_active=True,
@@ -206,9 +207,9 @@ def school_directory(*, actor: Any, school_id: int) -> SchoolDirectory:
         .prefetch_related(
             Prefetch(
                 "roles",
-                queryset=StaffRole.objects.filter(
-                    Q(group__isnull=True) | Q(group__in=current), role__in=DIRECTORY_ROLES
-                ).select_related("group"),
+                queryset=StaffRole.objects.in_force()
+                .filter(Q(group__isnull=True) | Q(group__in=current), role__in=DIRECTORY_ROLES)
+                .select_related("group"),
                 to_attr="directory_roles",
             )
         )
@@ -245,9 +246,11 @@ def editable_member(*, actor: Any, school_id: int, member_id: int) -> StaffMembe
 def member_contact(member: StaffMember) -> Contact:
     """The directory view of one staff member (already scoped by the caller)."""
     roles = list(
-        member.roles.filter(
+        member.roles.in_force()
+        .filter(
             Q(group__isnull=True) | Q(group__in=Group.objects.filter(access.current_year_q())),
             role__in=DIRECTORY_ROLES,
-        ).values_list("role", "group__name")
+        )
+        .values_list("role", "group__name")
     )
     return _contact(member, [role for role, _ in roles], [name for _, name in roles if name])

@@ -214,12 +214,16 @@ def _staff_by_role(pupil: Pupil, roles: Sequence[str]) -> dict[str, list[Any]]:
     pupils_groups = Group.objects.filter(access.current_year_q(), pupils=pupil).values("pk")
     school_roles = [r for r in roles if r not in StaffRole.GROUP_ROLES]
     group_roles = [r for r in roles if r in StaffRole.GROUP_ROLES]
-    rows = StaffRole.objects.filter(
-        Q(role__in=school_roles, group__isnull=True)
-        | Q(role__in=group_roles, group__in=pupils_groups),
-        member__school_id=pupil.school_id,
-        member__user__is_active=True,
-    ).select_related("member__user")
+    rows = (
+        StaffRole.objects.in_force()
+        .filter(
+            Q(role__in=school_roles, group__isnull=True)
+            | Q(role__in=group_roles, group__in=pupils_groups),
+            member__school_id=pupil.school_id,
+            member__user__is_active=True,
+        )
+        .select_related("member__user")
+    )
     by_role: dict[str, dict[int, Any]] = {}
     for row in rows.order_by("pk"):
         by_role.setdefault(row.role, {}).setdefault(row.member.user_id, row.member.user)

@@ -66,7 +66,11 @@ def send_email(delivery: Delivery) -> str:
         subject=content.title,
         body=body,
         to=[delivery.target],
-        headers={"Message-ID": message_id(delivery), "X-Kontaktbok-Delivery": str(delivery.pk)},
+        headers={
+            "Message-ID": message_id(delivery),
+            "X-Kontaktbok-Delivery": str(delivery.pk),
+            **({sink.SCHOOL_HEADER: str(notification.school_id)} if notification.school_id else {}),
+        },
     )
     try:
         message.send()
@@ -97,9 +101,15 @@ def send_sms(delivery: Delivery) -> str:
     text = f"{content.title}: {content.body} {content.url}"
     if settings.SMS_GATEWAY == "sink":
         sink.keep(
-            channel=Channel.SMS, to=to, subject="", body=text, school_ids=_school_ids(delivery)
+            channel=Channel.SMS,
+            to=to,
+            subject="",
+            body=text,
+            school_id=delivery.notification.school_id,
         )
         return "kept in the demo sink"
+    if settings.SMS_GATEWAY != "http":
+        raise PermanentError("no SMS gateway is configured (KONTAKTBOK_SMS_URL)")
     response = requests.post(
         settings.SMS_URL,
         json={
@@ -117,11 +127,6 @@ def send_sms(delivery: Delivery) -> str:
         raise PermanentError(answer)
     response.raise_for_status()
     return answer
-
-
-def _school_ids(delivery: Delivery) -> list[int] | None:
-    school_id = delivery.notification.school_id
-    return [school_id] if school_id else None
 
 
 def send_push(delivery: Delivery) -> str:

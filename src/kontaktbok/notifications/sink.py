@@ -1,5 +1,9 @@
-"""The demo's sink: e-mail and SMS kept in the database instead of being sent, so the
-school's admin can see what would have gone out."""
+"""The demo's sink (only with ``KONTAKTBOK_DEMO``): e-mail and SMS kept in the database
+instead of being sent, so a school's admin can see what the school would have sent.
+
+A message is filed under the one school that sent it (a notification's school); what no
+school sent, such as account e-mails (password reset, login codes), is kept unreadable by
+any school: a reset link in a list would let the reader take over the account."""
 
 from collections.abc import Sequence
 
@@ -9,38 +13,17 @@ from django.core.mail.message import EmailMessage
 from kontaktbok.core import clock
 from kontaktbok.notifications.models import Channel, SinkMessage
 
-
-def recipient_school_ids(address: str) -> list[int]:
-    """Schools where the owner of an e-mail address or phone number works or has children."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-
-    from kontaktbok.schools.models import Pupil, School, StaffMember
-
-    users = get_user_model().objects.filter(Q(email__iexact=address) | Q(phone=address))
-    # Two subqueries, not one OR over two many-valued joins (which multiplies the rows:
-    # 0.4 s a message in a municipality of 40,000 pupils).
-    return sorted(
-        School.objects.filter(
-            Q(pk__in=StaffMember.objects.filter(user__in=users).values("school_id"))
-            | Q(pk__in=Pupil.objects.filter(guardianships__guardian__in=users).values("school_id"))
-        ).values_list("pk", flat=True)
-    )
+# Set by the e-mail channel on a notification's e-mail: the school that sent it.
+SCHOOL_HEADER = "X-Kontaktbok-School"
 
 
-def keep(
-    *, channel: str, to: str, subject: str, body: str, school_ids: list[int] | None = None
-) -> SinkMessage:
+def keep(*, channel: str, to: str, subject: str, body: str, school_id: int | None) -> SinkMessage:
     return SinkMessage.objects.create(
         channel=channel,
         to=to,
         subject=subject[:300],
         body=body,
-        schools=",{},".format(
-            ",".join(
-                str(i) for i in (school_ids if school_ids is not None else recipient_school_ids(to))
-            )
-        ),
+        schools=f",{school_id}," if school_id else "",
         created_at=clock.now(),
     )
 
@@ -55,7 +38,14 @@ class EmailBackend(BaseEmailBackend):
             for alternative in getattr(message, "alternatives", []):
                 if getattr(alternative, "mimetype", "") == "text/plain":
                     body = alternative.content
+            school = str(message.extra_headers.get(SCHOOL_HEADER, ""))
             for to in message.recipients():
-                keep(channel=Channel.EMAIL, to=to, subject=str(message.subject), body=str(body))
+                keep(
+                    channel=Channel.EMAIL,
+                    to=to,
+                    subject=str(message.subject),
+                    body=str(body),
+                    school_id=int(school) if school.isdigit() else None,
+                )
                 count += 1
         return count

@@ -1,6 +1,7 @@
 """In-app notifications, the user's notification settings and push, and for the school
 admin: failed deliveries and the demo's sink of e-mail and SMS."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -139,7 +140,9 @@ def failed(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def sink(request: HttpRequest) -> HttpResponse:
-    """What was 'sent' by e-mail and SMS while no real gateway is set (the demo)."""
+    """What the school 'sent' by e-mail and SMS while no real gateway is set (the demo only)."""
+    if not settings.DEMO:
+        raise Http404
     rows = selectors.sink_messages(school_ids=_admin_school_ids(request))
     page = Paginator(rows, 30).get_page(request.GET.get("page"))
     return render(request, "notifications/sink.html", {"page": page})

@@ -46,8 +46,8 @@ def _anonymous(actor: Any) -> bool:
 
 
 def roles_of(actor: Any) -> ActorRoles:
-    """The actor's staff roles per school and per group (groups of the current school year
-    only), cached on the user object."""
+    """The actor's staff roles in force today per school and per group (groups of the
+    current school year only), cached on the user object."""
     if _anonymous(actor):
         return ActorRoles()
     cached = getattr(actor, "_kontaktbok_roles", None)
@@ -58,9 +58,11 @@ def roles_of(actor: Any) -> ActorRoles:
     # One round trip: the staff roles, and a row per guardianship with parental responsibility
     # (school_id NULL) to tell whether the actor is a guardian. A role for a group counts in
     # the group's school year only: last year's class is not this year's pupils.
-    staff_rows = StaffRole.objects.filter(
-        Q(group__isnull=True) | current_year_q("group__"), member__user=actor
-    ).values_list("member__school_id", "role", "group_id")
+    staff_rows = (
+        StaffRole.objects.in_force()
+        .filter(Q(group__isnull=True) | current_year_q("group__"), member__user=actor)
+        .values_list("member__school_id", "role", "group_id")
+    )
     guardian_rows = Guardianship.objects.filter(
         guardian=actor, parental_responsibility=True
     ).values_list(

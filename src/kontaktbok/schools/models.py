@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -379,8 +379,22 @@ class StaffMember(models.Model):
         return str(self.user)
 
 
+class StaffRoleQuerySet(models.QuerySet):
+    def in_force(self, day: dt.date | None = None) -> "StaffRoleQuerySet":
+        """Roles held on ``day`` (today at the school): begun, and not past their last day.
+        (A role for a group counts only in the group's school year: ``access``.)"""
+        from kontaktbok.core import clock
+
+        day = day or clock.today()
+        return self.filter(
+            Q(starts_on__isnull=True) | Q(starts_on__lte=day),
+            Q(ends_on__isnull=True) | Q(ends_on__gte=day),
+        )
+
+
 class StaffRole(models.Model):
-    """A role a staff member holds at the school, or for one group."""
+    """A role a staff member holds at the school, or for one group, from ``starts_on`` to
+    ``ends_on`` (the last day; a person who leaves loses the role the day after)."""
 
     class Role(models.TextChoices):
         CONTACT_TEACHER = "contact_teacher", _("contact teacher")
@@ -412,6 +426,12 @@ class StaffRole(models.Model):
         on_delete=models.CASCADE,
         related_name="staff_roles",
     )
+    starts_on = models.DateField(_("from"), null=True, blank=True)
+    ends_on = models.DateField(
+        _("last day"), null=True, blank=True, help_text=_("Empty: until the role is taken away.")
+    )
+
+    objects = StaffRoleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("staff role")
@@ -431,6 +451,12 @@ class StaffRole(models.Model):
                 condition=~Q(role__in=["contact_teacher", "class_team", "teacher"])
                 | Q(group__isnull=False),
                 name="group_role_has_group",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True)
+                | Q(ends_on__isnull=True)
+                | Q(ends_on__gte=F("starts_on")),
+                name="staff_role_ends_after_it_starts",
             ),
         ]
 

@@ -68,7 +68,9 @@ def school_days(year: SchoolYear, start: dt.date, end: dt.date) -> list[dt.date]
 def _contact_teacher_roles() -> Prefetch:
     return Prefetch(
         "staff_roles",
-        queryset=StaffRole.objects.filter(role=Role.CONTACT_TEACHER).select_related("member__user"),
+        queryset=StaffRole.objects.in_force()
+        .filter(role=Role.CONTACT_TEACHER)
+        .select_related("member__user"),
         to_attr="contact_teacher_roles",
     )
 
@@ -262,9 +264,11 @@ def staff_holding(
     group_roles = [r for r in roles if r in StaffRole.GROUP_ROLES]
     if group_roles and group_ids:
         q |= Q(role__in=group_roles, group_id__in=group_ids)
-    rows = StaffRole.objects.filter(
-        q, member__school_id=school_id, member__user__is_active=True
-    ).select_related("member__user")
+    rows = (
+        StaffRole.objects.in_force()
+        .filter(q, member__school_id=school_id, member__user__is_active=True)
+        .select_related("member__user")
+    )
     users: dict[int, Any] = {}
     for row in rows.order_by("pk"):
         users.setdefault(row.member.user_id, row.member.user)

@@ -362,22 +362,65 @@ def staff_member_set(
 
 
 def staff_role_grant(
-    *, actor: Any, member: StaffMember, role: str, group: Group | None = None
+    *,
+    actor: Any,
+    member: StaffMember,
+    role: str,
+    group: Group | None = None,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
 ) -> StaffRole:
-    """Give a staff member a role at the school, or for one group of it."""
+    """Give a staff member a role at the school, or for one group of it, from ``starts_on``
+    to ``ends_on`` (the last day; both optional). Granting a role held already sets its
+    dates."""
     if role in StaffRole.GROUP_ROLES and group is None:
         raise ValidationError(_("This role is held for a group."))
     if group is not None and group.school_id != member.school_id:
         raise ValidationError(_("The group belongs to another school."))
+    if starts_on and ends_on and ends_on < starts_on:
+        raise ValidationError(_("The last day cannot be before the first day."))
     with transaction.atomic():
-        item, created = StaffRole.objects.get_or_create(member=member, role=role, group=group)
-        if created:
+        item, created = StaffRole.objects.select_for_update().get_or_create(
+            member=member,
+            role=role,
+            group=group,
+            defaults={"starts_on": starts_on, "ends_on": ends_on},
+        )
+        changed = (item.starts_on, item.ends_on) != (starts_on, ends_on)
+        if changed:
+            item.starts_on, item.ends_on = starts_on, ends_on
+            item.save(update_fields=["starts_on", "ends_on"])
+        if created or changed:
             audit_log(
                 actor=actor,
                 action="schools.role.granted",
                 obj=item,
                 school_id=member.school_id,
-                detail={"role": role, "group": group.pk if group else None},
+                detail={
+                    "role": role,
+                    "group": group.pk if group else None,
+                    "starts_on": str(starts_on or ""),
+                    "ends_on": str(ends_on or ""),
+                },
             )
     access.forget_roles(member.user)
     return item
+
+
+def staff_role_end(*, actor: Any, role: StaffRole, last_day: dt.date) -> StaffRole:
+    """End a role: the staff member holds it until ``last_day`` and loses it the day after
+    (a person leaving the school; a class handed to another teacher)."""
+    if role.starts_on and last_day < role.starts_on:
+        raise ValidationError(_("The last day cannot be before the first day."))
+    with transaction.atomic():
+        role.ends_on = last_day
+        role.save(update_fields=["ends_on"])
+        audit_log(
+            actor=actor,
+            action="schools.role.ended",
+            obj=role,
+            school_id=role.member.school_id,
+            detail={"role": role.role, "last_day": str(last_day)},
+        )
+    access.forget_roles(role.member.user)
+    return role

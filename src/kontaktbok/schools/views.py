@@ -1,6 +1,7 @@
 """Pages about the school: the home page per role, pupils, groups, the school overview,
 the school's settings and the audit log."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -35,6 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "overview_schools": access.staff_schools(actor, Role.OFFICE, Role.LEADERSHIP),
         "admin_schools": selectors.schools_administered(actor=actor),
         "audit_schools": access.staff_schools(actor, Role.LEADERSHIP),
+        "demo": settings.DEMO,
     }
     return render(request, "schools/home.html", context)
 

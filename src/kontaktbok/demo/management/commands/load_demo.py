@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from kontaktbok.demo.data import load_demo
 
@@ -9,6 +10,9 @@ class Command(BaseCommand):
     help = "Create the demo school Vassenden skule (keeps existing data) and print logins."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            # The demo's logins share one published password and a published TOTP key.
+            raise CommandError("The demo school is never loaded in the production profile.")
         logins, created = load_demo()
         self.stdout.write(
             "The demo school Vassenden skule was created."
