@@ -7,6 +7,7 @@ from django.http import Http404
 
 from kontaktbok.leave import selectors, services
 from kontaktbok.leave.models import Decision, LeaveApplication
+from tests import factories
 from tests.leave.helpers import MONDAY, apply, decide, second_guardian
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +90,33 @@ def test_the_deciders_are_told(world):
     assert selectors.deciders(short) == [world.contact_teacher_a]
     long = apply(world, dt.date(2027, 2, 1), dt.date(2027, 2, 5))
     assert selectors.deciders(long) == [world.leadership]
+
+
+def test_only_active_deciders_in_office_are_told(world):
+    """A leader who left (role ended) or whose account is off is not told; with no contact
+    teacher to tell, the leadership decides."""
+    gone = factories.staff(world.school, "leadership", name="Left", ends_on=dt.date(2026, 11, 1))
+    off = factories.staff(world.school, "leadership", name="Deactivated")
+    off.is_active = False
+    off.save()
+    long = apply(world, dt.date(2027, 2, 1), dt.date(2027, 2, 5))
+    assert gone not in selectors.deciders(long) and off not in selectors.deciders(long)
+    assert selectors.deciders(long) == [world.leadership]
+    world.contact_teacher_a.is_active = False
+    world.contact_teacher_a.save()
+    assert selectors.deciders(apply(world)) == [world.leadership]
+
+
+def test_a_deactivated_guardian_is_neither_asked_nor_told(world, queued_tasks):
+    """Consent and the decision go to guardians the school may tell: the same rule as every
+    other letter from the school (``Guardianship.objects.to_inform``)."""
+    other = second_guardian(world)
+    other.is_active = False
+    other.save()
+    application = apply(world)
+    assert application.status == LeaveApplication.Status.AWAITING_CONSENT  # still must agree
+    assert not [task for task in queued_tasks if task[0].endswith("ask_for_consent")]
+    assert selectors.guardians_to_inform(world.child_a) == [world.guardian_a]
 
 
 def test_preview_counts_days_and_warns(world):

@@ -203,39 +203,31 @@ def own_child_and_guardians(*, actor: Any, pupil_id: int) -> list[Guardianship]:
     return rows
 
 
-def may_be_told(guardianship: Guardianship) -> bool:
-    """A guardian kept from a pupil with a protected address is never told anything, and
-    one who may not receive information is not sent the decision."""
-    restricted = guardianship.restricted and guardianship.pupil.protected_address
-    return guardianship.may_receive_information and not restricted
-
-
 def guardians_to_inform(pupil: Pupil) -> list[Any]:
-    return [g.guardian for g in responsible_guardians(pupil) if may_be_told(g)]
+    """Who is told of an application and its decision: the school's one rule."""
+    return school_selectors.guardians_to_inform(pupil)
+
+
+def guardian_ids_to_ask(pupil: Pupil, applicant: Any) -> set[int]:
+    """The other guardians asked in the app to agree: those the school may tell (the others,
+    such as one kept from a protected address, agree on paper, recorded by the school)."""
+    rows = Guardianship.objects.to_inform().filter(pupil=pupil).exclude(guardian=applicant)
+    return set(rows.values_list("guardian_id", flat=True))
 
 
 def deciders(application: LeaveApplication) -> list[Any]:
     """Who is told that an application is waiting: the pupil's contact teacher for short
-    leave, the school's leadership for longer leave."""
-    from kontaktbok.schools.models import StaffRole as Staff
-
+    leave, the school's leadership for longer leave (and when there is no contact teacher);
+    active people whose role is in force."""
+    school_id = application.school_id
     if application.decider_role == LeaveApplication.Decider.CONTACT_TEACHER:
-        roles = Staff.objects.filter(
-            access.current_year_q("group__"),
-            role=Role.CONTACT_TEACHER,
-            group__pupils=application.pupil_id,
+        groups = Group.objects.filter(access.current_year_q(), pupils=application.pupil_id)
+        users = school_selectors.staff_holding(
+            school_id, [Role.CONTACT_TEACHER], group_ids=list(groups.values_list("pk", flat=True))
         )
-    else:
-        roles = Staff.objects.filter(role=Role.LEADERSHIP, member__school_id=application.school_id)
-    users = {r.member.user for r in roles.select_related("member__user")}
-    if not users:  # no contact teacher registered: the leadership decides
-        users = {
-            r.member.user
-            for r in Staff.objects.filter(
-                role=Role.LEADERSHIP, member__school_id=application.school_id
-            ).select_related("member__user")
-        }
-    return sorted(users, key=lambda u: u.pk)
+        if users:
+            return sorted(users, key=lambda u: u.pk)
+    return sorted(school_selectors.staff_holding(school_id, [Role.LEADERSHIP]), key=lambda u: u.pk)
 
 
 def staff_title(user: Any, school: School) -> str:

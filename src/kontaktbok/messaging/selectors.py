@@ -304,7 +304,7 @@ def broadcast_families(
 ) -> Families:
     """The pupils of the chosen groups and their guardians to inform, in three queries (two
     without listing the pupils nobody can be told about). Every group must be one of the
-    actor's, all at one school. The same rule as ``schools.selectors.guardians_to_inform``."""
+    actor's, all at one school; the guardians by ``Guardianship.objects.to_inform()``."""
     groups = list(broadcast_groups(actor=actor).filter(pk__in=group_ids))
     if len(groups) != len(set(group_ids)):
         return Families(foreign=True)
@@ -312,13 +312,8 @@ def broadcast_families(
         return Families()
     pupils = Pupil.objects.filter(groups__in=groups)
     guardianships = (
-        Guardianship.objects.filter(
-            pupil__in=pupils,
-            parental_responsibility=True,
-            may_receive_information=True,
-            guardian__is_active=True,
-        )
-        .filter(Q(restricted=False) | Q(pupil__protected_address=False))
+        Guardianship.objects.to_inform()
+        .filter(pupil__in=pupils)
         .select_related("guardian", "pupil")
         .order_by("pupil__last_name", "pupil__first_name", "pupil_id", "pk")
     )

@@ -307,6 +307,20 @@ class Pupil(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+class GuardianshipQuerySet(models.QuerySet):
+    def to_inform(self) -> "GuardianshipQuerySet":
+        """The guardianships whose guardian the school tells about the pupil: parental
+        responsibility, allowed to receive information, an active account, and never a
+        restricted guardian of a pupil with a protected address. The one rule for every
+        letter, alert and message the school sends a family."""
+        return self.filter(
+            Q(restricted=False) | Q(pupil__protected_address=False),
+            parental_responsibility=True,
+            may_receive_information=True,
+            guardian__is_active=True,
+        )
+
+
 class Guardianship(models.Model):
     """A guardian's relation to a pupil. Without parental responsibility they see nothing;
     ``restricted`` marks a guardian from whom a protected address must be kept."""
@@ -328,6 +342,8 @@ class Guardianship(models.Model):
         default=False,
         help_text=_("Never shown a pupil with a protected address."),
     )
+
+    objects = GuardianshipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("guardianship")

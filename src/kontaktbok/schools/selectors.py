@@ -245,14 +245,7 @@ def guardians_to_inform(pupil: Pupil) -> list[Any]:
     """The guardians the school tells about ``pupil``: parental responsibility, allowed to
     receive information, an active account, and never a restricted one of a pupil with a
     protected address."""
-    guardianships = Guardianship.objects.filter(
-        pupil=pupil,
-        parental_responsibility=True,
-        may_receive_information=True,
-        guardian__is_active=True,
-    )
-    if pupil.protected_address:
-        guardianships = guardianships.exclude(restricted=True)
+    guardianships = Guardianship.objects.to_inform().filter(pupil=pupil)
     return [g.guardian for g in guardianships.select_related("guardian").order_by("pk")]
 
 

@@ -114,9 +114,9 @@ def leave_application_create(
     )
     # Every other guardian with parental responsibility must agree; one kept from a pupil
     # with a protected address is not asked in the app (the school records their consent).
-    other_guardianships = [g for g in guardianships if g.guardian != actor]
-    others = [g.guardian for g in other_guardianships]
-    to_ask = [g.guardian.pk for g in other_guardianships if selectors.may_be_told(g)]
+    others = [g.guardian for g in guardianships if g.guardian != actor]
+    askable = selectors.guardian_ids_to_ask(pupil, actor) if others else set()
+    to_ask = [g.pk for g in others if g.pk in askable]
     now = clock.now()
     try:
         with transaction.atomic():
