@@ -225,6 +225,13 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/300s/key",
     "reset_password": "20/m/ip,5/m/key",
 }
+# Login limits key on the client's address. Behind the TLS proxy (production's default) the
+# address of the connection is the proxy's, so the client's is read from the right of
+# X-Forwarded-For, past the proxies we run: their number, or every user shares one limit.
+TRUSTED_PROXY_COUNT = int(
+    env("TRUSTED_PROXY_COUNT", "1" if PRODUCTION and env_bool("BEHIND_PROXY", True) else "0")
+)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "kontaktbok"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION

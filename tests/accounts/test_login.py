@@ -4,6 +4,7 @@ import datetime as dt
 import email
 import re
 
+import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
@@ -49,6 +50,22 @@ def test_failed_logins_slow_an_attacker_but_lapse(world):
         t.shift(dt.timedelta(minutes=6))
         allowed = login(Client(), world.guardian_a.email)
         assert allowed.status_code == 302
+
+
+@pytest.mark.parametrize(("proxies", "other_family_locked_out"), [(1, False), (0, True)])
+def test_behind_the_proxy_each_client_has_its_own_login_limit(
+    world, settings, proxies, other_family_locked_out
+):
+    """All requests come from the proxy's address; with the proxy counted, ten wrong
+    passwords from one client do not lock out a family elsewhere."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = proxies
+    with time_machine.travel(dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC), tick=False):
+        for n in range(11):
+            attacker = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9")
+            login(attacker, f"gjett-{n}@example.test", "feil-passord")
+        family = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7")
+        response = login(family, world.guardian_b.email)
+    assert response.wsgi_request.user.is_authenticated is not other_family_locked_out
 
 
 def test_leadership_must_set_up_a_second_factor(world):
