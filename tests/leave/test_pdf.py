@@ -47,7 +47,7 @@ def test_the_letter_holds_every_part_of_an_enkeltvedtak(world, decided):
     letter = text_of(
         pdf.render_pdf(
             "leave/decision_letter.html",
-            services.letter_context(application, decision, actor=world.contact_teacher_a),
+            services.letter_context(application, decision),
             language="en",
         )
     )
@@ -107,7 +107,7 @@ def test_a_declined_letter_says_so(world):
     letter = text_of(
         pdf.render_pdf(
             "leave/decision_letter.html",
-            services.letter_context(application, decision, actor=world.contact_teacher_a),
+            services.letter_context(application, decision),
             language="en",
         )
     )

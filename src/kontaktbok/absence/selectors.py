@@ -115,6 +115,15 @@ def absence_history(
 ) -> History:
     """Reports and registered absence this school year (``school_year`` if the caller has
     read it already); every read is audited."""
+    audit_log(
+        actor=actor, action="absence.history.read", obj=pupil, role=role, school_id=pupil.school_id
+    )
+    return history_for_a_document(pupil, school_year)
+
+
+def history_for_a_document(pupil: Pupil, school_year: SchoolYear | None = None) -> History:
+    """The same, not audited: for a document the system makes with no reader yet (a
+    decision letter); whoever opens the document is audited there."""
     year = school_year or selectors.current_school_year(pupil.school)
     today = clock.today()
     start = year.starts_on if year else today
@@ -130,9 +139,6 @@ def absence_history(
     )
     whole_days, hours = days_and_hours(marks, pupil.school)
     days_so_far = len(selectors.school_days(year, start, today)) if year else 0
-    audit_log(
-        actor=actor, action="absence.history.read", obj=pupil, role=role, school_id=pupil.school_id
-    )
     return History(
         reports=reports,
         absences=marks,

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import (
     Case,
+    Exists,
     F,
     OuterRef,
     Prefetch,
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from kontaktbok.absence import selectors as absence_selectors
 from kontaktbok.core import clock
+from kontaktbok.core.audit import audit_log
 from kontaktbok.leave import rules
 from kontaktbok.leave.models import Appeal, Consent, Decision, LeaveApplication, LeaveRules
 from kontaktbok.schools import access
@@ -349,17 +351,28 @@ def with_pupil_class(queryset: QuerySet[Decision]) -> QuerySet[Decision]:
 
 def decision_letter(*, actor: Any, decision_id: int) -> Decision:
     """A decision whose application the actor sees (guardian or staff), with its letter and
-    what is needed to make it if a worker has not yet."""
-    visible = Q(application__in=LeaveApplication.objects.filter(guardian_scope(actor))) | Q(
+    what is needed to make it if a worker has not yet. The letter tells the pupil's
+    absence: the read is audited as the actor's, as a guardian or in their staff role."""
+    own = LeaveApplication.objects.filter(guardian_scope(actor))
+    visible = Q(application__in=own) | Q(
         application__in=LeaveApplication.objects.filter(staff_scope(actor))
     )
     found = (
         with_pupil_class(Decision.objects.select_related(*FOR_A_LETTER, "decided_by"))
+        .annotate(as_guardian=Exists(own.filter(pk=OuterRef("application_id"))))
         .filter(visible, pk=decision_id)
         .first()
     )
     if found is None:
         raise Http404
+    application = found.application
+    audit_log(
+        actor=actor,
+        action="absence.history.read",
+        obj=application.pupil,
+        role="guardian" if found.as_guardian else rules.role_for(actor, application),
+        school_id=application.school_id,
+    )
     return found
 
 

@@ -29,22 +29,17 @@ def _local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(clock.SCHOOL_TZ).date()
 
 
-def letter_context(
-    application: LeaveApplication, decision: Decision, *, actor: Any = None
-) -> dict[str, Any]:
-    """What the letter says. The facts include the pupil's absence this school year; that
-    read is audited as the caseworker's (``actor``, else the one who decided)."""
+def letter_context(application: LeaveApplication, decision: Decision) -> dict[str, Any]:
+    """What the letter says. The facts include the pupil's absence this school year, read
+    for the letter with no reader yet: each person who opens it is audited
+    (``selectors.decision_letter``)."""
     school = application.school
     pupil = application.pupil
     pupil.school = school  # one object: its calendar is read once
-    actor = actor or decision.decided_by
     leave_rules = selectors.rules_for(school)
     year = school_selectors.current_school_year(school, application.start_date)
-    history = absence_selectors.absence_history(
-        actor=actor,
-        pupil=pupil,
-        role=decision.decided_as or rules.role_for(actor, application),
-        school_year=school_selectors.current_school_year(school),
+    history = absence_selectors.history_for_a_document(
+        pupil, school_selectors.current_school_year(school)
     )
     if "pupil_class" in decision.__dict__:  # read with the decision
         group_name = decision.__dict__["pupil_class"] or ""
