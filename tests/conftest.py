@@ -102,15 +102,6 @@ def world(_module_world, db):
     return copy.deepcopy(_module_world)
 
 
-@pytest.fixture
-def leaders_with_mfa(world):
-    """Leiing must have a second factor before they reach any page."""
-    from allauth.mfa.totp.internal.auth import TOTP
-
-    for leader in (world.leadership, world.other_leadership):
-        TOTP.activate(leader, "JBSWY3DPEHPK3PXP")
-
-
 class _SmtpSink:
     def __init__(self):
         self.messages = []

@@ -6,6 +6,8 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from allauth.mfa.totp.internal.auth import TOTP
+
 from kontaktbok.accounts.services import user_create
 from kontaktbok.schools import services
 from kontaktbok.schools.identity import make_test_nin
@@ -94,6 +96,9 @@ def staff_member(school: School, name: str = "") -> StaffMember:
     )
 
 
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # the second factor of the world's whole-school staff
+
+
 @dataclass
 class World:
     """Two schools; at school A two classes with families of every kind."""
@@ -158,7 +163,7 @@ def world() -> World:
     year_b = school_year(school_b)
     class_other = services.group_create(actor=None, school_year=year_b, name="4A", grade=4)
     other_child = pupil(class_other, "Annan")
-    return World(
+    world = World(
         school=school_a,
         other_school=school_b,
         class_a=class_a,
@@ -179,6 +184,10 @@ def world() -> World:
         other_leadership=staff(school_b, Role.LEADERSHIP, name="Other Principal"),
         other_child=other_child,
     )
+    # Kontor, leiing and the school admin must have a second factor to see anything.
+    for person in (world.office, world.leadership, world.school_admin, world.other_leadership):
+        TOTP.activate(person, TOTP_SECRET)
+    return world
 
 
 def every_role(world: World) -> World:

@@ -75,6 +75,7 @@ class Nins:
 
 def generate(*, schools: int, pupils: int, seed: int = 8) -> dict[str, Any]:
     """Create the municipality; return what the load generator needs (ids per role)."""
+    from allauth.mfa.totp.internal.auth import TOTP
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
@@ -236,6 +237,11 @@ def generate(*, schools: int, pupils: int, seed: int = 8) -> dict[str, Any]:
         ],
         batch_size=5000,
     )
+
+    # Kontor and leiing have a second factor, as they must.
+    for k, (_school, role, _group) in enumerate(staff_users):
+        if role in (StaffRole.Role.OFFICE, StaffRole.Role.LEADERSHIP):
+            TOTP.activate(users[first_staff + k], "JBSWY3DPEHPK3PXPBENCHKEY")
 
     # A term of attendance: every class registered every school day until yesterday, with
     # about 5 % of the marks absent (some late).

@@ -95,7 +95,7 @@ def _sessions(world: dict[str, Any], share: float) -> dict[str, Any]:
     users = get_user_model().objects.in_bulk(
         [p["user"] for kind in ("guardian_sample", "teachers", "offices") for p in world[kind]]
     )
-    backend = "allauth.account.auth_backends.AuthenticationBackend"
+    backend = "kontaktbok.accounts.backends.VerifiedEmailBackend"
 
     def session(user_id: int) -> str:
         store = SessionStore()

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from kontaktbok.accounts import views as accounts_views
 from kontaktbok.api import api
 from kontaktbok.core import views as core_views
 
@@ -18,5 +19,6 @@ urlpatterns = [
     path("manifest.webmanifest", core_views.manifest, name="manifest"),
     path("service-worker.js", core_views.service_worker, name="service_worker"),
     path("healthz", core_views.health, name="health"),
+    path(f"{settings.ADMIN_PATH}login/", accounts_views.admin_login, name="admin_login"),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]

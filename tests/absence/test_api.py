@@ -13,7 +13,7 @@ from tests import factories
 TODAY = dt.date(2026, 11, 24)
 BASE = "/api/v1/absence"
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("leaders_with_mfa")]
+pytestmark = pytest.mark.django_db
 
 
 def client_for(user) -> Client:

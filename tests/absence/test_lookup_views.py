@@ -373,7 +373,7 @@ def test_the_overview_shows_minutes_status_last_contact_and_answer(
     assert "Found, on the way" in part
 
 
-def test_the_overview_is_empty_at_first_and_lists_closed_cases_apart(world, leaders_with_mfa):
+def test_the_overview_is_empty_at_first_and_lists_closed_cases_apart(world):
     client = signed_in(world.leadership)
     html = client.get(overview_url(world.school)).content.decode()
     assert by_testid(html, "lookup-empty")
@@ -386,7 +386,7 @@ def test_the_overview_is_empty_at_first_and_lists_closed_cases_apart(world, lead
     assert "police contacted" in closed
 
 
-def test_the_overview_is_for_kontor_and_leiing_of_the_school(world, leaders_with_mfa):
+def test_the_overview_is_for_kontor_and_leiing_of_the_school(world):
     assert signed_in(world.other_leadership).get(overview_url(world.school)).status_code == 404
     assert signed_in(world.other_leadership).get(rows_url(world.school)).status_code == 404
     assert signed_in(world.contact_teacher_b).get(overview_url(world.school)).status_code == 404

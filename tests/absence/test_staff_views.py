@@ -262,7 +262,7 @@ def test_daily_check_counts_unexplained_absence(world):
 # --- statistics -------------------------------------------------------------------------
 
 
-def test_statistics_for_the_class_team_office_and_leadership_only(world, leaders_with_mfa):
+def test_statistics_for_the_class_team_office_and_leadership_only(world):
     client = signed_in(world.contact_teacher_a)
     client.post(
         register_url(world.class_a, date="2026-11-23"), {f"status-{world.child_b.pk}": "absent"}
@@ -317,7 +317,7 @@ def test_school_status_partial_for_htmx(world):
     assert "<html" not in html
 
 
-def test_school_status_for_leadership_and_nobody_else(world, leaders_with_mfa):
+def test_school_status_for_leadership_and_nobody_else(world):
     url = reverse("school_check_status", args=[world.school.pk])
     assert signed_in(world.leadership).get(url).status_code == 200
     for user in (world.contact_teacher_a, world.guardian_a, world.other_leadership):

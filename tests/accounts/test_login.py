@@ -6,10 +6,13 @@ import re
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.test import Client
 from django.urls import reverse
 
 from kontaktbok.core.models import AuditEntry
+from tests import factories
 from tests.factories import PASSWORD
 
 LOGIN = "/accounts/login/"
@@ -68,12 +71,53 @@ def test_behind_the_proxy_each_client_has_its_own_login_limit(
     assert response.wsgi_request.user.is_authenticated is not other_family_locked_out
 
 
-def test_leadership_must_set_up_a_second_factor(world):
+def test_only_an_address_the_user_owns_logs_them_in(world):
+    """Guardian B adds guardian A's address to their own account, unconfirmed: it lets
+    nobody in as B, and A still logs in with it."""
+    EmailAddress.objects.create(user=world.guardian_b, email=world.guardian_a.email)
+    EmailAddress.objects.create(user=world.guardian_b, email="b-ekstra@example.test")
+    for address in (world.guardian_a.email, "b-ekstra@example.test"):
+        client = Client()
+        login(client, address)
+        assert client.session.get("_auth_user_id") != str(world.guardian_b.pk)
     client = Client()
-    login(client, world.leadership.email)
-    response = client.get("/")
-    assert response.status_code == 302
-    assert response["Location"] == reverse("mfa_activate_totp")
+    assert login(client, world.guardian_a.email).status_code == 302
+    assert client.session["_auth_user_id"] == str(world.guardian_a.pk)
+    EmailAddress.objects.filter(email="b-ekstra@example.test").update(verified=True)
+    client = Client()
+    assert login(client, "b-ekstra@example.test").status_code == 302
+    assert client.session["_auth_user_id"] == str(world.guardian_b.pk)
+
+
+def test_adding_an_address_needs_the_password_again(world):
+    with time_machine.travel(dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)) as t:
+        client = Client()
+        login(client, world.guardian_a.email)
+        t.shift(dt.timedelta(minutes=10))
+        response = client.post(
+            reverse("account_email"), {"action_add": "", "email": "ny@example.test"}
+        )
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_reauthenticate"))
+        assert not EmailAddress.objects.filter(email="ny@example.test").exists()
+
+
+@pytest.mark.parametrize("who", ["office", "leadership", "school_admin", "superuser"])
+def test_whole_school_roles_and_superusers_must_set_up_a_second_factor(world, who):
+    if who == "superuser":
+        user = factories.user("Superuser")
+        user.is_staff = user.is_superuser = True
+        user.save()
+    else:
+        user = getattr(world, who)
+        Authenticator.objects.filter(user=user).delete()
+    client = Client()
+    login(client, user.email)
+    for path in ("/", "/admin/"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_activate_totp")
+    assert client.get("/api/v1/absence/reports").status_code == 403
     # Adding a second factor asks for the password once more, then shows the set-up page.
     response = client.get(reverse("mfa_activate_totp"))
     assert response["Location"].startswith(reverse("account_reauthenticate"))
@@ -83,7 +127,27 @@ def test_leadership_must_set_up_a_second_factor(world):
     assert "code" in page.context["form"].fields
 
 
-def test_leadership_with_totp_is_asked_for_the_code(world, leaders_with_mfa):
+def test_a_teacher_needs_no_second_factor(world):
+    client = Client()
+    login(client, world.contact_teacher_a.email)
+    assert client.get("/").status_code == 200
+
+
+def test_the_admin_logs_in_through_the_apps_login(world):
+    """The admin's own login had no rate limit and no second factor: it is not used."""
+    response = Client().get("/admin/login/?next=/admin/schools/pupil/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2Fschools%2Fpupil%2F"
+    assert Client().get("/admin/login/?next=https://evil.example/").headers["Location"] == (
+        "/accounts/login/"
+    )
+    assert Client().post("/admin/login/", {"username": "x", "password": "y"}).status_code == 302
+    client = Client()
+    client.force_login(world.contact_teacher_a)
+    assert client.get("/admin/login/").status_code == 403
+
+
+def test_leadership_with_totp_is_asked_for_the_code(world):
     from allauth.mfa.totp.internal.auth import (
         format_hotp_value,
         hotp_value,
@@ -104,7 +168,7 @@ def test_leadership_with_totp_is_asked_for_the_code(world, leaders_with_mfa):
 def test_staff_session_ends_after_idle_time(world):
     client = Client()
     with time_machine.travel(dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC), tick=False) as t:
-        login(client, world.office.email)
+        login(client, world.contact_teacher_a.email)
         assert client.get("/").status_code == 200
         t.shift(dt.timedelta(minutes=20))
         assert client.get("/").status_code == 200
@@ -118,7 +182,7 @@ def test_staff_session_ends_after_idle_time(world):
 def test_staff_session_ends_after_absolute_time_even_when_active(world):
     client = Client()
     with time_machine.travel(dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC), tick=False) as t:
-        login(client, world.office.email)
+        login(client, world.contact_teacher_a.email)
         for _ in range(21):
             t.shift(dt.timedelta(minutes=29))
             if client.get("/").status_code != 200:

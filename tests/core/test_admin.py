@@ -3,12 +3,14 @@ groups' pupils, staff and their roles cannot be changed there, and every change 
 makes in what remains is audited."""
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP
 from django.test import Client
 from django.urls import reverse
 
 from kontaktbok.accounts.models import User
 from kontaktbok.core.models import AuditEntry
 from kontaktbok.schools.models import Guardianship, StaffRole
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def superuser_client(world) -> tuple[Client, User]:
     superuser = User.objects.create_superuser(email="drift@kommune.test", password="x" * 20)
+    TOTP.activate(superuser, factories.TOTP_SECRET)  # superusers must have a second factor
     client = Client()
     client.force_login(superuser)
     return client, superuser

@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 
 from kontaktbok.core.api import ERROR_STATUSES, ErrorOut
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("leaders_with_mfa")]
+pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 

@@ -76,7 +76,7 @@ def test_reading_a_pupil_is_audited(world):
     assert entry.object_id == str(world.child_a.pk)
 
 
-def test_leadership_searches_only_their_own_school(world, leaders_with_mfa):
+def test_leadership_searches_only_their_own_school(world):
     audit_log(actor=world.office, action="schools.pupil.read", school_id=world.school.pk)
     audit_log(
         actor=None,
@@ -94,7 +94,7 @@ def test_leadership_searches_only_their_own_school(world, leaders_with_mfa):
     assert "Office" in page.content.decode()
 
 
-def test_audit_search_rejects_bad_dates_in_the_users_language(world, leaders_with_mfa):
+def test_audit_search_rejects_bad_dates_in_the_users_language(world):
     client = Client()
     client.force_login(world.leadership)
     page = client.get(reverse("audit_search"), {"date_from": "2026-12-01", "date_to": "2026-11-01"})

@@ -9,7 +9,7 @@ from tests.directory.helpers import Role, add_staff, member_of
 
 BASE = "/api/v1/directory"
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("leaders_with_mfa")]
+pytestmark = pytest.mark.django_db
 
 
 def client_for(user) -> Client:

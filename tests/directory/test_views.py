@@ -161,7 +161,7 @@ def test_grades_out_of_order_are_refused(world):
 
 
 @pytest.mark.parametrize("who", ["office", "leadership", "contact_teacher_a", "guardian_a"])
-def test_nobody_else_may_edit(world, who, leaders_with_mfa):
+def test_nobody_else_may_edit(world, who):
     member = member_of(world.contact_teacher_a)
     client = client_for(getattr(world, who))
     assert client.get(edit_url(world, member)).status_code == 404

@@ -2,7 +2,6 @@
 already explaining one absence, checks the day, and the office sees the school's status."""
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -13,7 +12,7 @@ from kontaktbok.core import clock
 from kontaktbok.demo.data import DemoLogins
 from kontaktbok.schools.models import AbsenceType, Group, Pupil
 from tests.e2e.conftest import Browsing
-from tests.e2e.test_journeys import CODE, LOG_IN, log_in, text, totp_now
+from tests.e2e.test_journeys import log_in, log_in_with_code, text
 
 pytestmark = pytest.mark.e2e
 
@@ -65,12 +64,7 @@ def test_contact_teacher_registers_and_checks_the_day_and_leiing_sees_it(
     # Leiing (the principal, with a second factor) sees the whole school: 4A checked, the
     # other classes not yet.
     office = desktop.page
-    log_in(desktop, demo.principal, demo.password)
-    left = 30 - time.time() % 30
-    if left < 2:  # a code about to expire could lapse on its way
-        time.sleep(left + 0.05)
-    office.get_by_role("main").get_by_label(CODE).fill(totp_now(demo.totp_secret))
-    desktop.follow(office.get_by_role("main").get_by_role("button", name=LOG_IN))
+    log_in_with_code(desktop, demo.principal, demo.password, demo.totp_secret)
     desktop.goto(f"/absence/schools/{child.school_id}/checks/")
     classes = office.get_by_test_id("class-check")
     expect(classes).to_have_count(

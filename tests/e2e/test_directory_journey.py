@@ -10,7 +10,7 @@ from kontaktbok.demo.data import DemoLogins
 from kontaktbok.directory.models import DirectoryEntry
 from kontaktbok.schools.models import Pupil, School, StaffMember
 from tests.e2e.conftest import Browsing
-from tests.e2e.test_journeys import TEACHER_4A, log_in, text
+from tests.e2e.test_journeys import TEACHER_4A, log_in, log_in_with_code, text
 
 pytestmark = pytest.mark.e2e
 
@@ -82,7 +82,9 @@ def test_school_admin_edits_an_entry(phone: Browsing, demo: DemoLogins) -> None:
     teacher = StaffMember.objects.get(user__full_name=TEACHER_4A)
     old_phone = teacher.work_phone
 
-    log_in(phone, demo.office, demo.password)  # kontor is also the school admin
+    log_in_with_code(
+        phone, demo.office, demo.password, demo.totp_secret
+    )  # kontor is also the school admin
     phone.follow(page.locator(f'a[href="/directory/schools/{school.pk}/"]'))
     row = page.get_by_test_id("entry").filter(has_text=TEACHER_4A)
     expect(row).to_contain_text(old_phone)

@@ -16,7 +16,7 @@ from kontaktbok.leave import services
 from kontaktbok.leave.models import LeaveApplication
 from kontaktbok.schools.models import Group, Pupil
 from tests.e2e.conftest import Browsing
-from tests.e2e.test_journeys import log_in, log_out
+from tests.e2e.test_journeys import log_in, log_in_with_code, log_out
 
 pytestmark = pytest.mark.e2e
 
@@ -122,7 +122,7 @@ def test_kontor_sees_the_demo_application_and_sets_the_leave_rules(
     page = desktop.page
     application = LeaveApplication.objects.get()  # the demo's: 9B, both parents agreed
     assert application.status == LeaveApplication.Status.SUBMITTED
-    log_in(desktop, demo.office, demo.password)
+    log_in_with_code(desktop, demo.office, demo.password, demo.totp_secret)
     desktop.follow(page.get_by_role("main").locator("a[href='/leave/staff/']").first)
     row = page.get_by_test_id("queue-row").filter(has_text=application.pupil.first_name)
     desktop.follow(row.get_by_role("link"))

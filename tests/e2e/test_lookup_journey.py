@@ -22,7 +22,7 @@ from kontaktbok.core import clock
 from kontaktbok.demo.data import DemoLogins
 from kontaktbok.schools.models import Group, Pupil
 from tests.e2e.conftest import Browsing
-from tests.e2e.test_journeys import log_in, text
+from tests.e2e.test_journeys import log_in, log_in_with_code, text
 
 pytestmark = pytest.mark.e2e
 
@@ -107,7 +107,7 @@ def test_kontor_follows_the_open_cases_on_a_phone_and_closes_one(
 
         page = phone.page
         page.set_viewport_size(SMALL_PHONE)
-        log_in(phone, demo.office, demo.password)
+        log_in_with_code(phone, demo.office, demo.password, demo.totp_secret)
         overview = f"/absence/schools/{child.school_id}/lookup/"
         phone.follow(page.get_by_role("main").locator(f'a[href="{overview}"]'))
         rows = page.get_by_test_id("lookup-rows")

@@ -12,7 +12,7 @@ from tests.query_counts import assert_same_count, counted
 
 BASE = "/api/v1/leave"
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("leaders_with_mfa")]
+pytestmark = pytest.mark.django_db
 
 
 def client_for(user) -> Client:

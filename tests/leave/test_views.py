@@ -13,7 +13,7 @@ from tests.html_forms import post_forms
 from tests.leave.helpers import MONDAY, apply, decide, second_guardian
 from tests.query_counts import assert_same_count, counted
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("leaders_with_mfa")]
+pytestmark = pytest.mark.django_db
 Status = LeaveApplication.Status
 
 

@@ -63,7 +63,7 @@ def test_guardian_writes_teacher_replies_guardian_sees_read(world):
     assert download.status_code == 200 and download.content == PDF
 
 
-def test_another_familys_thread_is_404(world, leaders_with_mfa):
+def test_another_familys_thread_is_404(world):
     thread = guardian_thread(world, files=[pdf()])
     attachment = thread.messages.get().attachments.get()
     for outsider in (world.guardian_b, world.contact_teacher_b, world.office, world.leadership):

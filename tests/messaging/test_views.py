@@ -158,7 +158,7 @@ def test_empty_reply_keeps_the_page(world):
     assert Message.objects.count() == 1
 
 
-def test_another_familys_thread_is_404(world, leaders_with_mfa):
+def test_another_familys_thread_is_404(world):
     thread = guardian_thread(world)
     message = thread.messages.get()
     for outsider in (world.guardian_b, world.contact_teacher_b, world.office, world.leadership):

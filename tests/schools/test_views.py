@@ -167,9 +167,11 @@ def test_holiday_outside_the_year_or_backwards_is_refused(world):
 
 
 def test_superuser_opens_the_technical_admin(world):
+    from allauth.mfa.totp.internal.auth import TOTP
     from django.contrib.auth import get_user_model
 
     root = get_user_model().objects.create_superuser("root@example.test", "x", full_name="R")
+    TOTP.activate(root, factories.TOTP_SECRET)
     client = Client()
     client.force_login(root)
     for url in (

@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import translation
 from django.utils.translation import gettext
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("leaders_with_mfa")]
+pytestmark = pytest.mark.django_db
 
 HUGE = "122770437461405754982400"
 API = "/api/v1"

@@ -5,7 +5,7 @@ their caching."""
 import pytest
 from django.test import Client
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("leaders_with_mfa")]
+pytestmark = pytest.mark.django_db
 
 
 def client_for(user) -> Client:

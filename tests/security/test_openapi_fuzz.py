@@ -29,7 +29,7 @@ from kontaktbok.messaging.models import Message
 from tests.leave.helpers import apply
 from tests.messaging import helpers as messaging
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("leaders_with_mfa")]
+pytestmark = pytest.mark.django_db
 
 CHECKS = [
     not_a_server_error,

@@ -1,4 +1,4 @@
-"""Staff session time-outs, and multi-factor login required for leiing."""
+"""Staff session time-outs, and multi-factor login required for whole-school roles."""
 
 import time
 from collections.abc import Callable
@@ -70,8 +70,22 @@ MFA_EXEMPT_PREFIXES = (
 )
 
 
+# Roles that see or change what belongs to every family of the school.
+SECOND_FACTOR_ROLES = (
+    StaffRole.Role.OFFICE,
+    StaffRole.Role.LEADERSHIP,
+    StaffRole.Role.SCHOOL_ADMIN,
+)
+
+
+def needs_second_factor(user: Any) -> bool:
+    """Superusers and every whole-school role (kontor, leiing, school admin)."""
+    return bool(user.is_superuser or roles_of(user).schools_with(*SECOND_FACTOR_ROLES))
+
+
 class RequireMfaMiddleware:
-    """Leiing must set up a second factor before they see anything else."""
+    """Kontor, leiing, school admins and superusers must set up a second factor before they
+    see anything else (the Django admin included); the API answers them 403 until then."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -81,13 +95,14 @@ class RequireMfaMiddleware:
         if (
             user.is_authenticated
             and not request.path.startswith(MFA_EXEMPT_PREFIXES)
-            and roles_of(user).schools_with(StaffRole.Role.LEADERSHIP)
+            and needs_second_factor(user)
             and not Authenticator.objects.filter(
                 user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
             ).exists()
         ):
-            messages.warning(
-                request, _("Your role requires two-factor authentication. Set it up to continue.")
-            )
+            message = _("Your role requires two-factor authentication. Set it up to continue.")
+            if request.path.startswith(API_PREFIX):
+                return error_response(403, message)
+            messages.warning(request, message)
             return redirect("mfa_activate_totp")
         return self.get_response(request)

@@ -310,7 +310,10 @@ def _build(rng: random.Random) -> None:
     _directory(school, keeper=office.user, stages=stages)
 
     contact_teachers = {name: member for name, member in zip(classes, contact_members, strict=True)}
-    TOTP.activate(principal.user, DEMO_TOTP_SECRET)
+    # Whole-school roles must have a second factor: the principal and kontor (also the
+    # school admin) share the demo's published one.
+    for person in (principal, office):
+        TOTP.activate(person.user, DEMO_TOTP_SECRET)
     RecoveryCodes.activate(principal.user)
 
     # Pupils: ten per class; families of one or two children; every kind of guardianship.

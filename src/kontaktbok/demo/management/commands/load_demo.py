@@ -25,9 +25,9 @@ class Command(BaseCommand):
             "  The other parent (agrees to leave): {g2}\n"
             "  Contact teacher of 4A:              {t}\n"
             "  Office (kontor, school admin):      {o}\n"
-            "  Principal (leiing, two-factor):     {r}\n"
-            "    two-factor: add the key {s} to an authenticator app,\n"
-            "    or use one of these recovery codes: {c}\n".format(
+            "  Principal (leiing):                 {r}\n"
+            "    Both have two-factor login: add the key {s} to an authenticator app;\n"
+            "    the principal may also use one of these recovery codes: {c}\n".format(
                 p=logins.password,
                 g=logins.guardian,
                 g2=logins.other_guardian,
