@@ -28,7 +28,9 @@ KONTAKTBOK = [sys.executable, "-m", "kontaktbok.cli"]
 GUARDIAN = f"foresett@{DOMAIN}"
 # A synthetic identity number (valid control digits), given to one new pupil.
 NIN = "24051290336"
-ATTACHMENT = b"%PDF-1.7\n% kept through backup and restore\n1 0 obj<<>>endobj\n%%EOF\n"
+ATTACHMENT = (
+    b"%PDF-1.7\n% kept through backup and restore\n1 0 obj<<>>endobj\nstartxref\n9\n%%EOF\n"
+)
 
 SETUP = f"""
 import datetime as dt

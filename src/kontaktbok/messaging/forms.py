@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kontaktbok.core.ids import to_id
@@ -57,11 +59,21 @@ def _body() -> forms.CharField:
     )
 
 
+def _help() -> str:
+    return gettext("You can attach %(accepted)s; at most %(count)d files.") % {
+        "accepted": filetypes.ACCEPTED_TYPES,
+        "count": filetypes.MAX_FILES,
+    }
+
+
+_attachments_help = lazy(_help, str)
+
+
 def _attachments() -> MultipleFileField:
     return MultipleFileField(
         label=_("Attachments (optional)"),
         required=False,
-        help_text=_("PDF, pictures or office documents, at most 5 files."),
+        help_text=_attachments_help(),
     )
 
 

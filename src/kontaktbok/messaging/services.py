@@ -43,7 +43,7 @@ from kontaktbok.schools.models import Pupil, StaffMember
 Side = Participant.Side
 MAX_SUBJECT = 120
 MAX_BODY = 10_000
-MAX_FILES = 5
+MAX_FILES = filetypes.MAX_FILES
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,20 @@ def too_large_message(max_mb: int) -> str:
     return _("A file is too large. Attachments can be at most %(mb)d MB.") % {"mb": max_mb}
 
 
+def _not_accepted_message(name: str) -> str:
+    return _("%(name)s cannot be attached. You can attach %(accepted)s.") % {
+        "name": name,
+        "accepted": filetypes.ACCEPTED_TYPES,
+    }
+
+
+def _legacy_office_message(name: str) -> str:
+    return _(
+        "%(name)s is in an old Office format (.doc, .xls or .ppt), which can hide macros. "
+        "Save it as .docx, .xlsx, .pptx or PDF and attach it again. You can attach %(accepted)s."
+    ) % {"name": name, "accepted": filetypes.ACCEPTED_TYPES}
+
+
 def check_files(files: Sequence[UploadedFile], *, settings: MessagingSettings) -> list[CheckedFile]:
     """Size, count and type (by content) of the attachments; read only when they pass."""
     if not files:
@@ -93,18 +107,11 @@ def check_files(files: Sequence[UploadedFile], *, settings: MessagingSettings) -
             raise ValidationError(
                 {"attachments": _("The file %(name)s is empty.") % {"name": name}}
             )
-        content_type = filetypes.detect(stream, name)
+        content_type = filetypes.detect(stream)
+        if content_type is None and filetypes.is_legacy_office(stream):
+            raise ValidationError({"attachments": _legacy_office_message(name)})
         if content_type is None or not filetypes.name_fits(content_type, name):
-            raise ValidationError(
-                {
-                    "attachments": _(
-                        "%(name)s cannot be attached. You can attach PDF, pictures (JPEG, PNG, "
-                        "GIF, WebP, HEIC) and office documents (Word, Excel, PowerPoint, "
-                        "OpenDocument)."
-                    )
-                    % {"name": name}
-                }
-            )
+            raise ValidationError({"attachments": _not_accepted_message(name)})
         stream.seek(0)
         checked.append(CheckedFile(name, content_type, stream.read()))
     return checked
