@@ -176,3 +176,73 @@ def test_openapi_lists_messaging(world):
         "/api/v1/messages/broadcasts",
     ):
         assert path in paths
+
+
+class UnreadableBody:
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def _small_limit(world) -> None:
+    from kontaktbok.messaging import services
+
+    services.messaging_settings_save(
+        actor=world.school_admin, school_id=world.school.pk, guardian_roles=[], max_attachment_mb=1
+    )
+
+
+def test_reply_file_over_the_limit_is_413_as_it_arrives(world):
+    _small_limit(world)
+    thread = guardian_thread(world)
+    big = pdf(data=PDF + b"0" * (1024 * 1024 + 10))
+    response = client_for(world.guardian_a).post(
+        f"{API}/threads/{thread.pk}/messages", {"body": "Sjå vedlegg", "files": [big]}
+    )
+    assert response.status_code == 413
+    body = response.json()
+    assert body["detail"][0]["type"] == "too_large"
+    (message,) = body["errors"]["files"]
+    assert "1 MB" in message  # the school's limit, in the caller's language
+    assert thread.messages.count() == 1  # nothing sent without the file
+
+
+def test_reply_body_declared_over_the_limit_is_413_unread(world):
+    _small_limit(world)
+    thread = guardian_thread(world)
+    response = client_for(world.guardian_a).post(
+        f"{API}/threads/{thread.pk}/messages",
+        b"",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(50 * 1024 * 1024),
+        **{"wsgi.input": UnreadableBody()},
+    )
+    assert response.status_code == 413
+    assert "files" in response.json()["errors"]
+    assert thread.messages.count() == 1
+
+
+def test_reply_upload_without_login_is_401_unread(world):
+    thread = guardian_thread(world)
+    response = Client().post(
+        f"{API}/threads/{thread.pk}/messages",
+        b"",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH="1000",
+        **{"wsgi.input": UnreadableBody()},
+    )
+    assert response.status_code == 401
+    assert response.json()["detail"][0]["type"] == "not_authenticated"
+
+
+def test_reply_to_a_thread_that_is_no_id_is_refused(world):
+    client = client_for(world.guardian_a)
+    url = f"{API}/threads/abc/messages"
+    unread = {"CONTENT_LENGTH": str(500 * 1024 * 1024), "wsgi.input": UnreadableBody()}
+    multipart = "multipart/form-data; boundary=x"
+    assert client.post(url, b"", content_type=multipart, **unread).status_code == 413
+    response = client.post(url, {"body": "Hei", "files": [pdf()]})
+    assert response.status_code == 422

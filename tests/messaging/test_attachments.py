@@ -269,3 +269,22 @@ def test_upload_handler_drops_a_file_as_soon_as_it_passes_the_limit(rf):
     handler.new_file("attachments", "liten.pdf", "application/pdf", None)
     assert handler.receive_data_chunk(b"123", 0) == b"123"
 
+
+def test_upload_handler_asks_the_limit_only_above_the_smallest_there_can_be(rf):
+    from django.core.files.uploadhandler import SkipFile
+
+    from kontaktbok.messaging.uploads import LimitedUploadHandler
+
+    asked = []
+
+    def limit() -> int:
+        asked.append(True)
+        return 12
+
+    handler = LimitedUploadHandler(rf.post("/"), limit=limit, floor=10)
+    handler.new_file("attachments", "liten.pdf", "application/pdf", None)
+    assert handler.receive_data_chunk(b"1234567890", 0) == b"1234567890"
+    assert not asked  # no school needs asking for a file this small
+    with pytest.raises(SkipFile):
+        handler.receive_data_chunk(b"123", 10)
+    assert asked == [True] and handler.too_large == ["liten.pdf"]

@@ -15,11 +15,15 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from ninja import Field, File, Form, Header, Query, Router, Schema, Status
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
 from kontaktbok.core.api import ERRORS, scoped
+from kontaktbok.core.ids import to_id
 from kontaktbok.messaging import selectors, services
+from kontaktbok.messaging.files import MAX_FILES
 from kontaktbok.messaging.models import Attachment, Broadcast, Participant, Thread
+from kontaktbok.messaging.uploads import limit_api_uploads
 from kontaktbok.schools import access
 
 router = Router(tags=["messaging"])
@@ -318,7 +322,23 @@ def message_thread_detail(request: HttpRequest, thread_id: int) -> Any:
     return Status(200, _thread_out(request, *_get_thread(request, thread_id)))
 
 
+def _reply_upload_limit(request: HttpRequest, thread_id: str) -> int:
+    try:
+        found = to_id(thread_id)
+    except ValueError:
+        found = 0  # no thread: the default limit, and the operation refuses the path
+    return selectors.thread_upload_limit(actor=request.user, thread_id=found)
+
+
 @router.post("/threads/{thread_id}/messages", response={201: MessageOut, **ERRORS})
+@decorate_view(
+    limit_api_uploads(
+        _reply_upload_limit,
+        max_files=MAX_FILES,
+        field="files",
+        message=services.too_large_message,
+    )
+)
 @scoped
 def message_reply_create(
     request: HttpRequest,
@@ -332,7 +352,8 @@ def message_reply_create(
         description="A retried request with the same key returns the first message",
     ),
 ) -> Any:
-    """Reply in a thread (multipart form: ``body`` and any ``files``)."""
+    """Reply in a thread (multipart form: ``body`` and any ``files``). A file over the
+    school's size limit answers 413 as it arrives, before the body is stored."""
     message = services.message_reply(
         actor=request.user,
         thread_id=thread_id,

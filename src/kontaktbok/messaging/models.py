@@ -15,6 +15,10 @@ from django.utils.translation import gettext_lazy as _
 
 from kontaktbok.schools.models import Group, Pupil, School
 
+# The range of a school's attachment size limit.
+MIN_ATTACHMENT_MB = 1
+MAX_ATTACHMENT_MB = 25
+
 
 class MessagingSettings(models.Model):
     """What a school decides about messages: which other roles guardians may write to
@@ -27,7 +31,7 @@ class MessagingSettings(models.Model):
     max_attachment_mb = models.PositiveSmallIntegerField(
         _("largest attachment (MB)"),
         default=10,
-        validators=[MinValueValidator(1), MaxValueValidator(25)],
+        validators=[MinValueValidator(MIN_ATTACHMENT_MB), MaxValueValidator(MAX_ATTACHMENT_MB)],
     )
 
     class Meta:
