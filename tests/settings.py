@@ -36,8 +36,8 @@ if _db["ENGINE"].endswith("sqlite3"):
 elif os.environ.get("KONTAKTBOK_USE_TEST_DATABASE"):
     _db["NAME"] = f"test_{_db['NAME']}{_xdist_suffix}"
 
-# The tests' push service runs on 127.0.0.1 over http.
-PUSH_ALLOW_LOCAL_ENDPOINTS = True
+# The tests' push service runs on 127.0.0.1 over http: that host, and no other, is added.
+PUSH_HTTP_HOSTS = ["127.0.0.1"]
 
 # Kinds of notification used by the tests: tests.urgent (urgent) and tests.plain.
 NOTIFICATION_KIND_MODULES = ["tests.notifications.kinds"]

@@ -306,8 +306,14 @@ SMS_SENDER = env("SMS_SENDER", "kontaktbok")
 SMS_TIMEOUT = float(env("SMS_TIMEOUT", "10"))
 # Web push: the VAPID key pair is generated on first run and kept in the data directory.
 VAPID_PRIVATE_KEY_FILE = Path(env("VAPID_PRIVATE_KEY_FILE", str(DATA_DIR / "vapid_private.pem")))
-# Only for tests with a local push service: allow http and local push addresses.
-PUSH_ALLOW_LOCAL_ENDPOINTS = env_bool("PUSH_ALLOW_LOCAL_ENDPOINTS", False)
+# Push goes only to the browsers' push services, over https: a host, or ".domain" for any
+# host under it (Chrome and Android, Firefox, Edge, Safari). PUSH_HTTP_HOSTS is empty but in
+# the tests, whose local push service runs over http.
+PUSH_SERVICE_HOSTS = env_list(
+    "PUSH_SERVICE_HOSTS",
+    "fcm.googleapis.com,updates.push.services.mozilla.com,.notify.windows.com,web.push.apple.com",
+)
+PUSH_HTTP_HOSTS: list[str] = []
 VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:ikkje-svar@kontaktbok.invalid")
 
 TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}

@@ -219,6 +219,22 @@ def test_a_push_service_in_trouble_is_tried_again_later(
     assert receiver.rejected == []
 
 
+def test_a_push_address_is_checked_again_before_each_send(
+    db: None, receiver: PushReceiver, settings: Any
+) -> None:
+    """Subscribed while its host was allowed; no longer a push service when the push is
+    sent (the host list changed, or the name now points elsewhere): nothing is posted, and
+    the subscription is dropped."""
+    user = factories.user()
+    subscription = subscribe(user, receiver.subscription())
+    settings.PUSH_HTTP_HOSTS = []
+    row = push_delivery(notify(user))  # notify runs the deliveries it starts
+    assert row.status == Status.FAILED
+    assert "not a known push service" in row.provider_answer
+    assert receiver.requests == []
+    assert not PushSubscription.objects.filter(pk=subscription.pk).exists()
+
+
 def test_a_user_with_two_devices_gets_one_push_on_each(
     db: None, receiver: PushReceiver, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -4,7 +4,12 @@ from django.test import Client
 from django.urls import reverse
 
 from kontaktbok.notifications import services
-from kontaktbok.notifications.models import DigestChoice, Notification, Preference
+from kontaktbok.notifications.models import (
+    DigestChoice,
+    Notification,
+    Preference,
+    PushSubscription,
+)
 from tests import factories
 from tests.query_counts import assert_same_count, counted
 
@@ -130,21 +135,36 @@ def test_inbox_query_count_is_flat(db):
     assert_same_count(few, many)
 
 
-def test_push_endpoints_must_be_public_https_in_production(db, settings):
-    settings.PUSH_ALLOW_LOCAL_ENDPOINTS = False
+def test_push_goes_only_to_the_browsers_push_services(db, settings):
+    """Not to the server itself, the internal network, plain http, or a look-alike host."""
     client = signed_in(factories.user("Eg"))
+
+    def subscribe(endpoint: str) -> int:
+        data = {"endpoint": endpoint, "p256dh": "a", "auth": "b"}
+        return client.post(reverse("push_subscribe"), data).status_code
+
     for endpoint in (
         "http://push.example.org/x",
         "https://127.0.0.1/x",
         "https://localhost:8000/x",
         "https://10.0.0.5/x",
         "https://[::1]/x",
+        "http://fcm.googleapis.com/fcm/send/x",
+        "https://fcm.googleapis.com.evil.example/x",
+        "https://evilnotify.windows.com/x",
+        "https://user@fcm.googleapis.com/x",
+        "http://127.0.0.1.nip.io/x",
     ):
-        response = client.post(
-            reverse("push_subscribe"), {"endpoint": endpoint, "p256dh": "a", "auth": "b"}
-        )
-        assert response.status_code == 400, endpoint
-    assert not Notification.objects.exists()
+        assert subscribe(endpoint) == 400, endpoint
+    assert not PushSubscription.objects.exists()
+    for endpoint in (
+        "https://fcm.googleapis.com/fcm/send/abc",
+        "https://updates.push.services.mozilla.com/wpush/v2/abc",
+        "https://db5p.notify.windows.com/w/?token=abc",
+        "https://web.push.apple.com/abc",
+    ):
+        assert subscribe(endpoint) == 200, endpoint
+    assert PushSubscription.objects.count() == 4
 
 
 def test_the_test_notification_is_not_held_for_quiet_hours(db):

@@ -16,7 +16,7 @@ from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from kontaktbok.notifications import kinds, sink, vapid
+from kontaktbok.notifications import kinds, push_services, sink, vapid
 from kontaktbok.notifications.models import Channel, Delivery, Notification, PushSubscription
 
 
@@ -137,6 +137,9 @@ def send_push(delivery: Delivery) -> str:
     ).first()
     if subscription is None:
         raise PermanentError("the device has turned push off")
+    if not push_services.is_push_service(subscription.endpoint):
+        subscription.delete()
+        raise PermanentError("the push address is not a known push service")
     content = render(delivery.notification)
     data = json.dumps(
         {

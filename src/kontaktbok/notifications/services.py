@@ -1,14 +1,10 @@
 """Writing to the outbox. ``notify`` is called inside the caller's transaction."""
 
 import datetime as dt
-import ipaddress
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log, audit_log_many
-from kontaktbok.notifications import kinds, timing
+from kontaktbok.notifications import kinds, push_services, timing
 from kontaktbok.notifications.models import (
     Channel,
     Delivery,
@@ -265,20 +261,11 @@ def push_subscription_save(
 
 
 def check_push_endpoint(endpoint: str) -> None:
-    """Push endpoints are HTTPS addresses of a public push service; the server must never be
-    made to post to itself or to the internal network (server-side request forgery)."""
-    if settings.PUSH_ALLOW_LOCAL_ENDPOINTS:
-        return
-    parts = urlsplit(endpoint)
-    if parts.scheme != "https" or not parts.hostname:
-        raise ValidationError(_("A push address must use https."))
-    try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, 443)}
-    except OSError:
-        raise ValidationError(_("The push address cannot be reached.")) from None
-    for address in addresses:
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
-            raise ValidationError(_("The push address cannot be reached."))
+    """A push address must be one of the browsers' push services."""
+    if not push_services.is_push_service(endpoint):
+        raise ValidationError(
+            _("This is not the address of a known push service. Turn push on again.")
+        )
 
 
 def push_subscription_delete(*, actor: Any, endpoint: str) -> bool:
