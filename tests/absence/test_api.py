@@ -38,12 +38,12 @@ def post_report(client, data, **headers):
     return client.post(f"{BASE}/reports", data, content_type="application/json", headers=headers)
 
 
-def make_report(world, **extra):
+def make_report(world, day=TODAY, **extra):
     return services.absence_report_create(
         actor=world.guardian_a,
         pupil_id=world.child_a.pk,
-        start_date=TODAY,
-        end_date=TODAY,
+        start_date=day,
+        end_date=day,
         absence_type=world.school.absence_types.get(code="sick"),
         **extra,
     )
@@ -72,7 +72,8 @@ def test_the_same_idempotency_key_twice_gives_one_report(world):
     assert (first.status_code, second.status_code) == (201, 201)
     assert first.json()["id"] == second.json()["id"]
     assert AbsenceReport.objects.count() == 1
-    third = post_report(client, body(world), **{"Idempotency-Key": "abc-124"})
+    next_day = body(world, start_date="2026-11-25", end_date="2026-11-25")
+    third = post_report(client, next_day, **{"Idempotency-Key": "abc-124"})
     assert third.json()["id"] != first.json()["id"]
 
 
@@ -195,7 +196,7 @@ def test_another_family_cannot_change_or_withdraw(world, actor):
 
 
 def test_withdraw_and_the_check_closes_the_report(world):
-    report = make_report(world)
+    report = make_report(world, TODAY - dt.timedelta(days=1))
     other = make_report(world, comment="second")
     client = client_for(world.guardian_a)
     response = client.post(f"{BASE}/reports/{report.pk}/withdraw")

@@ -199,8 +199,11 @@ def test_a_double_tap_on_send_makes_one_report_and_one_message(world, client_en)
     assert AuditEntry.objects.filter(action="absence.report.created").count() == 1
     response = client_en.get(child_url(world.child_a))
     assert len(messages_of(response)) == 1
-    # A new form has a new token: a second report on purpose is possible.
-    client_en.post(create_url(world.child_a), form_data(world.school))
+    # A new form has a new token: a second report on purpose (for another day) is possible.
+    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    client_en.post(
+        create_url(world.child_a), form_data(world.school, start_date=tomorrow, end_date=tomorrow)
+    )
     assert AbsenceReport.objects.count() == 2
 
 

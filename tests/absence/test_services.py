@@ -20,6 +20,7 @@ from tests.query_counts import queries_of
 
 OSLO = ZoneInfo("Europe/Oslo")
 TODAY = dt.date(2026, 11, 24)  # Tuesday; the autouse fixture's day
+TOMORROW = dt.date(2026, 11, 25)
 MONDAY = dt.date(2026, 11, 23)
 
 pytestmark = pytest.mark.django_db
@@ -71,8 +72,37 @@ def test_guardian_reports_absence_with_an_audit_entry(world):
 def test_hours_are_kept_only_for_part_of_a_day(world):
     part = report(world, whole_day=False, start_time=dt.time(10), end_time=dt.time(12))
     assert (part.start_time, part.end_time) == (dt.time(10), dt.time(12))
-    whole = report(world, start_time=dt.time(10), end_time=dt.time(12))
+    whole = report(world, TOMORROW, start_time=dt.time(10), end_time=dt.time(12))
     assert (whole.start_time, whole.end_time) == (None, None)
+
+
+@pytest.mark.usefixtures("english")
+def test_the_same_time_is_reported_once(world):
+    """Three identical reports for one day were all accepted: the second is refused, and so
+    is one that overlaps it; hours of the same day that do not meet are two reports."""
+    first = report(world, TODAY, TOMORROW)
+    for day, end in ((TODAY, TODAY), (TOMORROW, TOMORROW + dt.timedelta(days=1))):
+        with pytest.raises(ValidationError, match="already reported") as refused:
+            report(world, day, end)
+        assert "start_date" in errors_of(refused)
+    with pytest.raises(ValidationError, match="already reported"):
+        report(world, TODAY, whole_day=False, start_time=dt.time(9), end_time=dt.time(10))
+    later = TOMORROW + dt.timedelta(days=1)
+    morning = report(world, later, whole_day=False, start_time=dt.time(8), end_time=dt.time(10))
+    report(world, later, whole_day=False, start_time=dt.time(10), end_time=dt.time(12))
+    with pytest.raises(ValidationError, match="already reported"):
+        report(world, later, whole_day=False, start_time=dt.time(9), end_time=dt.time(11))
+    with pytest.raises(ValidationError, match="already reported"):  # an edit, too
+        services.absence_report_update(
+            actor=world.guardian_a,
+            report_id=morning.pk,
+            start_date=TODAY,
+            end_date=TODAY,
+            absence_type=sick(world.school),
+        )
+    services.absence_report_withdraw(actor=world.guardian_a, report_id=first.pk)
+    assert report(world, TODAY).pk != first.pk  # a withdrawn report leaves the time free
+    assert AbsenceReport.objects.filter(status="active").count() == 3
 
 
 def test_part_of_a_day_needs_ordered_times(world):
@@ -219,13 +249,13 @@ def test_the_same_idempotency_key_gives_one_report(world):
     assert first.pk == second.pk
     assert AbsenceReport.objects.count() == 1
     assert AuditEntry.objects.filter(action="absence.report.created").count() == 1
-    assert report(world, idempotency_key="tap-2").pk != first.pk
+    assert report(world, TOMORROW, idempotency_key="tap-2").pk != first.pk
 
 
 def test_idempotency_keys_are_per_user(world):
     school_services.guardianship_set(actor=None, guardian=world.guardian_b, pupil=world.child_a)
     mine = report(world, idempotency_key="same")
-    theirs = report(world, actor=world.guardian_b, idempotency_key="same")
+    theirs = report(world, TOMORROW, actor=world.guardian_b, idempotency_key="same")
     assert mine.pk != theirs.pk
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -56,8 +57,15 @@ def is_late(pupil: Pupil, start_date: dt.date) -> bool:
     return start_date == now.date() and now.time() >= pupil.school.report_deadline
 
 
-def _guardian_pupil(actor: Any, pupil_id: int) -> Pupil:
-    pupil = access.guardian_pupils(actor).select_related("school").filter(pk=pupil_id).first()
+def _guardian_pupil(actor: Any, pupil_id: int, **period: Any) -> Pupil:
+    """One of the actor's own children; with a ``period`` (the arguments of
+    ``_overlapping``), annotated in the same query with ``overlapping_id``: a report of
+    theirs that covers some of that time."""
+    pupils = access.guardian_pupils(actor).select_related("school")
+    if period:
+        reports = _overlapping(OuterRef("pk"), **period)
+        pupils = pupils.annotate(overlapping_id=Subquery(reports.values("pk")[:1]))
+    pupil = pupils.filter(pk=pupil_id).first()
     if pupil is None:
         raise PermissionDenied
     return pupil
@@ -102,6 +110,49 @@ def _validate(
     return days
 
 
+def _overlapping(
+    pupil: Any,
+    *,
+    start_date: dt.date,
+    end_date: dt.date,
+    whole_day: bool,
+    start_time: dt.time | None,
+    end_time: dt.time | None,
+    exclude: int | None = None,
+) -> QuerySet[AbsenceReport]:
+    """The pupil's active reports that cover some of the same time (days, or hours of the
+    same day when both are for part of the day). ``pupil`` may be an ``OuterRef``."""
+    found = AbsenceReport.objects.filter(
+        pupil=pupil,
+        status=AbsenceReport.Status.ACTIVE,
+        start_date__lte=end_date,
+        end_date__gte=start_date,
+    )
+    if exclude is not None:
+        found = found.exclude(pk=exclude)
+    if not whole_day:
+        found = found.filter(
+            Q(whole_day=True) | Q(start_time__lt=end_time, end_time__gt=start_time)
+        )
+    return found.order_by("start_date")
+
+
+def _overlap_error(report: AbsenceReport) -> ValidationError:
+    return ValidationError(
+        {
+            "start_date": _(
+                "This time is already reported (%(start)s–%(end)s). Change that report "
+                "instead, or choose other days."
+            )
+            % {
+                "start": report.start_date.strftime("%d.%m.%Y"),
+                "end": report.end_date.strftime("%d.%m.%Y"),
+            }
+        },
+        code="overlap",
+    )
+
+
 def _check_comment(comment: str) -> None:
     if len(comment.strip()) > 200:
         raise ValidationError({"comment": _("Keep the comment to 200 characters.")})
@@ -126,19 +177,27 @@ def absence_report_create(
     comment: str = "",
     idempotency_key: str | None = None,
 ) -> AbsenceReport:
-    """Meld fråvær: a guardian reports a child's absence. A retry with the same
-    ``idempotency_key`` (a double tap, a flaky phone) returns the first report."""
-    pupil = _guardian_pupil(actor, pupil_id)
+    """Meld fråvær: a guardian reports a child's absence, once for any time: a report that
+    overlaps an active one is refused. A retry with the same ``idempotency_key`` (a double
+    tap, a flaky phone) returns the first report."""
+    period: dict[str, Any] = {
+        "start_date": start_date,
+        "end_date": end_date,
+        "whole_day": whole_day,
+        "start_time": start_time,
+        "end_time": end_time,
+    }
+    times_given = whole_day or (start_time is not None and end_time is not None)
+    pupil = _guardian_pupil(actor, pupil_id, **(period if times_given else {}))
     _check_comment(comment)
-    days = _validate(
-        pupil,
-        start_date=start_date,
-        end_date=end_date,
-        absence_type=absence_type,
-        whole_day=whole_day,
-        start_time=start_time,
-        end_time=end_time,
-    )
+    days = _validate(pupil, absence_type=absence_type, **period)
+    overlapping_id = getattr(pupil, "overlapping_id", None)
+    if overlapping_id is not None:
+        overlapping = AbsenceReport.objects.get(pk=overlapping_id)
+        retried = overlapping.reported_by_id == actor.pk and idempotency_key
+        if retried and overlapping.idempotency_key == idempotency_key:
+            return overlapping  # the same request again: the first one stands
+        raise _overlap_error(overlapping)
     try:
         with transaction.atomic():
             report = _report_insert(
@@ -266,6 +325,17 @@ def absence_report_update(
         end_time=end_time,
     )
     with transaction.atomic():
+        overlapping = _overlapping(
+            report.pupil,
+            start_date=start_date,
+            end_date=end_date,
+            whole_day=whole_day,
+            start_time=start_time,
+            end_time=end_time,
+            exclude=report.pk,
+        ).first()
+        if overlapping is not None:
+            raise _overlap_error(overlapping)
         report.start_date, report.end_date = start_date, end_date
         report.absence_type, report.whole_day = absence_type, whole_day
         report.start_time = None if whole_day else start_time
