@@ -48,6 +48,36 @@ def test_a_decision_left_unfinished_is_finished_by_the_safety_net(world, setting
     assert tasks.finish_unfinished.call() == 0
 
 
+def test_letters_are_rendered_outside_any_transaction(world, settings, monkeypatch):
+    """WeasyPrint takes a while; on SQLite a transaction holds the write lock, so every
+    writer would wait for the PDF. The worker renders first, then stores and tells."""
+    from django.db import connection
+
+    from kontaktbok.leave import pdf
+
+    render = pdf.render_pdf
+    blocks_while_rendering = []
+
+    def watched(*args: Any, **kwargs: Any) -> bytes:
+        blocks_while_rendering.append(len(connection.atomic_blocks))
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(pdf, "render_pdf", watched)
+    application = apply(world)
+    decide(world, application, Decision.Outcome.DECLINED)
+    services.leave_appeal_create(actor=world.guardian_a, application_id=application.pk, text="x")
+    _queue_tasks(settings)
+    services.leave_appeal_reconsider(
+        actor=world.contact_teacher_a, application_id=application.pk, change=False, note="Står."
+    )
+    outside = len(connection.atomic_blocks)  # the test's own transaction only
+    for name, kwargs in _forget_queued():
+        getattr(tasks, name).call(**kwargs)
+    # The decision's letter (made when it was decided) and the case for the Statsforvaltar.
+    assert blocks_while_rendering and set(blocks_while_rendering) == {outside}
+    assert Appeal.objects.get().case_pdf
+
+
 def test_an_upheld_appeal_left_unfinished_is_finished_by_the_safety_net(
     world, settings, time_machine
 ):

@@ -22,7 +22,12 @@ from kontaktbok.leave.services.common import (
     payload,
     staff_url,
 )
-from kontaktbok.leave.services.letters import appeal_case_make, decision_letter_make
+from kontaktbok.leave.services.letters import (
+    appeal_case_render,
+    appeal_case_store,
+    decision_letter_render,
+    decision_letter_store,
+)
 from kontaktbok.notifications.kinds import Kind
 from kontaktbok.notifications.services import Outgoing, notify_many
 
@@ -127,8 +132,11 @@ def decision_finish(*, decision_id: int) -> None:
     application.pupil.school = application.school
     with transaction.atomic():
         _record_leave_days(application)
+    # Rendered before the transaction (no writer waits for WeasyPrint); stored with the
+    # telling, so a letter is never there without the guardians being told.
+    letter = decision_letter_render(decision)
     with transaction.atomic():
-        decision_letter_make(decision=decision)
+        decision_letter_store(decision, letter)
         appeal = appeal_of(application)
         guardians = selectors.guardians_to_inform(application.pupil)
         url = guardian_url(application)
@@ -146,8 +154,9 @@ def appeal_finish(*, appeal_id: int) -> None:
         *selectors.FOR_A_LETTER, "guardian", "reconsidered_by"
     ).get(pk=appeal_id)
     application = appeal.application
+    case = appeal_case_render(appeal)  # before the transaction, as the decision's letter
     with transaction.atomic():
-        appeal_case_make(appeal=appeal)
+        appeal_case_store(appeal, case)
         _tell(
             application,
             kinds.APPEAL_OUTCOME,

@@ -64,22 +64,34 @@ def letter_context(application: LeaveApplication, decision: Decision) -> dict[st
     }
 
 
-def decision_letter_make(*, decision: Decision) -> bytes:
-    """The decision's letter, made and stored the first time it is asked for. ``decision``
-    comes with its application, pupil, school and caseworker (``selectors.FOR_A_LETTER``).
-    If two make it at once, the first one stored is the letter."""
+def decision_letter_render(decision: Decision) -> bytes:
+    """The decision's letter as PDF: the stored one, else rendered now. Call it outside a
+    transaction: rendering takes a while, and no writer should wait for it."""
     if decision.letter:
         return bytes(decision.letter)
     application = decision.application
-    content = pdf.render_pdf(
+    return pdf.render_pdf(
         "leave/decision_letter.html",
         letter_context(application, decision),
         language=application.school.language or "nn",
     )
+
+
+def decision_letter_store(decision: Decision, content: bytes) -> bytes:
+    """Store the rendered letter unless one is stored already (two made it at once: the
+    first one stored is the letter); returns the letter."""
     if not Decision.objects.filter(pk=decision.pk, letter=b"").update(letter=content):
         content = bytes(Decision.objects.values_list("letter", flat=True).get(pk=decision.pk))
     decision.letter = content
     return content
+
+
+def decision_letter_make(*, decision: Decision) -> bytes:
+    """The decision's letter, made and stored the first time it is asked for. ``decision``
+    comes with its application, pupil, school and caseworker (``selectors.FOR_A_LETTER``)."""
+    if decision.letter:
+        return bytes(decision.letter)
+    return decision_letter_store(decision, decision_letter_render(decision))
 
 
 def _case_context(appeal: Appeal) -> dict[str, Any]:
@@ -104,10 +116,10 @@ def _case_context(appeal: Appeal) -> dict[str, Any]:
     }
 
 
-def appeal_case_make(*, appeal: Appeal) -> bytes:
+def appeal_case_render(appeal: Appeal) -> bytes:
     """The case sent to the Statsforvaltar with an upheld appeal (application, consent,
-    decisions, appeal, the school's assessment), made and stored the first time it is asked
-    for. ``appeal`` comes with its application, pupil, school and people."""
+    decisions, appeal, the school's assessment): the stored one, else rendered now, outside
+    any transaction. ``appeal`` comes with its application, pupil, school and people."""
     if appeal.case_pdf:
         return bytes(appeal.case_pdf)
     if appeal.outcome != Appeal.Outcome.UPHELD:
@@ -115,9 +127,20 @@ def appeal_case_make(*, appeal: Appeal) -> bytes:
     language = appeal.application.school.language or "nn"
     with translation.override(language):
         context = _case_context(appeal)
-    content = pdf.render_pdf("leave/appeal_case.html", context, language=language)
+    return pdf.render_pdf("leave/appeal_case.html", context, language=language)
+
+
+def appeal_case_store(appeal: Appeal, content: bytes) -> bytes:
+    """Store the rendered case unless one is stored already; returns the case."""
     if not Appeal.objects.filter(pk=appeal.pk, case_pdf__isnull=True).update(case_pdf=content):
         stored = Appeal.objects.values_list("case_pdf", flat=True).get(pk=appeal.pk)
         content = bytes(stored or b"")
     appeal.case_pdf = content
     return content
+
+
+def appeal_case_make(*, appeal: Appeal) -> bytes:
+    """The case, made and stored the first time it is asked for."""
+    if appeal.case_pdf:
+        return bytes(appeal.case_pdf)
+    return appeal_case_store(appeal, appeal_case_render(appeal))
