@@ -164,7 +164,11 @@ def arrived(w: World) -> dict[str, str]:
 
 
 def push_device(w: World) -> dict[str, str]:
-    return {"endpoint": "https://push.example.test/matrix", "p256dh": "key", "auth": "secret"}
+    return {
+        "endpoint": "https://fcm.googleapis.com/fcm/send/matrix",
+        "p256dh": "key",
+        "auth": "secret",
+    }
 
 
 def office_hours(w: World) -> dict[str, str]:

@@ -688,3 +688,55 @@ def test_last_years_class_and_next_years_class_take_no_attendance_today(world):
                 actor=world.office, group_id=group.pk, date=TODAY, marks=[mark(pupil)]
             )
     assert not AttendanceMark.objects.exists()
+
+
+def test_two_first_saves_of_the_same_class_and_day_at_once(world, monkeypatch):
+    """Two of the class team save the first registration at the same moment: the other's
+    save lands between this one's read and its write. No error: this save goes over it."""
+    other = factories.staff(world.school, "class_team", world.class_a, "Class Team A")
+    read = services._existing_marks
+
+    def read_then_the_other_saves(*args):
+        found = read(*args)
+        monkeypatch.setattr(services, "_existing_marks", read)
+        register(world, [mark(world.child_a, "present"), mark(world.child_b)], actor=other)
+        return found  # what this save read before the other's landed
+
+    monkeypatch.setattr(services, "_existing_marks", read_then_the_other_saves)
+    saved = register(world, [mark(world.child_a), mark(world.child_b, "present")])
+    assert {(m.pupil_id, m.status) for m in saved} == {
+        (world.child_a.pk, "absent"),
+        (world.child_b.pk, "present"),
+    }
+    marks = AttendanceMark.objects.filter(group=world.class_a, date=TODAY)
+    assert marks.count() == 2
+    assert set(marks.values_list("registered_by", flat=True)) == {world.contact_teacher_a.pk}
+
+
+def test_a_check_that_lands_while_a_report_is_withdrawn_counts(world, monkeypatch):
+    """The class team marks the day checked between the withdrawal's read and its write:
+    refused, as it would be a moment later; a second withdrawal at once is refused too."""
+    first = report(world)
+    read = services._own_report
+
+    def read_then_the_day_is_checked(*args):
+        found = read(*args)
+        monkeypatch.setattr(services, "_own_report", read)
+        services.daily_check_mark(actor=world.contact_teacher_a, group_id=world.class_a.pk)
+        return found
+
+    monkeypatch.setattr(services, "_own_report", read_then_the_day_is_checked)
+    with pytest.raises(ValidationError) as refused:
+        services.absence_report_withdraw(actor=world.guardian_a, report_id=first.pk)
+    assert refused.value.code == "checked"
+    first.refresh_from_db()
+    assert first.status == AbsenceReport.Status.ACTIVE
+
+    second = report(world, TOMORROW)
+    stale = read(world.guardian_a, second.pk)
+    services.absence_report_withdraw(actor=world.guardian_a, report_id=second.pk)
+    monkeypatch.setattr(services, "_own_report", lambda *args: stale)
+    with pytest.raises(ValidationError) as again:
+        services.absence_report_withdraw(actor=world.guardian_a, report_id=second.pk)
+    assert again.value.code == "withdrawn"
+    assert AuditEntry.objects.filter(action="absence.report.withdrawn").count() == 1

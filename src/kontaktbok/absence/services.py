@@ -164,6 +164,18 @@ def _checked_days(pupil: Pupil, *periods: tuple[dt.date, dt.date]) -> bool:
     return any(start <= day <= end for day in checked for start, end in periods)
 
 
+def _refuse_if_checked(pupil: Pupil, *periods: tuple[dt.date, dt.date]) -> None:
+    """A report stays as it is once the class team has checked one of its days."""
+    if _checked_days(pupil, *periods):
+        raise ValidationError(
+            _(
+                "The class team has checked this day. Write a message to "
+                "the contact teacher to change it."
+            ),
+            code="checked",
+        )
+
+
 def absence_report_create(
     *,
     actor: Any,
@@ -307,14 +319,6 @@ def absence_report_update(
     report = _own_report(actor, report_id)
     if report.status != AbsenceReport.Status.ACTIVE:
         raise ValidationError(_("This report was withdrawn."), code="withdrawn")
-    if _checked_days(report.pupil, (report.start_date, report.end_date), (start_date, end_date)):
-        raise ValidationError(
-            _(
-                "The class team has checked this day. Write a message to "
-                "the contact teacher to change it."
-            ),
-            code="checked",
-        )
     _validate(
         report.pupil,
         start_date=start_date,
@@ -325,6 +329,10 @@ def absence_report_update(
         end_time=end_time,
     )
     with transaction.atomic():
+        # Checked in the transaction that writes: a check in between counts.
+        _refuse_if_checked(
+            report.pupil, (report.start_date, report.end_date), (start_date, end_date)
+        )
         overlapping = _overlapping(
             report.pupil,
             start_date=start_date,
@@ -356,20 +364,16 @@ def absence_report_update(
 
 def absence_report_withdraw(*, actor: Any, report_id: int) -> AbsenceReport:
     report = _own_report(actor, report_id)
-    if report.status != AbsenceReport.Status.ACTIVE:
-        raise ValidationError(_("This report was withdrawn."), code="withdrawn")
-    if _checked_days(report.pupil, (report.start_date, report.end_date)):
-        raise ValidationError(
-            _(
-                "The class team has checked this day. Write a message to "
-                "the contact teacher to change it."
-            ),
-            code="checked",
-        )
+    # Checked in the transaction that writes: a check or a withdrawal in between counts.
     with transaction.atomic():
+        _refuse_if_checked(report.pupil, (report.start_date, report.end_date))
         report.status = AbsenceReport.Status.WITHDRAWN
         report.updated_at = clock.now()
-        report.save(update_fields=["status", "updated_at"])
+        withdrawn = AbsenceReport.objects.filter(
+            pk=report.pk, status=AbsenceReport.Status.ACTIVE
+        ).update(status=report.status, updated_at=report.updated_at)
+        if not withdrawn:
+            raise ValidationError(_("This report was withdrawn."), code="withdrawn")
         audit_log(
             actor=actor,
             action="absence.report.withdrawn",
@@ -430,13 +434,28 @@ def attendance_register(
         errors.append(day_error)
     if errors:
         raise ValidationError(sorted(set(errors)))
+    try:
+        return _save_marks(actor, group, date, lesson, marks)
+    except IntegrityError:
+        # Another save of the same class and day came in between this one's read and write
+        # (two teachers saving the first registration at once): saved again over it.
+        return _save_marks(actor, group, date, lesson, marks)
+
+
+def _existing_marks(
+    group: Group, date: dt.date, lesson: int | None, pupil_ids: list[int]
+) -> dict[int, AttendanceMark]:
+    marks = AttendanceMark.objects.filter(
+        group=group, date=date, lesson=lesson, pupil_id__in=pupil_ids
+    )
+    return {m.pupil_id: m for m in marks}
+
+
+def _save_marks(
+    actor: Any, group: Group, date: dt.date, lesson: int | None, marks: list[Mark]
+) -> list[AttendanceMark]:
     now = clock.now()
-    existing = {
-        m.pupil_id: m
-        for m in AttendanceMark.objects.filter(
-            group=group, date=date, lesson=lesson, pupil_id__in=[m.pupil_id for m in marks]
-        )
-    }
+    existing = _existing_marks(group, date, lesson, [m.pupil_id for m in marks])
     new, changed = [], []
     for mark in marks:
         values = {
