@@ -192,14 +192,17 @@ def responsible_guardians(pupil: Pupil | int) -> QuerySet[Guardianship]:
     )
 
 
-def own_child_and_guardians(*, actor: Any, pupil_id: int) -> list[Guardianship]:
+def own_child_and_guardians(*, actor: Any, pupil_id: int, lock: bool = False) -> list[Guardianship]:
     """In one query: the guardians with parental responsibility of one of the actor's own
-    children, each with the pupil, school and municipality; empty for anyone else's."""
-    rows = list(
+    children, each with the pupil, school and municipality; empty for anyone else's. With
+    ``lock`` (in a transaction), the pupil's row is locked where the database locks rows
+    (PostgreSQL): two writes for one child are then checked one after the other."""
+    found = (
         responsible_guardians(pupil_id)
         .filter(pupil__in=access.guardian_pupils(actor))
         .select_related("pupil__school__municipality")
     )
+    rows = list(found.select_for_update(of=("pupil",)) if lock else found)
     for row in rows[1:]:
         row.pupil = rows[0].pupil  # one object for the pupil and its school
     return rows

@@ -46,8 +46,43 @@ def leave_application_create(
     """A guardian applies for leave for their child. School days are counted (weekends and
     holidays skipped); a late or over-the-limit application is accepted with a warning.
     When another guardian shares parental responsibility, they are asked to agree first.
-    A retry with the same ``idempotency_key`` returns the first application."""
-    guardianships = selectors.own_child_and_guardians(actor=actor, pupil_id=pupil_id)
+    A retry with the same ``idempotency_key`` returns the first application. One
+    transaction from the read of the child's applications to the write, so a second
+    application sent at the same moment sees this one (overlap, days used)."""
+    try:
+        with transaction.atomic():
+            return _apply(
+                actor=actor,
+                pupil_id=pupil_id,
+                category=category,
+                reason=reason,
+                learning_plan=learning_plan,
+                start_date=start_date,
+                end_date=end_date,
+                rules_confirmed=rules_confirmed,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # The same request, sent twice at once: the other one won.
+        return LeaveApplication.objects.get(applicant=actor, idempotency_key=idempotency_key)
+
+
+def _apply(
+    *,
+    actor: Any,
+    pupil_id: int,
+    category: str,
+    reason: str,
+    learning_plan: str,
+    start_date: dt.date,
+    end_date: dt.date,
+    rules_confirmed: bool,
+    idempotency_key: str | None = None,
+) -> LeaveApplication:
+    """``leave_application_create``, in its transaction."""
+    guardianships = selectors.own_child_and_guardians(actor=actor, pupil_id=pupil_id, lock=True)
     if not guardianships:
         raise PermissionDenied
     pupil = guardianships[0].pupil
@@ -118,55 +153,48 @@ def leave_application_create(
     askable = selectors.guardian_ids_to_ask(pupil, actor) if others else set()
     to_ask = [g.pk for g in others if g.pk in askable]
     now = clock.now()
-    try:
-        with transaction.atomic():
-            application = LeaveApplication.objects.create(
-                pupil=pupil,
-                school=school,
-                applicant=actor,
-                category=category,
-                reason=reason.strip(),
-                learning_plan=learning_plan.strip(),
-                start_date=start_date,
-                end_date=end_date,
-                school_days=len(days),
-                late=selectors.is_late(leave_rules, start_date, today),
-                over_limit=over_limit,
-                days_before=used,
-                rules_confirmed=True,
-                rules_text=leave_rules.rules_text,
-                status=Status.AWAITING_CONSENT if others else Status.SUBMITTED,
-                decider_role=selectors.decider_for(leave_rules, len(days)),
-                idempotency_key=idempotency_key or None,
-                created_at=now,
-                submitted_at=None if others else now,
-                updated_at=now,
-            )
-            consents = Consent.objects.bulk_create(
-                Consent(application=application, guardian=other) for other in others
-            )
-            audit_log(
-                actor=actor,
-                action="leave.application.created",
-                obj=application,
-                role="guardian",
-                school_id=school.pk,
-                detail={
-                    "days": len(days),
-                    "late": application.late,
-                    "over_limit": over_limit,
-                    "decider": application.decider_role,
-                },
-            )
-            if to_ask:
-                tasks().ask_for_consent.enqueue(application_id=application.pk, guardian_ids=to_ask)
-            if not others:
-                tasks().tell_deciders.enqueue(application_id=application.pk)
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        # The same request, sent twice at once: the other one won.
-        return LeaveApplication.objects.get(applicant=actor, idempotency_key=idempotency_key)
+    application = LeaveApplication.objects.create(
+        pupil=pupil,
+        school=school,
+        applicant=actor,
+        category=category,
+        reason=reason.strip(),
+        learning_plan=learning_plan.strip(),
+        start_date=start_date,
+        end_date=end_date,
+        school_days=len(days),
+        late=selectors.is_late(leave_rules, start_date, today),
+        over_limit=over_limit,
+        days_before=used,
+        rules_confirmed=True,
+        rules_text=leave_rules.rules_text,
+        status=Status.AWAITING_CONSENT if others else Status.SUBMITTED,
+        decider_role=selectors.decider_for(leave_rules, len(days)),
+        idempotency_key=idempotency_key or None,
+        created_at=now,
+        submitted_at=None if others else now,
+        updated_at=now,
+    )
+    consents = Consent.objects.bulk_create(
+        Consent(application=application, guardian=other) for other in others
+    )
+    audit_log(
+        actor=actor,
+        action="leave.application.created",
+        obj=application,
+        role="guardian",
+        school_id=school.pk,
+        detail={
+            "days": len(days),
+            "late": application.late,
+            "over_limit": over_limit,
+            "decider": application.decider_role,
+        },
+    )
+    if to_ask:
+        tasks().ask_for_consent.enqueue(application_id=application.pk, guardian_ids=to_ask)
+    if not others:
+        tasks().tell_deciders.enqueue(application_id=application.pk)
     # What a new application has, known without reading it again.
     known_related(application, consents=consents, decisions=[])
     return application
