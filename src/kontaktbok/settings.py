@@ -296,6 +296,8 @@ NOTIFY_WINDOW_END = dt.time.fromisoformat(env("NOTIFY_WINDOW_END", "21:00"))
 NOTIFY_DIGEST_TIME = dt.time.fromisoformat(env("NOTIFY_DIGEST_TIME", "18:00"))
 # A worker holds a delivery this long; after that the sweep hands it to another worker.
 DELIVERY_LEASE_SECONDS = int(env("DELIVERY_LEASE_SECONDS", "300"))
+# An urgent delivery queued but not taken by a worker in this time is queued again.
+DELIVERY_URGENT_REQUEUE_SECONDS = int(env("DELIVERY_URGENT_REQUEUE_SECONDS", "60"))
 # Finished task rows (done or failed) are kept this long for inspection, then pruned hourly.
 TASK_RESULTS_KEEP_DAYS = int(env("TASK_RESULTS_KEEP_DAYS", "7"))
 DELIVERY_MAX_ATTEMPTS = int(env("DELIVERY_MAX_ATTEMPTS", "5"))

@@ -131,24 +131,35 @@ def show_in_service_worker(browsing: Browsing, origin: str, payload: dict) -> li
     page = browsing.page
     cdp = page.context.new_cdp_session(page)
     registrations: list[dict] = []
+    activated: set[str] = set()
     cdp.on(
         "ServiceWorker.workerRegistrationUpdated",
         lambda e: registrations.extend(r for r in e["registrations"] if not r["isDeleted"]),
     )
+    cdp.on(
+        "ServiceWorker.workerVersionUpdated",
+        lambda e: activated.update(
+            v["registrationId"] for v in e["versions"] if v["status"] == "activated"
+        ),
+    )
     cdp.send("ServiceWorker.enable")
+    # A push handed to a worker that is not yet active is dropped: wait until it is.
     for _ in range(100):
-        if registrations:
+        if registrations and activated:
             break
         page.wait_for_timeout(50)
     [registration_id] = {r["registrationId"] for r in registrations}
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {"origin": origin, "registrationId": registration_id, "data": json.dumps(payload)},
-    )
+    assert registration_id in activated
     # The service worker shows it asynchronously: poll (bounded) until it is there. (An async
-    # predicate in wait_for_function resolves at once, so it cannot wait for this.)
+    # predicate in wait_for_function resolves at once, so it cannot wait for this.) A push the
+    # browser dropped is handed over again; the tag makes a second one replace the first.
     shown: Any = []
-    for _ in range(100):
+    for attempt in range(60):
+        if attempt % 20 == 0:
+            cdp.send(
+                "ServiceWorker.deliverPushMessage",
+                {"origin": origin, "registrationId": registration_id, "data": json.dumps(payload)},
+            )
         shown = page.evaluate(
             """async () => {
               const registration = await navigator.serviceWorker.ready;

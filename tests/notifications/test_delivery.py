@@ -280,6 +280,26 @@ def test_sweep_does_not_queue_a_row_twice_while_its_task_waits(user, settings):
         assert sms.pk in delivery.sweep()  # that task seems lost: queue another
 
 
+def test_an_urgent_row_whose_task_was_lost_waits_a_minute_not_the_lease(
+    user, settings, queued_tasks
+):
+    """The row is marked queued in its transaction and its task sent after the commit; a
+    crash in between (here: the recorded task is never run) must not hold a missing-pupil
+    alert for the whole lease."""
+    settings.DELIVERY_LEASE_SECONDS = 300
+    settings.DELIVERY_URGENT_REQUEUE_SECONDS = 60
+    urgent = notify(user).deliveries.all()
+    plain = notify(user, key="p", kind="tests.plain").deliveries.get(channel="email")
+    assert plain.queued_at is not None and all(row.queued_at for row in urgent)
+    with time_machine.travel(clock.now() + dt.timedelta(seconds=59), tick=False):
+        assert delivery.sweep() == []
+    with time_machine.travel(clock.now() + dt.timedelta(seconds=61), tick=False):
+        # the plain one waits for the lease
+        assert sorted(delivery.sweep()) == sorted(row.pk for row in urgent)
+        sms = urgent.get(channel="sms")
+        assert delivery.deliver(sms.pk) == "delivered"
+
+
 def test_a_short_lease_is_warned_about(settings):
     from kontaktbok.notifications.checks import lease_outlasts_a_send
 
