@@ -298,6 +298,9 @@ NOTIFY_DIGEST_TIME = dt.time.fromisoformat(env("NOTIFY_DIGEST_TIME", "18:00"))
 DELIVERY_LEASE_SECONDS = int(env("DELIVERY_LEASE_SECONDS", "300"))
 # An urgent delivery queued but not taken by a worker in this time is queued again.
 DELIVERY_URGENT_REQUEUE_SECONDS = int(env("DELIVERY_URGENT_REQUEUE_SECONDS", "60"))
+# /healthz fails when the scheduler has not ticked, or a task has waited for a worker, this long.
+SCHEDULER_LATE_SECONDS = int(env("SCHEDULER_LATE_SECONDS", "180"))
+TASK_QUEUE_LATE_SECONDS = int(env("TASK_QUEUE_LATE_SECONDS", "120"))
 # Finished task rows (done or failed) are kept this long for inspection, then pruned hourly.
 TASK_RESULTS_KEEP_DAYS = int(env("TASK_RESULTS_KEEP_DAYS", "7"))
 DELIVERY_MAX_ATTEMPTS = int(env("DELIVERY_MAX_ATTEMPTS", "5"))

@@ -94,16 +94,18 @@ def test_a_failed_backup_is_told_to_the_school_admins(world, configured, setting
     assert AuditEntry.objects.filter(action="backups.failed").count() == 1
 
 
-def test_a_missing_backup_is_told_once_a_day_and_shows_in_healthz(world, configured):
+def test_a_missing_backup_is_told_once_a_day_and_shows_in_healthz(world, configured, queued_tasks):
     with time_machine.travel(at(3, 4, 0), tick=False):
         # Within three hours of its time the backup may still be on its way.
         BackupRun.objects.create(started_at=at(2, 2, 0), status=BackupRun.Status.DONE)
         services.alert_if_late()
         assert not Notification.objects.filter(kind="backups.late").exists()
+        scheduler.tick()
         assert Client().get("/healthz").json()["checks"]["backup"]["state"] == "ok"
     with time_machine.travel(at(3, 5, 1), tick=False):
         services.alert_if_late()
         services.alert_if_late()
+        scheduler.tick()
         response = Client().get("/healthz")
     told = Notification.objects.filter(kind="backups.late")
     assert [n.recipient_id for n in told] == [world.school_admin.pk]
@@ -120,8 +122,9 @@ def test_a_missing_backup_is_told_once_a_day_and_shows_in_healthz(world, configu
     assert Notification.objects.filter(kind="backups.late").count() == 2  # the next day, again
 
 
-def test_healthz_without_backups_configured_says_so(settings):
+def test_healthz_without_backups_configured_says_so(settings, queued_tasks):
     settings.BACKUP_RECIPIENT = ""
+    scheduler.tick()
     body = Client().get("/healthz").json()
     assert body["status"] == "ok"
     assert body["checks"]["backup"]["state"] == selectors.OFF

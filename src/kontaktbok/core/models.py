@@ -56,3 +56,21 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit log is append-only.")
+
+
+class PeriodicRun(models.Model):
+    """The scheduler's memory of one periodic task: the last minute a tick considered it.
+
+    A tick runs the task when a minute it is due on lies between that and now, so a missed
+    minute (a restart, a slow tick) is caught up on the next tick instead of skipped. The
+    newest ``last_minute`` of all rows is the scheduler's last tick, shown in ``/healthz``."""
+
+    name = models.CharField(_("task"), max_length=200, unique=True)
+    last_minute = models.BigIntegerField(_("last tick (minutes since 1970)"))
+
+    class Meta:
+        verbose_name = _("periodic task")
+        verbose_name_plural = _("periodic tasks")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,17 +1,22 @@
 """The one scheduler: every minute it enqueues the periodic tasks that are due.
 
 Run exactly one (``kontaktbok scheduler``), or call ``kontaktbok tick`` from cron each
-minute. Tasks themselves must be idempotent, so a doubled tick does no harm.
+minute. Each task's last tick is kept in the database (``PeriodicRun``): a tick runs what
+fell due since then, once, so a missed minute delays a task instead of skipping it, and two
+ticks of one minute run it once. Tasks themselves are idempotent all the same.
 """
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import Max
 from django.tasks import Task
 
 from kontaktbok.core import clock
+from kontaktbok.core.models import PeriodicRun
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +53,38 @@ def registered() -> list[Periodic]:
 
 
 def tick() -> list[str]:
-    """Enqueue every periodic task due this minute; returns their names."""
+    """Enqueue every periodic task that fell due since its last tick; returns their names."""
     minute = int(clock.now().timestamp() // 60)
-    due = [item for item in registered() if minute % item.every_minutes == 0]
+    due = [item for item in registered() if _take(item, minute)]
     for item in due:
         item.task.enqueue()
     return [item.task.name for item in due]
+
+
+def _take(item: Periodic, minute: int) -> bool:
+    """Move the task's last tick to ``minute``; whether a minute it is due on lies between.
+
+    The move is a conditional update, so of two ticks that read the same last minute only
+    one runs the task. A task never ticked counts from the minute before (due on a
+    multiple of its interval, as always); a clock set back counts from the new now."""
+    run, _created = PeriodicRun.objects.get_or_create(
+        name=item.task.name, defaults={"last_minute": minute - 1}
+    )
+    last = run.last_minute
+    if last == minute:
+        return False
+    moved = PeriodicRun.objects.filter(pk=run.pk, last_minute=last).update(last_minute=minute)
+    if not moved:
+        return False
+    if last > minute:
+        last = minute - 1
+    return minute - minute % item.every_minutes > last
+
+
+def last_tick() -> dt.datetime | None:
+    """When the scheduler last ticked (to the minute), or ``None`` if it never has."""
+    last = PeriodicRun.objects.aggregate(last=Max("last_minute"))["last"]
+    return None if last is None else dt.datetime.fromtimestamp(last * 60, tz=dt.UTC)
 
 
 def run_forever() -> None:
