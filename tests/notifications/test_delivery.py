@@ -240,28 +240,6 @@ def test_failed_deliveries_are_shown_to_the_school_admin(world, sms_gateway):
     assert guardian.full_name in page.content.decode()
 
 
-def test_daily_digest_sends_one_email_with_everything_held(user, smtp_server):
-    from kontaktbok.notifications.digest import send_due_digests
-
-    services.preferences_save(actor=user, choices={}, digest=True)
-    noon = dt.datetime(2026, 11, 24, 12, 0, tzinfo=clock.SCHOOL_TZ)
-    with time_machine.travel(noon, tick=False):
-        for n in (1, 2):
-            services.notify(recipient=user, kind="tests.plain", dedup_key=f"d{n}", payload={"n": n})
-        assert send_due_digests() == 0
-    with time_machine.travel(noon + dt.timedelta(hours=6, minutes=5), tick=False):
-        assert send_due_digests() == 1
-        assert send_due_digests() == 0
-    assert len(smtp_server.messages) == 1
-    body = email.message_from_bytes(
-        smtp_server.messages[0].content, policy=email.policy.default
-    ).get_payload(decode=True)
-    assert b"Plain 1" in body and b"Plain 2" in body
-    assert set(Delivery.objects.filter(channel="email").values_list("status", flat=True)) == {
-        "delivered"
-    }
-
-
 def test_scheduler_runs_the_sweep_every_minute(db):
     from kontaktbok.core import scheduler
 

@@ -97,18 +97,18 @@ def _finish(
 
 
 def sweep() -> list[int]:
-    """Hand back rows whose worker died; mark as queued and return the rows now due that
-    have no task on the queue (new after a wait, retries, handed back, or a lost task). An
-    urgent row queued but not taken by a worker within ``DELIVERY_URGENT_REQUEUE_SECONDS``
-    (its task lost between the commit and the queue, say) is queued again: a missing-pupil
-    alert waits at most that and a sweep, not the whole lease. A second task for a row is
-    harmless: only one worker can claim it."""
+    """Hand back rows whose worker died (a digest's rows to the digest); mark as queued and
+    return the rows now due that have no task on the queue (new after a wait, retries,
+    handed back, or a lost task). An urgent row queued but not taken by a worker within
+    ``DELIVERY_URGENT_REQUEUE_SECONDS`` (its task lost between the commit and the queue,
+    say) is queued again: a missing-pupil alert waits at most that and a sweep, not the
+    whole lease. A second task for a row is harmless: only one worker can claim it."""
     now = clock.now()
     lease = dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     urgent_after = dt.timedelta(seconds=settings.DELIVERY_URGENT_REQUEUE_SECONDS)
-    Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease).update(
-        status=Status.PENDING, claimed_at=None, queued_at=None
-    )
+    expired = Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease)
+    expired.filter(in_digest=False).update(status=Status.PENDING, claimed_at=None, queued_at=None)
+    expired.filter(in_digest=True).update(status=Status.HELD, claimed_at=None)
     due = Delivery.objects.filter(
         Q(queued_at__isnull=True)
         | Q(queued_at__lt=now - lease)

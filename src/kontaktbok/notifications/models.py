@@ -76,6 +76,9 @@ class Delivery(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     due_at = models.DateTimeField(_("due"))
+    # Sent with the person's other held e-mail as one daily digest (see ``digest``): a
+    # lease that runs out hands it back to the digest, never to a single e-mail.
+    in_digest = models.BooleanField(_("in the daily digest"), default=False)
     # When a delivery task was last put on the queue for this row (the sweep re-queues only
     # rows nobody queued, or whose task seems lost).
     queued_at = models.DateTimeField(null=True, blank=True)

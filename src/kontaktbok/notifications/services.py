@@ -163,6 +163,7 @@ def _write(
                     channel=channel,
                     target=target,
                     status=Delivery.Status.HELD if held else Delivery.Status.PENDING,
+                    in_digest=held,
                     due_at=timing.next_digest_time(now) if held else due,
                     queued_at=now if not held and due <= now else None,
                 )
