@@ -49,6 +49,13 @@ P95_BUDGETED = ("guardian report form", "guardian report (POST)", "registration 
                 "registration (POST)", "daily check", "daily check (POST)")  # fmt: skip
 
 
+def _default_rate_limits() -> dict[str, str]:
+    sys.path.insert(0, str(ROOT / "src"))
+    from kontaktbok.core.rate_limits import DEFAULTS
+
+    return DEFAULTS
+
+
 def _env(args: argparse.Namespace) -> dict[str, str]:
     return os.environ | {
         "KONTAKTBOK_DATABASE_URL": args.database_url,
@@ -58,6 +65,14 @@ def _env(args: argparse.Namespace) -> dict[str, str]:
         "KONTAKTBOK_DEMO": "1",
         "KONTAKTBOK_DEBUG": "0",
         "KONTAKTBOK_LOG_LEVEL": "ERROR",
+        # Every simulated person comes from 127.0.0.1: keep the per-person rate limits and
+        # drop the per-address ones, which would count the whole municipality as one client.
+        "KONTAKTBOK_RATE_LIMITS": json.dumps(
+            {
+                bucket: ",".join(r for r in spec.split(",") if r.endswith("/user"))
+                for bucket, spec in _default_rate_limits().items()
+            }
+        ),
         "DJANGO_SETTINGS_MODULE": "kontaktbok.settings",
         "PYTHONPATH": str(ROOT / "src"),
     }

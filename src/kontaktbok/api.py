@@ -5,6 +5,7 @@ from ninja.security import django_auth
 
 from kontaktbok.absence.api import router as absence_router
 from kontaktbok.core.api import CheckedParser, install_error_handlers
+from kontaktbok.core.ratelimit import throttles
 from kontaktbok.directory.api import router as directory_router
 from kontaktbok.leave.api import router as leave_router
 from kontaktbok.messaging.api import router as messaging_router
@@ -17,6 +18,8 @@ api = NinjaAPI(
     auth=django_auth,
     docs_url=None,
     parser=CheckedParser(),
+    # Every write counts against the api.write rate limit; operations add their own buckets.
+    throttle=throttles(),
 )
 install_error_handlers(api)
 api.add_router("/", schools_router)

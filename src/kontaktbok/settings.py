@@ -5,6 +5,7 @@ The embedded default needs no server: SQLite and the secret key live in a data d
 """
 
 import datetime as dt
+import json
 import os
 import secrets
 from pathlib import Path
@@ -14,6 +15,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from kontaktbok.core.files import create_once
+from kontaktbok.core.rate_limits import DEFAULTS as RATE_LIMIT_DEFAULTS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCE_ROOT = PACKAGE_DIR.parent.parent
@@ -234,6 +236,12 @@ TRUSTED_PROXY_COUNT = int(
     env("TRUSTED_PROXY_COUNT", "1" if PRODUCTION and env_bool("BEHIND_PROXY", True) else "0")
 )
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Named rate limits on what a person can do many times over (kontaktbok.core.ratelimit);
+# KONTAKTBOK_RATE_LIMITS (JSON, bucket → rates) overrides any of the defaults.
+RATE_LIMITS = {
+    **RATE_LIMIT_DEFAULTS,
+    **json.loads(env("RATE_LIMITS", "{}")),
+}
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "kontaktbok"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION

@@ -17,6 +17,7 @@ from kontaktbok.absence import selectors, services
 from kontaktbok.absence.models import AbsenceReport
 from kontaktbok.core import clock
 from kontaktbok.core.api import ERRORS, scoped
+from kontaktbok.core.ratelimit import throttles
 from kontaktbok.schools import access
 from kontaktbok.schools.models import AbsenceType, School
 
@@ -223,7 +224,7 @@ def _sheet_out(sheet: selectors.Sheet) -> SheetOut:
 # --- guardians ------------------------------------------------------------------------
 
 
-@router.post("/reports", response={201: ReportOut, **ERRORS})
+@router.post("/reports", response={201: ReportOut, **ERRORS}, throttle=throttles("absence.report"))
 @scoped
 def report_create(
     request: HttpRequest,

@@ -13,6 +13,7 @@ from django.urls import reverse
 from ninja import Field, Header, Router, Schema, Status
 
 from kontaktbok.core.api import ERRORS, scoped
+from kontaktbok.core.ratelimit import throttles
 from kontaktbok.leave import selectors, services
 from kontaktbok.leave.models import Appeal, Consent, Decision, LeaveApplication
 
@@ -202,7 +203,9 @@ def _written(application: LeaveApplication) -> ApplicationOut:
 # --- guardians ------------------------------------------------------------------------
 
 
-@router.post("/applications", response={201: ApplicationOut, **ERRORS})
+@router.post(
+    "/applications", response={201: ApplicationOut, **ERRORS}, throttle=throttles("leave.apply")
+)
 @scoped
 def leave_application_create(
     request: HttpRequest,

@@ -20,6 +20,7 @@ from ninja.files import UploadedFile
 
 from kontaktbok.core.api import ERRORS, scoped
 from kontaktbok.core.ids import to_id
+from kontaktbok.core.ratelimit import throttles
 from kontaktbok.messaging import selectors, services
 from kontaktbok.messaging.files import MAX_FILES
 from kontaktbok.messaging.models import Attachment, Broadcast, Participant, Thread
@@ -275,7 +276,7 @@ def message_thread_list(
     )
 
 
-@router.post("/threads", response={201: ThreadOut, **ERRORS})
+@router.post("/threads", response={201: ThreadOut, **ERRORS}, throttle=throttles("messages.send"))
 @scoped
 def message_thread_create(
     request: HttpRequest,
@@ -330,7 +331,11 @@ def _reply_upload_limit(request: HttpRequest, thread_id: str) -> int:
     return selectors.thread_upload_limit(actor=request.user, thread_id=found)
 
 
-@router.post("/threads/{thread_id}/messages", response={201: MessageOut, **ERRORS})
+@router.post(
+    "/threads/{thread_id}/messages",
+    response={201: MessageOut, **ERRORS},
+    throttle=throttles("messages.send"),
+)
 @decorate_view(
     limit_api_uploads(
         _reply_upload_limit,
@@ -481,7 +486,9 @@ def _broadcast_out(broadcast: Broadcast) -> BroadcastOut:
     )
 
 
-@router.post("/broadcasts", response={201: BroadcastOut, **ERRORS})
+@router.post(
+    "/broadcasts", response={201: BroadcastOut, **ERRORS}, throttle=throttles("messages.group")
+)
 @scoped
 def message_broadcast_create(
     request: HttpRequest,

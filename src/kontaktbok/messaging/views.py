@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kontaktbok.core.ratelimit import limit
 from kontaktbok.messaging import selectors, services
 from kontaktbok.messaging.forms import (
     AddParticipantForm,
@@ -105,6 +106,7 @@ def _guardian_notes(pupil: Pupil, choices: list[selectors.RecipientChoice]) -> l
 @csrf_exempt
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit("messages.send")
 def compose_guardian(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """A guardian writes about one of their children and chooses the recipients."""
     handler = None
@@ -165,6 +167,7 @@ def _compose_guardian(
 @csrf_exempt
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit("messages.send")
 def compose_staff(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """Staff who see the pupil write to the guardians; they see who receives it."""
     handler = None
@@ -219,6 +222,7 @@ def _compose_staff(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit("messages.group")
 def broadcast(request: HttpRequest) -> HttpResponse:
     """Staff write to all guardians of their groups. Before sending they see how many
     families and which pupils, and confirm the count."""
@@ -328,6 +332,7 @@ def _thread_page(
 @csrf_exempt
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit("messages.send")
 def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     """Read a thread (which marks it read for the actor) and reply."""
     handler = None

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kontaktbok.core import clock
+from kontaktbok.core.ratelimit import limit
 from kontaktbok.notifications import kinds, selectors, services, vapid
 from kontaktbok.notifications.forms import PushSubscriptionForm
 from kontaktbok.notifications.models import Channel
@@ -89,6 +90,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@limit("push.subscribe", as_json=True)
 def push_subscribe(request: HttpRequest) -> JsonResponse:
     form = PushSubscriptionForm(request.POST)
     if not form.is_valid():

@@ -18,6 +18,7 @@ from kontaktbok.absence import selectors, services
 from kontaktbok.absence.forms import HOURS, WHOLE_DAY, AbsenceReportForm
 from kontaktbok.absence.models import AbsenceReport
 from kontaktbok.core import clock
+from kontaktbok.core.ratelimit import limit
 from kontaktbok.schools import selectors as school_selectors
 from kontaktbok.schools.models import Pupil
 
@@ -139,6 +140,7 @@ def child_absence(request: HttpRequest, pupil_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit("absence.report")
 def report_create(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """Meld fråvær: report that the child is (or will be) away."""
     actor = request.user

@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kontaktbok.core import clock
+from kontaktbok.core.ratelimit import limit
 from kontaktbok.leave import selectors, services
 from kontaktbok.leave.forms import (
     AppealForm,
@@ -76,6 +77,7 @@ def _applied(request: HttpRequest, application: LeaveApplication) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit("leave.apply")
 def apply(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """Apply for leave: the school's leave rules, the days, the reason and the learning."""
     actor = request.user
