@@ -6,15 +6,15 @@ PY := .venv/bin/python
 RUN := $(PY) -m kontaktbok.cli
 VENDOR := build/static/vendor
 
-.PHONY: demo serve install python-deps assets messages test test-fast lint typecheck pytest system-test-deps bench clean
+.PHONY: demo serve install python-deps assets messages test test-fast lint typecheck pytest system-test-deps pdf-deps bench clean
 
 # The demo keeps what the school would send by e-mail and SMS for its admin to read.
 demo: export KONTAKTBOK_DEMO := 1
-demo: install
+demo: install pdf-deps
 	$(RUN) demo
 	$(RUN) serve
 
-serve: install
+serve: install pdf-deps
 	$(RUN) serve
 
 install: python-deps assets messages
@@ -40,9 +40,11 @@ messages: python-deps
 	command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
 	cd src/kontaktbok && ../../$(PY) -m django compilemessages --settings=kontaktbok.settings -v 0
 
-system-test-deps:
+system-test-deps: pdf-deps
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)
-	@# WeasyPrint (decision letters as PDF) needs Pango, HarfBuzz's subsetter and a font.
+
+# WeasyPrint (leave decision letters as PDF) needs Pango, HarfBuzz's subsetter and a font.
+pdf-deps:
 	(ldconfig -p | grep -q libpangoft2-1.0 && ldconfig -p | grep -q libharfbuzz-subset) || (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 
 lint: python-deps
