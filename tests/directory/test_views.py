@@ -201,3 +201,20 @@ def test_the_contacts_page_query_count_holds_as_staff_grow(world):
     assert many.text.count('data-testid="contact"') == listed + 20
     assert "Co-teacher 9" in many.text and "co9%40skule.test" in many.text
     assert_same_count(few, many)
+
+
+def test_grades_are_not_repeated_when_the_title_names_them(world):
+    """ "Hovudstegsleiar 1.–7. trinn, 1.–7. trinn" read twice; a title without the grades
+    still gets them."""
+    named = add_staff(world, Role.HEAD_OF_STAGE, "Hanne Barnesteg", grade_from=1, grade_to=7)
+    named.title = "Hovudstegsleiar 1.–7. trinn"
+    named.save()
+    plain = add_staff(world, Role.HEAD_OF_STAGE, "Hans Ungdomssteg", grade_from=8, grade_to=10)
+    url = reverse("directory_school", args=[world.school.pk])
+    client = client_for(world.contact_teacher_b)
+    client.cookies["kontaktbok_language"] = "en"
+    html = client.get(url).content.decode()
+    assert "Hovudstegsleiar 1.–7. trinn</p>" in html
+    assert "grades 1–7" not in html
+    assert "grades 8–10" in html
+    assert plain.user.get_full_name() in html

@@ -5,6 +5,7 @@ staff see the directory of the schools where they work; the school admin sees ev
 also those not shown to guardians.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -87,6 +88,15 @@ class Contact:
         if self.role_label and self.role_label.casefold() not in self.title.casefold():
             return f"{self.role_label} · {self.title}"
         return self.title
+
+    @property
+    def grades(self) -> tuple[int, int] | None:
+        """The grades this person is responsible for, unless the description already names
+        them ("Hovudstegsleiar 1.–7. trinn" is not followed by ", grades 1–7")."""
+        if self.grade_from is None or self.grade_to is None:
+            return None
+        named = rf"\b{self.grade_from}\.?\s*[–-]\s*{self.grade_to}\b"
+        return None if re.search(named, self.description) else (self.grade_from, self.grade_to)
 
     @property
     def order(self) -> int:
