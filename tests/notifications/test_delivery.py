@@ -192,6 +192,30 @@ def test_the_sink_shows_a_school_only_what_that_school_sent(world, settings):
     assert world.guardian_a.email not in page and "+4791234567" not in page
 
 
+def test_the_sink_pages_through_everything_sent(world):
+    """Thirty to a page; the 31st is one link away."""
+    SinkMessage.objects.bulk_create(
+        SinkMessage(
+            channel="sms",
+            to=f"+479{n:07d}",
+            body=f"Melding {n}",
+            schools=f",{world.school.pk},",
+            created_at=clock.now() - dt.timedelta(minutes=n),
+        )
+        for n in range(31)
+    )
+    client = Client()
+    client.force_login(world.school_admin)
+    client.cookies["kontaktbok_language"] = "en"
+    first = client.get("/notifications/sink/").content.decode()
+    assert "Melding 0<" in first and "Melding 30<" not in first
+    assert "Page 1 of 2" in first
+    assert 'href="?page=2"' in first
+    second = client.get("/notifications/sink/?page=2").content.decode()
+    assert "Melding 30<" in second and "Melding 0<" not in second
+    assert 'href="?page=1"' in second
+
+
 def test_account_emails_never_reach_a_readable_list(
     world, settings, django_capture_on_commit_callbacks
 ):
