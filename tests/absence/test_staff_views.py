@@ -251,6 +251,33 @@ def test_daily_check_shows_the_day_and_records_who_and_when(world):
     assert DailyCheck.objects.get(group=world.class_a).checked_by == world.contact_teacher_a
 
 
+def test_the_check_and_the_statistics_are_offered_only_to_those_who_may(world):
+    """A plain subject teacher sees the day but is not offered "mark the day as checked"
+    (it would answer "page not found") nor the statistics; the class team is offered the
+    check once attendance is registered, not before."""
+    world = factories.every_role(world)
+    url = reverse("daily_check", args=[world.class_b.pk])
+    statistics = reverse("absence_statistics", args=[world.class_b.pk])
+    button = "Mark the day as checked"
+    teacher = signed_in(world.teacher_b)
+    teacher.cookies["kontaktbok_language"] = "en"
+    page = teacher.get(url).content.decode()
+    assert button not in page and 'data-testid="check-by-others"' in page
+    assert teacher.post(url).status_code == 404  # what the button would have led to
+    home = teacher.get(reverse("home")).content.decode()
+    assert statistics not in home
+    assert teacher.get(statistics).status_code == 404
+
+    team = signed_in(world.class_team_b)
+    team.cookies["kontaktbok_language"] = "en"
+    page = team.get(url).content.decode()
+    assert button not in page and 'data-testid="register-first"' in page
+    assert statistics in team.get(reverse("home")).content.decode()
+    team.post(register_url(world.class_b), {})
+    page = team.get(url).content.decode()
+    assert button in page and 'data-testid="register-first"' not in page
+
+
 def test_daily_check_counts_unexplained_absence(world):
     client = signed_in(world.contact_teacher_a)
     client.post(register_url(world.class_a), {f"status-{world.child_b.pk}": "absent"})

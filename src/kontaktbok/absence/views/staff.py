@@ -176,6 +176,7 @@ def daily_check(request: HttpRequest, group_id: int) -> HttpResponse:
     context = {
         "group": group,
         "sheet": sheet,
+        "may_check": rules.may_check(actor, group),
         "deadline": deadline,
         "past_deadline": clock.local_now().time() >= deadline,
         "school_day": school_selectors.school_year_if_school_day(group.school, today) is not None,
