@@ -34,3 +34,32 @@ def test_not_found_page_is_in_the_users_language(world):
     html = response.content.decode()
     assert "Fann ikkje sida" in html
     assert world.child_a.first_name not in html
+
+
+def test_the_choice_is_kept_on_the_account_for_other_devices_and_notifications(world):
+    """A guardian picks English on the phone: the laptop shows English after login, and
+    what the school sends them is in English."""
+    from kontaktbok.notifications import channels, services
+
+    phone = Client()
+    phone.force_login(world.guardian_a)
+    response = phone.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    world.guardian_a.refresh_from_db()
+    assert world.guardian_a.language == "en"
+    laptop = Client()
+    laptop.force_login(world.guardian_a)
+    assert "My children" in laptop.get("/").content.decode()
+    notification = services.notify(
+        recipient=world.guardian_a, kind="notifications.test", dedup_key="lang"
+    )
+    assert channels.render(notification).title == "Test from kontaktbok"
+    # A value that is no language changes nothing.
+    phone.post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    world.guardian_a.refresh_from_db()
+    assert world.guardian_a.language == "en"
+
+
+def test_choosing_a_language_before_login_needs_no_account(db):
+    response = Client().post("/i18n/setlang/", {"language": "nb", "next": "/accounts/login/"})
+    assert response.status_code == 302

@@ -3,6 +3,7 @@
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -41,3 +42,15 @@ def user_create(
         EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
         audit_log(actor=actor, action="accounts.user.created", obj=user)
     return user
+
+
+def user_language_set(*, actor: Any, language: str) -> bool:
+    """Keep the person's chosen language (one of ``LANGUAGES``) on their account; returns
+    whether it changed. Anything else is ignored, as Django's language switch does."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        return False
+    if actor.language == language:
+        return False
+    actor.language = language
+    actor.save(update_fields=["language"])
+    return True
