@@ -155,6 +155,7 @@ TEMPLATES = [
                 "kontaktbok.notifications.context_processors.notifications",
                 "kontaktbok.absence.context_processors.lookup",
             ],
+            "builtins": ["kontaktbok.core.templatetags.dates"],
         },
     },
 ]

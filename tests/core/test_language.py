@@ -63,3 +63,19 @@ def test_the_choice_is_kept_on_the_account_for_other_devices_and_notifications(w
 def test_choosing_a_language_before_login_needs_no_account(db):
     response = Client().post("/i18n/setlang/", {"language": "nb", "next": "/accounts/login/"})
     assert response.status_code == 302
+
+
+def test_dates_are_written_as_each_language_writes_them():
+    import datetime as dt
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template('{{ day|longdate:"l j. F Y" }}')
+    day = dt.date(2026, 11, 30)
+    with translation.override("en"):
+        assert template.render(Context({"day": day})) == "Monday 30 November 2026"
+    with translation.override("nn"):
+        assert template.render(Context({"day": day})) == "måndag 30. november 2026"
+    with translation.override("nb"):
+        assert template.render(Context({"day": day})) == "mandag 30. november 2026"
