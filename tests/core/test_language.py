@@ -79,3 +79,14 @@ def test_dates_are_written_as_each_language_writes_them():
         assert template.render(Context({"day": day})) == "måndag 30. november 2026"
     with translation.override("nb"):
         assert template.render(Context({"day": day})) == "mandag 30. november 2026"
+
+
+def test_the_empty_choice_of_a_select_is_in_the_pages_language():
+    """Django's own "- Select an option -" has no Norwegian translation of its own."""
+    from django.db.models.fields import BLANK_CHOICE_LABEL
+    from django.utils import translation
+
+    with translation.override("nn"):
+        assert str(BLANK_CHOICE_LABEL) == "- Vel eit alternativ -"
+    with translation.override("nb"):
+        assert str(BLANK_CHOICE_LABEL) == "- Velg et alternativ -"
