@@ -2,6 +2,7 @@
 
 import datetime as dt
 import email
+import email.policy
 import re
 
 import pytest
@@ -234,6 +235,24 @@ def test_password_reset_by_email_through_a_real_smtp_server(
     assert done.status_code == 302
     assert login(Client(), world.guardian_a.email, new_password).status_code == 302
     assert login(Client(), world.guardian_a.email, PASSWORD).status_code == 200
+
+
+def test_account_emails_are_signed_by_the_municipality_not_the_host(
+    world, smtp_server, django_capture_on_commit_callbacks
+):
+    """ "Hello from 127.0.0.1:8102!" told a guardian nothing: an installation that serves one
+    municipality signs with its name (with several, "kontaktbok")."""
+    from kontaktbok.schools.models import Municipality, School
+
+    School.objects.update(municipality=world.school.municipality)
+    Municipality.objects.exclude(pk=world.school.municipality_id).delete()
+    name = world.school.municipality.name
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(reverse("account_reset_password"), {"email": world.guardian_a.email})
+    message = email.message_from_bytes(smtp_server.messages[0].content, policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert f"Hei frå {name}!" in body
+    assert message["Subject"].startswith(f"[{name}] ")
 
 
 def test_password_reset_for_unknown_address_sends_nothing_and_says_the_same(

@@ -14,6 +14,7 @@ from kontaktbok.schools.models import (
     Group,
     Guardianship,
     Holiday,
+    Municipality,
     Pupil,
     School,
     SchoolYear,
@@ -22,6 +23,13 @@ from kontaktbok.schools.models import (
 )
 
 Role = StaffRole.Role
+
+
+def installation_name() -> str:
+    """The name a message from this installation is signed with: the municipality's, when
+    it serves one (as it usually does), else "kontaktbok"."""
+    names = list(Municipality.objects.order_by("pk").values_list("name", flat=True)[:2])
+    return names[0] if len(names) == 1 else "kontaktbok"
 
 
 def _calendar(school: School) -> list[SchoolYear]:
