@@ -108,6 +108,7 @@ def test_the_day_sheet_explains_each_absence(world):
         "leave": 1,
         "unexplained": 2,
         "late": 1,
+        "conflicts": 0,
     }
 
 

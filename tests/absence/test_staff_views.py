@@ -67,7 +67,9 @@ def type_names(world, code: str = "dentist") -> list[str]:
 # --- registration -----------------------------------------------------------------------
 
 
-def test_register_shows_everyone_present_and_the_report_beside_the_pupil(world):
+def test_register_shows_everyone_present_but_the_reported_and_the_report_beside_the_pupil(
+    world,
+):
     report_today(world, world.child_a)
     response = signed_in(world.contact_teacher_a).get(register_url(world.class_a))
     assert response.status_code == 200
@@ -76,9 +78,9 @@ def test_register_shows_everyone_present_and_the_report_beside_the_pupil(world):
     assert 'data-testid="report-note"' in row_a
     assert "Tannlege" in row_a and COMMENT in row_a  # the contact teacher needs to know
     assert 'data-testid="report-note"' not in pupil_row(html, world.child_b)
-    # "All present" is the default: every pupil's "present" radio is checked.
-    for pupil in (world.child_a, world.child_b):
-        assert re.search(rf'id="status-{pupil.pk}-present"[^>]*checked', html)
+    # "All present" is the default, but for a pupil reported away for the whole day.
+    assert re.search(rf'id="status-{world.child_b.pk}-present"[^>]*checked', html)
+    assert re.search(rf'id="status-{world.child_a.pk}-absent"[^>]*checked', html)
     assert response.context["sheet"].registered is False
 
 
@@ -249,6 +251,41 @@ def test_daily_check_shows_the_day_and_records_who_and_when(world):
     # Marking again keeps the first check.
     signed_in(world.office).post(url)
     assert DailyCheck.objects.get(group=world.class_a).checked_by == world.contact_teacher_a
+
+
+def test_reported_and_leave_absence_start_as_absent_and_a_conflict_is_warned_about(world):
+    """Anna is reported sick and Bjørn has approved leave: the sheet starts them as absent
+    (saving it unchanged records that, with the explanation); marking Anna present after
+    all is shown on the daily check as a disagreement to sort out."""
+    report_today(world, world.child_a, code="sick")
+    services.leave_days_record(
+        actor=world.leadership,
+        pupil=world.child_b,
+        start_date=TODAY,
+        end_date=TODAY,
+        reference="l1",
+    )
+    client = signed_in(world.contact_teacher_a)
+    client.cookies["kontaktbok_language"] = "en"
+    html = client.get(register_url(world.class_a)).content.decode()
+    for pupil in (world.child_a, world.child_b):
+        assert re.search(r'value="absent" checked', pupil_row(html, pupil)), pupil
+    unchanged = {f"status-{p.pk}": "absent" for p in (world.child_a, world.child_b)}
+    assert client.post(register_url(world.class_a), unchanged).status_code == 302
+    check_url = reverse("daily_check", args=[world.class_a.pk])
+    page = client.get(check_url)
+    counts = page.context["sheet"].counts
+    assert (counts["absent"], counts["unexplained"], counts["conflicts"]) == (2, 0, 0)
+    assert 'data-testid="conflicts"' not in page.content.decode()
+
+    changed = {**unchanged, f"status-{world.child_a.pk}": "present"}
+    assert client.post(register_url(world.class_a), changed).status_code == 302
+    page = client.get(check_url)
+    assert page.context["sheet"].counts["conflicts"] == 1
+    html = page.content.decode()
+    warning = re.search(r'data-testid="conflicts".*?</div>', html, re.S).group(0)
+    assert world.child_a.full_name in warning and world.child_b.full_name not in warning
+    assert "reported by the guardians" in warning
 
 
 def test_the_check_and_the_statistics_are_offered_only_to_those_who_may(world):

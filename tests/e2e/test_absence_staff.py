@@ -36,7 +36,8 @@ def test_contact_teacher_registers_and_checks_the_day_and_leiing_sees_it(
         comment=COMMENT,
     )
 
-    # The contact teacher registers attendance: the report is shown beside the pupil.
+    # The contact teacher registers attendance: the report is shown beside the pupil, who
+    # starts as absent; the teacher saves the sheet as it is.
     page = phone.page
     log_in(phone, demo.contact_teacher, demo.password)
     phone.goto(f"/absence/groups/{class_4a.pk}/register/")
@@ -44,7 +45,7 @@ def test_contact_teacher_registers_and_checks_the_day_and_leiing_sees_it(
     expect(row.get_by_test_id("report-note")).to_be_visible()
     expect(row).to_contain_text(COMMENT)
     expect(page.get_by_test_id("pupil-row")).to_have_count(class_4a.pupils.count())
-    row.locator(f"#status-{child.pk}-absent").check()
+    expect(row.locator(f"#status-{child.pk}-absent")).to_be_checked()
     phone.follow(page.get_by_role("main").get_by_role("button", name=SAVE))
     expect(page.get_by_role("status").first).to_be_visible()
     expect(row.get_by_test_id("explanation")).to_have_attribute("data-color", "success")

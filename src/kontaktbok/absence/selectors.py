@@ -176,6 +176,18 @@ class Row:
         return self.mark is not None and self.mark.status == AttendanceMark.Status.ABSENT
 
     @property
+    def expected_away(self) -> bool:
+        """A guardian reported the whole day, or the pupil has approved leave."""
+        return self.on_leave or (self.report is not None and self.report.whole_day)
+
+    @property
+    def conflict(self) -> bool:
+        """Registered present although reported away for the day or on leave: one of the
+        two is wrong, and the class team should find out which."""
+        present = self.mark is not None and self.mark.status == AttendanceMark.Status.PRESENT
+        return present and self.expected_away
+
+    @property
     def explanation(self) -> Explanation:
         if not self.absent and not (self.mark and self.mark.status == "late"):
             return ""
@@ -231,6 +243,7 @@ def day_sheet(*, actor: Any, group: Group, date: dt.date, lesson: int | None = N
         "leave": sum(1 for r in rows if r.on_leave),
         "unexplained": sum(1 for r in rows if r.explanation == "unexplained"),
         "late": sum(1 for r in rows if r.mark and r.mark.status == "late"),
+        "conflicts": sum(1 for r in rows if r.conflict),
     }
     return Sheet(
         group=group,

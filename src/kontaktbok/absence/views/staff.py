@@ -72,7 +72,10 @@ def _entries(sheet: selectors.Sheet, data: dict[str, str] | None) -> list[Entry]
             minutes = str(row.mark.late_minutes or "")
             reason = row.mark.staff_reason
         else:
-            status, minutes, reason = Status.PRESENT, "", ""
+            # Not registered yet: a pupil reported away for the whole day, or on approved
+            # leave, starts as absent (the sheet shows why); everyone else as present.
+            status = Status.ABSENT if row.expected_away else Status.PRESENT
+            minutes, reason = "", ""
         entries.append(Entry(row=row, status=status, minutes=minutes, reason=reason))
     return entries
 
@@ -184,6 +187,7 @@ def daily_check(request: HttpRequest, group_id: int) -> HttpResponse:
         "absent": [r for r in sheet.rows if r.explanation],
         "leave": [r for r in sheet.rows if r.on_leave],
         "unexplained": [r for r in sheet.rows if r.explanation == "unexplained"],
+        "conflicts": [r for r in sheet.rows if r.conflict],
         "lookups": lookup_selectors.group_cases(actor=actor, group_id=group.pk, day=today),
     }
     return render(request, "absence/staff_daily_check.html", context)
