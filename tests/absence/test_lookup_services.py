@@ -125,11 +125,12 @@ def test_a_third_grader_found_at_home_sick(world, outbox):
     assert answered.status == Status.CLOSED
     assert (answered.answer, answered.answered_by) == ("home_sick", mother)
     assert answered.answered_at == answered.closed_at == moment(9, 5)
-    assert answered.outcome == LookupCase.Outcome.FOUND
-    # "At home sick" is a reported absence of the type sick.
+    assert answered.outcome == LookupCase.Outcome.HOME_SICK  # what happened, not "found"
+    # "At home sick" is a reported absence of the type sick; the school asked for it after
+    # the deadline, so it is not marked as reported late.
     report = AbsenceReport.objects.get(pupil=tiril)
     assert (report.absence_type.code, report.reported_by) == ("sick", mother)
-    assert (report.start_date, report.end_date, report.late) == (TODAY, TODAY, True)
+    assert (report.start_date, report.end_date, report.late) == (TODAY, TODAY, False)
     # The school sees the answer at once: the contact teacher and kontor are told.
     assert recipients(ANSWERED) == {teacher, world.office}
     assert notifications(ANSWERED)[0].payload["answer"] == label("home_sick", "nn")
@@ -144,7 +145,7 @@ def test_a_third_grader_found_at_home_sick(world, outbox):
         ("alert", "alert", "email", "delivered", ""),
         ("alert", "alert", "sms", "delivered", ""),
         ("answered", "", "", "", "home_sick"),
-        ("closed", "", "", "", "found"),
+        ("closed", "", "", "", "home_sick"),
     ]
 
 
@@ -176,7 +177,7 @@ def test_a_ninth_grader_not_accounted_for_is_escalated_then_closed_found(world, 
     assert "politiet (telefon 112 eller 02800)" in channels.render(second).body
     assert delivered(second) == {"email": "delivered", "sms": "delivered"}
     staff = notifications(STAFF_ESCALATION)
-    assert {n.recipient for n in staff} == {world.leadership, world.office}
+    assert {n.recipient for n in staff} == {world.contact_teacher_b, world.leadership, world.office}
     assert all(n.urgent and n.payload["minutes"] == 40 for n in staff)
 
     with at(11, 0), outbox():
@@ -202,8 +203,8 @@ def test_a_ninth_grader_not_accounted_for_is_escalated_then_closed_found(world, 
     assert {(kind, step, status) for kind, step, _c, status, _d in escalation} == {
         ("alert", "escalation", "delivered")
     }
-    # The guardian's e-mail and SMS, and leiing's and kontor's e-mail.
-    assert sorted(channel for *_x, channel, _s, _d in escalation) == ["email"] * 3 + ["sms"]
+    # The guardian's e-mail and SMS; the contact teacher's, leiing's and kontor's e-mail.
+    assert sorted(channel for *_x, channel, _s, _d in escalation) == ["email"] * 4 + ["sms"]
     assert timeline[-1] == ("closed", "", "", "", "found")
     # The guardian sees the same case with only their own alerts.
     assert steps(world.guardian_a, case, as_guardian=True) == [
@@ -636,15 +637,18 @@ def test_escalation_catches_up_once_after_the_scheduler_was_down(world):
     case.refresh_from_db()
     assert (case.status, case.escalated_at) == (Status.ESCALATED, moment(10, 30))
     assert len(notifications(ESCALATION)) == 1
-    assert len(notifications(STAFF_ESCALATION)) == 2
+    assert len(notifications(STAFF_ESCALATION)) == 3
     assert AuditEntry.objects.filter(action="absence.lookup.escalated").count() == 1
 
 
-def test_staff_escalation_goes_to_leiing_and_kontor_only(world):
+def test_staff_escalation_goes_to_the_contact_teacher_leiing_and_kontor_only(world):
     case = open_case_for_anna(world)
     with at(9, 35):
         assert lookup.escalate_due() == 1
-    assert recipients(STAFF_ESCALATION) == {world.leadership, world.office}
+    assert recipients(STAFF_ESCALATION) == {world.contact_teacher_a, world.leadership, world.office}
+    [to_teacher] = notifications(STAFF_ESCALATION, recipient=world.contact_teacher_a)
+    body = channels.render(to_teacher).body
+    assert "30–45" in body and "112" in body and "02800" in body
     [to_office] = notifications(STAFF_ESCALATION, recipient=world.office)
     assert to_office.dedup_key == f"lookup:{case.pk}:escalation"
     assert to_office.payload["group"] == "4A"

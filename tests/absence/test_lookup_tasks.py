@@ -66,7 +66,7 @@ def test_each_tick_does_what_is_due_and_a_doubled_tick_does_nothing_more(world):
     assert kinds == {
         "absence.lookup.alert": 2,  # guardian_a, for each of the two children
         "absence.lookup.escalation": 2,
-        "absence.lookup.staff_escalation": 4,  # leiing and kontor, per case
+        "absence.lookup.staff_escalation": 6,  # contact teacher, leiing and kontor, per case
     }
 
 
@@ -277,6 +277,7 @@ def test_workers_racing_open_and_escalate_each_case_once(world, gateway):
     )
     staff = Notification.objects.filter(kind="absence.lookup.staff_escalation")
     assert Counter(staff.values_list("recipient_id", flat=True)) == {
+        world.contact_teacher_b.pk: len(pupils),
         world.leadership.pk: len(pupils),
         world.office.pk: len(pupils),
     }
@@ -470,7 +471,7 @@ class TestTwoWorkerProcesses:
         escalations = Notification.objects.filter(kind="absence.lookup.escalation")
         assert set(Counter(escalations.values_list("recipient_id", "dedup_key")).values()) == {1}
         staff = Notification.objects.filter(kind="absence.lookup.staff_escalation")
-        assert staff.count() == 2 * len(pupils)  # leiing and kontor, once per case
+        assert staff.count() == 3 * len(pupils)  # contact teacher, leiing, kontor; once per case
         sms = Delivery.objects.filter(channel="sms").values_list("pk", flat=True)
         assert Counter(r["key"] for r in gateway.received) == {f"delivery-{pk}": 1 for pk in sms}
         workers_used = Counter(w for r in ticks for w in r.worker_ids)

@@ -167,6 +167,15 @@ def test_after_the_window_the_guardian_is_told_to_consider_the_police(world, cas
     assert 'data-status="escalated"' in staff
     assert 'data-kind="escalated"' in staff
     assert "escalated at 09:00" in staff
+    # Staff are told what the routine says, and the case stands out on the overview.
+    routine = re.search(r'data-testid="lookup-routine">.*?</div>', staff, re.S).group(0)
+    assert "30–45" in routine and "112" in routine and "02800" in routine
+    with time_machine.travel(later, tick=False):
+        overview = signed_in(world.office).get(overview_url(world.school)).content.decode()
+    card = re.search(
+        rf'<li class="ds-card kb-escalated"[^>]*data-case="{case.pk}".*?</li>', overview, re.S
+    )
+    assert card and by_testid(card.group(0), "escalated-note")
 
 
 def test_an_unknown_answer_is_refused(world, case):

@@ -64,7 +64,9 @@ LOOKUP_STAFF_ESCALATION = register(
         title=_("Missing pupil: %(child)s (%(group)s)"),
         body=_(
             "%(child)s (%(group)s) was registered absent and is still not accounted for "
-            "%(minutes)s minutes after the guardians were alerted. Follow up the case."
+            "%(minutes)s minutes after the guardians were alerted. Call the guardians. By the "
+            "routine, guardians who cannot reach their child within 30–45 minutes must "
+            "consider contacting the police (112, or 02800). Write in the case what is done."
         ),
         urgent=True,
         default_channels=ALL_CHANNELS,

@@ -167,6 +167,7 @@ class LookupCase(models.Model):
     class Outcome(models.TextChoices):
         ARRIVED = "arrived", _("arrived at school")
         FOUND = "found", _("found")
+        HOME_SICK = "home_sick", _("at home sick")
         POLICE = "police", _("police contacted")
         OTHER = "other", _("other")
 

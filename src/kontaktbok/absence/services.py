@@ -247,8 +247,10 @@ def _report_insert(
     comment: str = "",
     idempotency_key: str | None = None,
     detail: dict[str, Any],
+    late: bool | None = None,
 ) -> AbsenceReport:
-    """Write a checked report and its audit entry (in the caller's transaction)."""
+    """Write a checked report and its audit entry (in the caller's transaction); ``late``
+    by the school's deadline unless told."""
     now = clock.now()
     report = AbsenceReport.objects.create(
         pupil=pupil,
@@ -261,7 +263,7 @@ def _report_insert(
         start_time=None if whole_day else start_time,
         end_time=None if whole_day else end_time,
         comment=comment.strip()[:200],
-        late=is_late(pupil, start_date),
+        late=is_late(pupil, start_date) if late is None else late,
         idempotency_key=idempotency_key or None,
         created_at=now,
         updated_at=now,
@@ -283,9 +285,10 @@ def absence_report_for_lookup(
     """A guardian's one tap "at home sick" on a lookup alert, written as a report of the
     given type for the case's day. Called by the answer, in its transaction, once it has
     found the case among the guardian's own: the day is the case's, a school day, so the
-    report needs none of the form's checks."""
+    report needs none of the form's checks. It is not late: the school asked for it."""
     case.pupil.school = case.school  # read with the case; spares a query
     return _report_insert(
+        late=False,
         actor=actor,
         pupil=case.pupil,
         absence_type=absence_type,

@@ -175,7 +175,7 @@ def escalate_due(*, now: dt.datetime | None = None) -> int:
                 case,
                 kinds.LOOKUP_STAFF_ESCALATION,
                 "escalation",
-                [Role.LEADERSHIP, Role.OFFICE],
+                [Role.CONTACT_TEACHER, Role.LEADERSHIP, Role.OFFICE],
                 {"minutes": case.school.escalation_minutes},
             )
             escalated += 1
@@ -267,7 +267,8 @@ def _answer_label(answer: str, text: str, language: str) -> str:
 
 def lookup_answer(*, actor: Any, case_id: int, answer: str, text: str = "") -> LookupCase:
     """A guardian accounts for the child with one tap. "At home sick" becomes a reported
-    absence (type sick) and closes the case; the other answers stop the escalation and
+    absence (type sick, not late: the school asked) and closes the case as "at home sick";
+    the other answers stop the escalation and
     stay open until the pupil arrives or staff close the case. A second tap changes
     nothing. The contact teacher and kontor are told by a worker, queued in the same
     transaction."""
@@ -295,12 +296,15 @@ def lookup_answer(*, actor: Any, case_id: int, answer: str, text: str = "") -> L
             _report_sick(actor, case)
             case.status, case.outcome, case.closed_by, case.closed_at = (
                 Status.CLOSED,
-                Outcome.FOUND,
+                Outcome.HOME_SICK,
                 actor,
                 now,
             )
             fields += ["outcome", "closed_by", "closed_at"]
-            closing = {"action": "absence.lookup.closed", "detail": {"outcome": Outcome.FOUND}}
+            closing = {
+                "action": "absence.lookup.closed",
+                "detail": {"outcome": Outcome.HOME_SICK},
+            }
             entries.append(entry | closing)
         case.save(update_fields=fields)
         audit_log_many(*entries)
