@@ -210,6 +210,7 @@ MATRIX: dict[str, dict] = {
     "absence_report_edit": only("guardian_a", kwargs=guardian_a_report),
     # POST only: the guardian's withdrawal is done and redirected.
     "absence_report_withdraw": only("guardian_a", kwargs=guardian_a_report, method="post", ok=302),
+    "absence_report_restore": only("guardian_a", kwargs=guardian_a_report, method="post", ok=302),
     # Absence, staff: 9B's teachers register and see the day (a rådgjevar or sosiallærar
     # given a role for 9B does not); its contact teacher and class team mark the day checked
     # and see statistics; kontor and leiing all of it.

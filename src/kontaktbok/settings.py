@@ -62,6 +62,8 @@ FILE_KEYS_OLD = env_list("FILE_KEYS_OLD")
 
 # How far back attendance and the daily check may be recorded or corrected (days).
 ATTENDANCE_DAYS_BACK = int(env("ATTENDANCE_DAYS_BACK", "14"))
+# A guardian may undo withdrawing an absence report for this long.
+REPORT_UNDO_MINUTES = int(env("REPORT_UNDO_MINUTES", "5"))
 
 # Backups (``kontaktbok backup``): encrypted for this age public key (``age1...``); the
 # private key, needed to restore, is kept away from the server.

@@ -379,18 +379,65 @@ def test_change_with_bad_input_keeps_the_report(world, client_en):
     assert item.end_date == TODAY
 
 
-def test_withdraw_a_report(world, client_en):
+def test_withdraw_a_report_asks_first_and_can_be_undone_for_a_while(world, client_en):
     item = report(world)
     client_en.force_login(world.guardian_a)
     withdraw = reverse("absence_report_withdraw", args=[item.pk])
-    assert client_en.get(withdraw).status_code == 405
+    restore = reverse("absence_report_restore", args=[item.pk])
+    # The child's page links to a question, which changes nothing by itself.
+    assert f'href="{withdraw}"' in client_en.get(child_url(world.child_a)).content.decode()
+    question = client_en.get(withdraw)
+    assert question.status_code == 200
+    assert "the school will look for Anna" in question.content.decode()
+    item.refresh_from_db()
+    assert item.status == AbsenceReport.Status.ACTIVE
+
     response = client_en.post(withdraw, follow=True)
     assert response.redirect_chain == [(child_url(world.child_a), 302)]
     item.refresh_from_db()
     assert item.status == AbsenceReport.Status.WITHDRAWN
     page = response.content.decode()
-    assert "was withdrawn" in messages_of(response)[0]
+    assert "was withdrawn. You can undo it for 5 minutes." in messages_of(response)[0]
     assert "Withdrawn" in page and reverse("absence_report_edit", args=[item.pk]) not in page
+    assert f'action="{restore}"' in page
+
+    # Undone: active again, audited; a second tap changes nothing.
+    response = client_en.post(restore, follow=True)
+    assert "is active again" in messages_of(response)[0]
+    item.refresh_from_db()
+    assert item.status == AbsenceReport.Status.ACTIVE
+    client_en.post(restore)
+    assert AuditEntry.objects.filter(action="absence.report.restored").count() == 1
+
+    # Five minutes after a withdrawal it is too late, and the page no longer offers it.
+    client_en.post(withdraw)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5, seconds=1)
+    with time_machine.travel(later, tick=False):
+        assert f'action="{restore}"' not in client_en.get(child_url(world.child_a)).content.decode()
+        response = client_en.post(restore, follow=True)
+    assert "too late to undo" in messages_of(response)[0]
+    item.refresh_from_db()
+    assert item.status == AbsenceReport.Status.WITHDRAWN
+
+
+def test_undo_is_refused_when_another_report_now_covers_the_time(world, client_en):
+    item = report(world)
+    client_en.force_login(world.guardian_a)
+    client_en.post(reverse("absence_report_withdraw", args=[item.pk]))
+    report(world)  # reported again meanwhile
+    response = client_en.post(reverse("absence_report_restore", args=[item.pk]), follow=True)
+    assert "already reported" in messages_of(response)[-1]
+    assert AbsenceReport.objects.filter(status=AbsenceReport.Status.ACTIVE).count() == 1
+
+
+def test_another_family_cannot_undo(world, client_en):
+    item = report(world)
+    client_en.force_login(world.guardian_a)
+    client_en.post(reverse("absence_report_withdraw", args=[item.pk]))
+    client_en.force_login(world.guardian_b)
+    assert client_en.post(reverse("absence_report_restore", args=[item.pk])).status_code == 404
+    item.refresh_from_db()
+    assert item.status == AbsenceReport.Status.WITHDRAWN
 
 
 def test_after_the_daily_check_change_and_withdraw_go_as_a_message(world, client_en):

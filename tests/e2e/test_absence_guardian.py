@@ -19,6 +19,12 @@ WHOLE_DAY = text("Heile dagen", "Hele dagen", "The whole day")
 SEND = re.compile(r"^\s*(Send|Sende)\s*$", re.IGNORECASE)
 FIRST_DAY = text("Første dag", "Første dagen", "First day")
 DEADLINE = "08:30"
+WITHDRAW = re.compile(r"^(Trekk tilbake|Withdraw)\b")
+YES_WITHDRAW = text(
+    "Ja, trekk tilbake meldinga", "Ja, trekk tilbake meldingen", "Yes, withdraw the report"
+)
+WITHDRAWN = text("Trekt tilbake", "Trukket tilbake", "Withdrawn")
+REPORTED = text("Meldt", "Reported")
 
 
 def test_guardian_reports_a_child_sick_today_on_a_phone(phone: Browsing, demo: DemoLogins) -> None:
@@ -50,3 +56,14 @@ def test_guardian_reports_a_child_sick_today_on_a_phone(phone: Browsing, demo: D
     report = AbsenceReport.objects.get(pupil=child)
     assert report.reported_by is not None and report.reported_by.email == demo.guardian
     assert report.absence_type.code == "sick" and report.whole_day and not report.late
+
+    # Withdrawing asks first; then it can be undone for a few minutes.
+    phone.follow(reports.get_by_role("link", name=WITHDRAW))
+    expect(page.get_by_test_id("withdraw-report")).to_contain_text(text("Sjuk", "Sick"))
+    phone.follow(page.get_by_role("button", name=YES_WITHDRAW))
+    expect(page).to_have_url(phone.url(f"/absence/children/{child.pk}/"))
+    expect(reports.get_by_test_id("status")).to_have_text(WITHDRAWN)
+    phone.follow(reports.get_by_test_id("undo"))
+    expect(reports.get_by_test_id("status")).to_have_text(REPORTED)
+    report.refresh_from_db()
+    assert report.status == AbsenceReport.Status.ACTIVE

@@ -387,6 +387,52 @@ def absence_report_withdraw(*, actor: Any, report_id: int) -> AbsenceReport:
     return report
 
 
+def absence_report_restore(*, actor: Any, report_id: int) -> AbsenceReport:
+    """Undo a withdrawal, within ``REPORT_UNDO_MINUTES`` of it: the report is active again
+    (and accounts for the pupil again, closing a lookup its withdrawal may have started),
+    unless the class team has checked one of its days since or another report now covers
+    the same time. A second tap changes nothing."""
+    report = _own_report(actor, report_id)
+    if report.status == AbsenceReport.Status.ACTIVE:
+        return report
+    window = dt.timedelta(minutes=settings.REPORT_UNDO_MINUTES)
+    if clock.now() - report.updated_at > window:
+        raise ValidationError(
+            _("It is too late to undo the withdrawal. Report the absence again instead."),
+            code="too_late",
+        )
+    with transaction.atomic():
+        _refuse_if_checked(report.pupil, (report.start_date, report.end_date))
+        overlapping = _overlapping(
+            report.pupil_id,
+            start_date=report.start_date,
+            end_date=report.end_date,
+            whole_day=report.whole_day,
+            start_time=report.start_time,
+            end_time=report.end_time,
+            exclude=report.pk,
+        ).first()
+        if overlapping is not None:
+            raise _overlap_error(overlapping)
+        report.updated_at = clock.now()
+        restored = AbsenceReport.objects.filter(
+            pk=report.pk, status=AbsenceReport.Status.WITHDRAWN
+        ).update(status=AbsenceReport.Status.ACTIVE, updated_at=report.updated_at)
+        report.status = AbsenceReport.Status.ACTIVE
+        if restored:
+            audit_log(
+                actor=actor,
+                action="absence.report.restored",
+                obj=report,
+                role="guardian",
+                school_id=report.school_id,
+            )
+            lookup.report_received(
+                actor=actor, pupil_id=report.pupil_id, start=report.start_date, end=report.end_date
+            )
+    return report
+
+
 @dataclass(frozen=True)
 class Mark:
     pupil_id: int

@@ -12,6 +12,11 @@ urlpatterns = [
         guardian.report_withdraw,
         name="absence_report_withdraw",
     ),
+    path(
+        "reports/<int:report_id>/restore/",
+        guardian.report_restore,
+        name="absence_report_restore",
+    ),
     # Staff
     path("groups/<int:group_id>/register/", staff.register, name="attendance_register"),
     path("groups/<int:group_id>/check/", staff.daily_check, name="daily_check"),

@@ -4,6 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -125,12 +126,16 @@ def child_absence(request: HttpRequest, pupil_id: int) -> HttpResponse:
     history = selectors.absence_history(actor=actor, pupil=pupil, role="guardian")
     since = min((r.start_date for r in history.reports), default=clock.today())
     checked = selectors.checked_dates(pupil, since) if history.reports else set()
+    undo_since = clock.now() - dt.timedelta(minutes=settings.REPORT_UNDO_MINUTES)
     rows = [
         {
             "report": report,
             "changeable": report.status == AbsenceReport.Status.ACTIVE
             and not _locked(report, checked),
             "checked": _locked(report, checked),
+            "undoable": report.status == AbsenceReport.Status.WITHDRAWN
+            and report.updated_at >= undo_since
+            and not _locked(report, checked),
         }
         for report in history.reports
     ]
@@ -220,11 +225,16 @@ def report_edit(request: HttpRequest, report_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def report_withdraw(request: HttpRequest, report_id: int) -> HttpResponse:
-    """Withdraw a report, until the class team has checked one of its days."""
+    """Withdraw a report, until the class team has checked one of its days: asked first
+    (the absence then counts as unexplained, and a pupil registered absent is looked for),
+    and undoable for ``REPORT_UNDO_MINUTES`` on the child's page."""
     actor = request.user
     report = selectors.guardian_report(actor=actor, report_id=report_id)
+    if request.method == "GET":
+        context = {"report": report, "pupil": report.pupil}
+        return render(request, "absence/guardian_withdraw.html", context)
     try:
         services.absence_report_withdraw(actor=actor, report_id=report.pk)
     except PermissionDenied:
@@ -234,7 +244,31 @@ def report_withdraw(request: HttpRequest, report_id: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("The report from %(start)s was withdrawn.")
+            _("The report from %(start)s was withdrawn. You can undo it for %(minutes)d minutes.")
+            % {
+                "start": date_format(report.start_date, "SHORT_DATE_FORMAT"),
+                "minutes": settings.REPORT_UNDO_MINUTES,
+            },
+        )
+    return redirect("absence_child", pupil_id=report.pupil_id)
+
+
+@login_required
+@require_POST
+def report_restore(request: HttpRequest, report_id: int) -> HttpResponse:
+    """Undo a withdrawal (for a short while after it)."""
+    actor = request.user
+    report = selectors.guardian_report(actor=actor, report_id=report_id)
+    try:
+        services.absence_report_restore(actor=actor, report_id=report.pk)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("The report from %(start)s is active again.")
             % {"start": date_format(report.start_date, "SHORT_DATE_FORMAT")},
         )
     return redirect("absence_child", pupil_id=report.pupil_id)
