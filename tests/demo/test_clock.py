@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from kontaktbok.core import clock
 from kontaktbok.demo import clock as demo_clock
@@ -45,6 +47,25 @@ def test_a_school_morning_keeps_real_time(clock_file, school):
             2026, 11, 24, 10, 30, tzinfo=OSLO
         )
         assert clock.demo_offset() == dt.timedelta(0)
+
+
+def test_a_second_demo_never_moves_the_clock_back(clock_file, school):
+    """``make demo`` on Sunday evening moved to Monday 09:00; the visitor ran it 45 minutes
+    forward to see an escalation; ``make demo`` again keeps 09:45."""
+    with time_machine.travel(dt.datetime(2026, 11, 29, 20, 15, tzinfo=OSLO), tick=False):
+        demo_clock.to_school_morning(school)
+        demo_clock.forward(45)
+        assert demo_clock.to_school_morning(school) == dt.datetime(2026, 11, 30, 9, 45, tzinfo=OSLO)
+
+
+def test_the_clock_is_set_to_a_given_time(clock_file, school):
+    with time_machine.travel(dt.datetime(2026, 11, 29, 20, 15, tzinfo=OSLO), tick=False):
+        call_command("demo_clock", "--at", "2026-12-03 07:45")
+        assert clock.local_now() == dt.datetime(2026, 12, 3, 7, 45, tzinfo=OSLO)
+        call_command("demo_clock", "--at", "2026-11-24 07:45")  # back, when asked
+        assert clock.local_now() == dt.datetime(2026, 11, 24, 7, 45, tzinfo=OSLO)
+        with pytest.raises(CommandError):
+            call_command("demo_clock", "--at", "tomorrow")
 
 
 def test_the_autumn_holiday_is_skipped(clock_file, school):

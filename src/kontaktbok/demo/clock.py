@@ -31,11 +31,21 @@ def next_school_morning(school: School, now: dt.datetime) -> dt.datetime | None:
 
 
 def to_school_morning(school: School) -> dt.datetime:
-    """Move the demo clock to the next school morning if it is not one; returns the time
-    the demo now runs on."""
+    """Move the demo clock forward to the next school morning if the time it shows is not
+    one; returns the time the demo now runs on. It never moves back: a demo run forward to
+    see an escalation, or already on a school morning, stays where it is."""
+    shown = clock.now()
+    target = next_school_morning(school, shown)
+    if target is not None:
+        real = shown - clock.demo_offset()
+        clock.set_demo_offset(target - real)
+    return clock.local_now()
+
+
+def to(moment: dt.datetime) -> dt.datetime:
+    """Set the demo clock to ``moment`` (forward or back: asked for by name)."""
     real = clock.now() - clock.demo_offset()
-    target = next_school_morning(school, real)
-    clock.set_demo_offset(None if target is None else target - real)
+    clock.set_demo_offset(moment - real)
     return clock.local_now()
 
 
