@@ -2,8 +2,9 @@
 
 kontaktbok demo        migrate, load the demo school (again: keeps data), print logins,
                        and set the demo's clock to a school morning if it is not one
-kontaktbok serve       web server, task worker and scheduler together on one machine
-kontaktbok worker      a task worker (run several on PostgreSQL)
+kontaktbok serve       web server, task worker and scheduler together on one machine; the
+                       console shows warnings, errors and a line a minute (--verbose: all)
+kontaktbok worker      a task worker (run several on PostgreSQL; -v 2 logs every task)
 kontaktbok scheduler   the one scheduler that enqueues periodic work every minute
 kontaktbok tick        enqueue the periodic work once (for cron instead of the scheduler)
 kontaktbok backup      an encrypted backup of the database, keys and files (--verify FILE)
@@ -16,6 +17,12 @@ import signal
 import subprocess
 import sys
 import time
+
+from kontaktbok.paths import data_dir
+
+# The commands that may start a new, empty data dir. Any other refuses to run on one that
+# does not exist (the server's is most likely elsewhere), unless KONTAKTBOK_CREATE_DATA_DIR=1.
+CREATES_DATA_DIR = {"demo", "serve", "migrate", "restore", "collectstatic"}
 
 
 def _django(argv: list[str]) -> None:
@@ -30,8 +37,12 @@ def _setup() -> None:
     django.setup()
 
 
-def gunicorn_command(*, bind: str, workers: str, argv: list[str]) -> list[str]:
-    """The web server as ``serve`` starts it (settings in ``kontaktbok.gunicorn_conf``)."""
+def gunicorn_command(
+    *, bind: str, workers: str, argv: list[str], access_log: bool = False
+) -> list[str]:
+    """The web server as ``serve`` starts it (settings in ``kontaktbok.gunicorn_conf``):
+    no control socket (nothing uses it; it would be written outside the data dir), and an
+    access log line per request only when asked for."""
     return [
         sys.executable,
         "-m",
@@ -43,26 +54,31 @@ def gunicorn_command(*, bind: str, workers: str, argv: list[str]) -> list[str]:
         bind,
         "--workers",
         workers,
-        "--access-logfile",
-        "-",
+        "--no-control-socket",
+        *(["--access-logfile", "-"] if access_log else []),
         *argv,
     ]
 
 
 def serve(argv: list[str]) -> int:
-    """Run gunicorn, one worker and the scheduler; stop all when one stops."""
+    """Run gunicorn, one worker and the scheduler; stop all when one stops. The console
+    keeps to warnings, errors and the scheduler's line a minute; ``--verbose`` adds every
+    request and every task."""
+    verbose = "--verbose" in argv
+    argv = [arg for arg in argv if arg != "--verbose"]
     bind = os.environ.get("KONTAKTBOK_BIND", "127.0.0.1:8000")
     web_workers = os.environ.get("KONTAKTBOK_WEB_WORKERS", "2")
     _django(["migrate", "--no-input", "-v", "0"])
     _django(["createcachetable", "-v", "0"])
     python = sys.executable
     commands = [
-        gunicorn_command(bind=bind, workers=web_workers, argv=argv),
-        [python, "-m", "kontaktbok.cli", "worker"],
+        gunicorn_command(bind=bind, workers=web_workers, argv=argv, access_log=verbose),
+        [python, "-m", "kontaktbok.cli", "worker", *(["-v", "2"] if verbose else [])],
         [python, "-m", "kontaktbok.cli", "scheduler"],
     ]
     processes = [subprocess.Popen(command) for command in commands]  # noqa: S603
     print(f"kontaktbok is running at http://{bind}/ (Ctrl+C stops it)", flush=True)
+    _print_demo_logins()
 
     def stop(*_: object) -> None:
         for process in processes:
@@ -82,6 +98,15 @@ def serve(argv: list[str]) -> int:
             except subprocess.TimeoutExpired:
                 process.kill()
     return max((process.returncode or 0) for process in processes)
+
+
+def _print_demo_logins() -> None:
+    """In the demo, the logins once more at the end of start-up, where they are seen."""
+    from django.conf import settings
+
+    if settings.DEMO and not settings.PRODUCTION:
+        _django(["load_demo", "--logins-only"])
+        sys.stdout.flush()
 
 
 def restore(argv: list[str]) -> int:
@@ -119,6 +144,24 @@ def restore(argv: list[str]) -> int:
     return 0 if same else 1
 
 
+def _check_data_dir(command: str) -> bool:
+    """Say which data dir this command uses (on stderr); refuse a missing one unless the
+    command starts one."""
+    path = data_dir()
+    if path.exists():
+        print(f"kontaktbok: data dir {path}", file=sys.stderr)
+        return True
+    if command in CREATES_DATA_DIR or os.environ.get("KONTAKTBOK_CREATE_DATA_DIR") == "1":
+        print(f"kontaktbok: data dir {path} (new)", file=sys.stderr)
+        return True
+    print(
+        f"kontaktbok: the data dir {path} does not exist. Run with the server's "
+        "KONTAKTBOK_DATA_DIR, or set KONTAKTBOK_CREATE_DATA_DIR=1 to start a new one.",
+        file=sys.stderr,
+    )
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kontaktbok.settings")
     args = list(sys.argv[1:] if argv is None else argv)
@@ -127,10 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     if command in {"help", "-h", "--help"}:
         print(__doc__)
         return 0
+    if not _check_data_dir(command):
+        return 2
     if command == "serve":
         return serve(rest)
     if command == "worker":
-        _django(["db_worker", *rest])
+        _django(["task_worker", *rest])
         return 0
     if command == "demo":
         _django(["migrate", "--no-input", "-v", "0"])

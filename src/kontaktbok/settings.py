@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kontaktbok.core.files import create_once
 from kontaktbok.core.rate_limits import DEFAULTS as RATE_LIMIT_DEFAULTS
+from kontaktbok.paths import data_dir
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCE_ROOT = PACKAGE_DIR.parent.parent
@@ -48,7 +49,7 @@ if PROFILE not in {"embedded", "production"}:
     raise RuntimeError("KONTAKTBOK_PROFILE must be 'embedded' or 'production'")
 PRODUCTION = PROFILE == "production"
 
-DATA_DIR = Path(env("DATA_DIR", str(SOURCE_ROOT / "var"))).resolve()
+DATA_DIR = data_dir()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env("SECRET_KEY") or secret_from_file(DATA_DIR / "secret_key")

@@ -60,3 +60,23 @@ def test_the_last_tick_is_remembered(db, queued_tasks):
     with at(7):
         scheduler.tick()
     assert scheduler.last_tick() == MONDAY_8 + dt.timedelta(minutes=7)
+
+
+def test_the_console_gets_one_line_a_minute_of_counts(db, settings):
+    from django.utils import timezone
+
+    from kontaktbok.notifications.tasks import send_digests
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    since = timezone.now()
+    send_digests.enqueue()
+    line = scheduler.minute_summary(since)
+    assert line.endswith("kontaktbok: 0 tasks done, 0 failed, 1 waiting")
+
+
+def test_ctrl_c_stops_the_scheduler_without_a_traceback(db, monkeypatch):
+    def interrupted() -> list[str]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scheduler, "tick", interrupted)
+    scheduler.run_forever()  # returns

@@ -84,3 +84,16 @@ def test_loading_again_keeps_existing_data(demo, db):
 def test_the_restricted_demo_parent_sees_nothing(demo, db):
     restricted = Guardianship.objects.get(restricted=True).guardian
     assert not access.visible_pupils(restricted).exists()
+
+
+def test_the_logins_are_printed_again_without_loading(demo, db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("load_demo", "--logins-only", stdout=out)
+    printed = out.getvalue()
+    logins, _loaded = demo
+    assert logins.guardian in printed and logins.password in printed
+    assert "was created" not in printed and "exists already" not in printed

@@ -87,10 +87,38 @@ def last_tick() -> dt.datetime | None:
     return None if last is None else dt.datetime.fromtimestamp(last * 60, tz=dt.UTC)
 
 
+def minute_summary(since: dt.datetime) -> str:
+    """One line for the console of ``kontaktbok serve``: the background work since
+    ``since`` and what waits (real time, as the task rows carry)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+        return ""
+    from django_tasks_db.models import DBTaskResult
+
+    finished = DBTaskResult.objects.finished().filter(finished_at__gte=since)
+    done = finished.filter(status="SUCCESSFUL").count()
+    failed = finished.filter(status="FAILED").count()
+    waiting = DBTaskResult.objects.ready().count()
+    stamp = timezone.localtime(timezone.now(), clock.SCHOOL_TZ)
+    return f"{stamp:%H:%M} kontaktbok: {done} tasks done, {failed} failed, {waiting} waiting"
+
+
 def run_forever() -> None:
-    while True:
-        try:
-            tick()
-        except Exception:
-            log.exception("scheduler tick failed")
-        time.sleep(60 - time.time() % 60)
+    """Tick every minute and print one line of counts; Ctrl+C or SIGTERM end it quietly."""
+    from django.utils import timezone
+
+    since = timezone.now()
+    try:
+        while True:
+            try:
+                tick()
+                line, since = minute_summary(since), timezone.now()
+                if line:
+                    print(line, flush=True)
+            except Exception:
+                log.exception("scheduler tick failed")
+            time.sleep(60 - time.time() % 60)
+    except KeyboardInterrupt:
+        return

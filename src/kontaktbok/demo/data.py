@@ -199,6 +199,13 @@ def _logins() -> DemoLogins:
     )
 
 
+def demo_logins() -> DemoLogins | None:
+    """The logins of the demo loaded here, or None when there is none."""
+    if not User.objects.filter(email=f"rektor@{DOMAIN}").exists():
+        return None
+    return _logins()
+
+
 def load_demo(*, seed: int = 2026) -> tuple[DemoLogins, bool]:
     """Create the demo school unless it exists; return the logins and whether it was new."""
     if demo_exists():
