@@ -420,17 +420,20 @@ def run_restore_checks(sample: int) -> list[str]:
 
 def data_dir_from_environment() -> Path:
     """The data dir as the settings would find it (``KONTAKTBOK_DATA_DIR``)."""
-    default = Path(__file__).resolve().parents[3] / "var"
-    return Path(os.environ.get("KONTAKTBOK_DATA_DIR", str(default))).resolve()
+    from kontaktbok.paths import data_dir
+
+    return data_dir()
 
 
 def _kontaktbok(args: list[str], env: dict[str, str]) -> str:
-    """Run a ``kontaktbok`` command in a fresh process with ``env``; return its output."""
+    """Run a ``kontaktbok`` command in a fresh process with ``env``; return its output. The
+    data dirs given here are the restore's own (a scratch one, the one restored into), so
+    the process may start them."""
     import sys
 
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "kontaktbok.cli", *args],
-        env=env,
+        env={**env, "KONTAKTBOK_CREATE_DATA_DIR": "1"},
         capture_output=True,
         text=True,
         check=False,
