@@ -12,8 +12,6 @@ from django.utils import timezone
 
 from kontaktbok.core import clock, health, scheduler
 
-DATABASE_QUEUE = "django_tasks_db.DatabaseBackend"
-
 
 @health.register("scheduler", critical=True)
 def scheduler_line() -> dict[str, Any]:
@@ -30,7 +28,7 @@ def scheduler_line() -> dict[str, Any]:
 
 @health.register("task_queue", critical=True)
 def task_queue_line() -> dict[str, Any]:
-    if settings.TASKS["default"]["BACKEND"] != DATABASE_QUEUE:
+    if not scheduler.uses_database_queue():
         return {"ok": True, "state": "off", "oldest_waiting": None}
     from django_tasks_db.models import DBTaskResult
 

@@ -20,6 +20,15 @@ from kontaktbok.core.models import PeriodicRun
 
 log = logging.getLogger(__name__)
 
+# The task queue in the database (django-tasks-db), which the workers take from.
+DATABASE_QUEUE = "django_tasks_db.DatabaseBackend"
+
+
+def uses_database_queue() -> bool:
+    from django.conf import settings
+
+    return bool(settings.TASKS["default"]["BACKEND"] == DATABASE_QUEUE)
+
 
 @dataclass(frozen=True)
 class Periodic:
@@ -90,10 +99,9 @@ def last_tick() -> dt.datetime | None:
 def minute_summary(since: dt.datetime) -> str:
     """One line for the console of ``kontaktbok serve``: the background work since
     ``since`` and what waits (real time, as the task rows carry)."""
-    from django.conf import settings
     from django.utils import timezone
 
-    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+    if not uses_database_queue():
         return ""
     from django_tasks_db.models import DBTaskResult
 
