@@ -16,6 +16,8 @@ pytestmark = pytest.mark.e2e
 REPORT_ABSENCE = text("Meld fråvær", "Meld fravær", "Report absence")
 SICK = re.compile(r"^\s*(Sjuk|Syk|Sick)\s*$", re.IGNORECASE)
 WHOLE_DAY = text("Heile dagen", "Hele dagen", "The whole day")
+SOME_HOURS = text("Nokre timar", "Noen timer", "Some hours")
+COMMENT = text("Kommentar", "Comment")
 SEND = re.compile(r"^\s*(Send|Sende)\s*$", re.IGNORECASE)
 FIRST_DAY = text("Første dag", "Første dagen", "First day")
 DEADLINE = "08:30"
@@ -43,6 +45,16 @@ def test_guardian_reports_a_child_sick_today_on_a_phone(phone: Browsing, demo: D
     # The first and last day are today already, and the whole day is chosen.
     expect(page.get_by_label(FIRST_DAY)).to_have_value("2026-11-24")
     expect(page.get_by_role("radio", name=WHOLE_DAY)).to_be_checked()
+    # The times show only for some hours (and take no tab stops before that).
+    times = page.get_by_test_id("times")
+    expect(times).to_be_hidden()
+    page.get_by_role("radio", name=SOME_HOURS).check()
+    expect(times).to_be_visible()
+    page.get_by_role("radio", name=WHOLE_DAY).check()
+    expect(times).to_be_hidden()
+    comment = page.get_by_role("textbox", name=COMMENT)
+    form_width = page.get_by_test_id("report-form").bounding_box()["width"]
+    assert comment.bounding_box()["width"] >= form_width - 2
     page.get_by_role("radio", name=SICK).check()
     phone.follow(page.get_by_test_id("send"))
 
