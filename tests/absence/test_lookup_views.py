@@ -362,13 +362,13 @@ def test_the_overview_shows_minutes_status_last_contact_and_answer(
     assert re.search(r'data-testid="last-contact">08:00<', card.group(0))  # the alert
     assert 'data-testid="open-count">1<' in html
     # The list polls itself; without JavaScript, a link updates it.
-    assert f'hx-get="{rows_url(world.school)}"' in html
-    assert 'hx-trigger="every 15s"' in html
+    assert f'data-hx-get="{rows_url(world.school)}"' in html
+    assert 'data-hx-trigger="every 15s"' in html
     assert 'http-equiv="refresh"' not in html
     assert f'href="{overview_url(world.school)}"' in html
     # Paused: no polling.
     paused = signed_in(world.office).get(overview_url(world.school) + "?live=0").content.decode()
-    assert "hx-get" not in paused.split('id="lookup-rows"')[1].split(">")[0]
+    assert "data-hx-get" not in paused.split('id="lookup-rows"')[1].split(">")[0]
 
     with time_machine.travel(dt.datetime(2026, 11, 24, 8, 20, tzinfo=OSLO), tick=False):
         signed_in(world.guardian_a).post(answer_url(case), {"answer": "on_the_way"})

@@ -369,7 +369,7 @@ def test_office_sees_which_classes_have_not_checked_after_the_deadline(world):
     assert re.search(r'data-group="4A" data-state="checked"', html)
     assert re.search(r'data-group="9B" data-state="late"', html)
     assert "Teacher A" in html
-    assert 'hx-get="' + url + '"' in html and 'hx-trigger="every 60s"' in html
+    assert 'data-hx-get="' + url + '"' in html and 'data-hx-trigger="every 60s"' in html
 
 
 def test_school_status_partial_for_htmx(world):

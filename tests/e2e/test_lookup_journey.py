@@ -111,7 +111,7 @@ def test_kontor_follows_the_open_cases_on_a_phone_and_closes_one(
         overview = f"/absence/schools/{child.school_id}/lookup/"
         phone.follow(page.get_by_role("main").locator(f'a[href="{overview}"]'))
         rows = page.get_by_test_id("lookup-rows")
-        expect(rows).to_have_attribute("hx-trigger", "every 15s")
+        expect(rows).to_have_attribute("data-hx-trigger", "every 15s")
         card = page.locator(f'[data-testid="lookup-case"][data-case="{case.pk}"]')
         expect(card).to_have_attribute("data-status", "open")
         expect(card).to_contain_text(child.full_name)
@@ -129,7 +129,7 @@ def test_kontor_follows_the_open_cases_on_a_phone_and_closes_one(
             f"/absence/schools/{child.school_id}/lookup/rows/",
         )
         expect(card).to_have_attribute("data-status", "answered")
-        expect(rows).to_have_attribute("hx-trigger", "every 15s")
+        expect(rows).to_have_attribute("data-hx-trigger", "every 15s")
         phone.check_page()
 
         phone.follow(card.get_by_role("link", name=child.full_name))
