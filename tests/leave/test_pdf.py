@@ -44,6 +44,9 @@ def decided(world):
 
 def test_the_letter_holds_every_part_of_an_enkeltvedtak(world, decided):
     application, decision, other = decided
+    member = world.contact_teacher_a.staff_memberships.get()
+    member.work_phone = "+47 57 11 22 33"
+    member.save(update_fields=["work_phone"])
     letter = text_of(
         pdf.render_pdf(
             "leave/decision_letter.html",
@@ -79,7 +82,13 @@ def test_the_letter_holds_every_part_of_an_enkeltvedtak(world, decided):
             "in kontaktbok",
         ],
         "access to the documents": ["forvaltningslova §§ 18 and 19"],
-        "the caseworker": ["Caseworker", "Teacher A", decision.decided_by_role],
+        "the caseworker": [
+            "Caseworker",
+            "Teacher A",
+            decision.decided_by_role,
+            "Work phone: +47 57 11 22 33",
+            f"E-mail: {world.contact_teacher_a.email}",
+        ],
     }
     missing = {part: [t for t in texts if t not in letter] for part, texts in parts.items()}
     assert not any(missing.values()), f"missing from the letter: {missing}\n\n{letter}"
@@ -135,3 +144,17 @@ def test_the_case_sent_to_the_statsforvalter(world, decided):
         "§ 2-2",
     ):
         assert expected in case
+
+
+def test_the_letter_is_a_tagged_accessible_pdf(world, decided):
+    """PDF/UA: a structure tree for screen readers, marked content, the language and the
+    title shown instead of the file name."""
+    application, decision, _other = decided
+    content = pdf.render_pdf(
+        "leave/decision_letter.html", services.letter_context(application, decision), language="nn"
+    )
+    root = PdfReader(io.BytesIO(content)).trailer["/Root"]
+    assert "/StructTreeRoot" in root
+    assert root["/MarkInfo"]["/Marked"]
+    assert root["/Lang"] == "nn"
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"]

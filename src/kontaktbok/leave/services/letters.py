@@ -16,6 +16,7 @@ from kontaktbok.leave.models import Appeal, Decision, LeaveApplication
 from kontaktbok.leave.services.common import Role
 from kontaktbok.schools import access
 from kontaktbok.schools import selectors as school_selectors
+from kontaktbok.schools.models import StaffMember
 
 
 def role_label(title: str, role: str) -> str:
@@ -27,6 +28,21 @@ def role_label(title: str, role: str) -> str:
 
 def _local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(clock.SCHOOL_TZ).date()
+
+
+def _caseworker_contact(decision: Decision, school: Any) -> dict[str, str]:
+    """How the guardians reach the caseworker: the work phone and e-mail the school keeps
+    for them (never a private number)."""
+    if decision.decided_by_id is None:
+        return {"phone": "", "email": ""}
+    found = (
+        StaffMember.objects.filter(user_id=decision.decided_by_id, school=school)
+        .values("work_phone", "user__email")
+        .first()
+    )
+    if found is None:
+        return {"phone": "", "email": ""}
+    return {"phone": found["work_phone"], "email": found["user__email"]}
 
 
 def letter_context(application: LeaveApplication, decision: Decision) -> dict[str, Any]:
@@ -49,6 +65,7 @@ def letter_context(application: LeaveApplication, decision: Decision) -> dict[st
     return {
         "application": application,
         "decision": decision,
+        "caseworker": _caseworker_contact(decision, school),
         "pupil": pupil,
         "school": school,
         "group_name": group_name,
