@@ -186,6 +186,37 @@ def test_withdraw_and_appeal(world):
     assert second.status == Status.APPEAL_PENDING
 
 
+def test_an_appeal_after_the_deadline_is_received_and_marked_late(world):
+    """Refusing it would leave a guardian whose letter reached them late with nowhere to
+    go: it is received, marked late, and the decider considers it (forvaltningslova § 31)."""
+    import time_machine
+
+    application = apply(world, dt.date(2027, 2, 1))
+    decision = decide(world, application, Decision.Outcome.DECLINED)
+    client = client_for(world.guardian_a)
+    page_url = reverse("leave_application", args=[application.pk])
+    assert 'data-testid="appeal-late"' not in client.get(page_url).content.decode()
+    later = dt.datetime.combine(
+        decision.appeal_deadline + dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC
+    )
+    with time_machine.travel(later, tick=False):
+        client = client_for(world.guardian_a)  # a new session, three weeks on
+        page = client.get(page_url).content.decode()
+        assert 'data-testid="appeal-late"' in page and 'data-testid="appeal-form"' in page
+        response = client.post(
+            reverse("leave_appeal", args=[application.pk]),
+            {"text": "Brevet kom fram først i går."},
+            follow=True,
+        )
+    assert "The appeal was sent" in response.content.decode()
+    appeal = Appeal.objects.get(application=application)
+    assert appeal.late
+    review = client_for(world.contact_teacher_a).get(reverse("leave_review", args=[application.pk]))
+    assert 'data-testid="appeal-late-tag"' in review.content.decode()
+    entry = AuditEntry.objects.get(action="leave.appeal.created")
+    assert entry.detail == {"late": True}
+
+
 def test_the_childs_leave_page_lists_both_guardians_applications(world):
     other = second_guardian(world)
     apply(world)

@@ -294,6 +294,9 @@ class Appeal(models.Model):
     )
     text = models.TextField(_("the appeal"), max_length=4000)
     created_at = models.DateTimeField(_("appealed"))
+    # Sent after the three weeks: received all the same, for the decider to consider
+    # whether to deal with it (forvaltningslova § 31).
+    late = models.BooleanField(_("after the appeal deadline"), default=False)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
     reconsidered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

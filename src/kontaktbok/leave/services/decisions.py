@@ -22,7 +22,6 @@ from kontaktbok.leave.services.common import (
     Outcome,
     Status,
     appeal_of,
-    date_text,
     locked,
     tasks,
 )
@@ -169,7 +168,10 @@ def leave_decide(
 
 
 def leave_appeal_create(*, actor: Any, application_id: int, text: str) -> Appeal:
-    """A guardian appeals the decision within three weeks (forvaltningslova § 29)."""
+    """A guardian appeals the decision, within three weeks (forvaltningslova § 29). An
+    appeal after the deadline is received all the same and marked late: the decider
+    considers whether to deal with it (§ 31), for instance when the letter reached the
+    guardian later."""
     with transaction.atomic():
         application = locked(actor, application_id, as_staff=False, with_appeal=True)
         if not text.strip():
@@ -185,14 +187,6 @@ def leave_appeal_create(*, actor: Any, application_id: int, text: str) -> Appeal
             raise ValidationError(
                 _("All the leave applied for was given: there is nothing to appeal.")
             )
-        if clock.today() > decision.appeal_deadline:
-            raise ValidationError(
-                _(
-                    "The appeal deadline was %(date)s. If the letter reached you later, "
-                    "write to the school."
-                )
-                % {"date": date_text(decision.appeal_deadline)}
-            )
         now = clock.now()
         appeal = Appeal.objects.create(
             application=application,
@@ -200,6 +194,7 @@ def leave_appeal_create(*, actor: Any, application_id: int, text: str) -> Appeal
             guardian=actor,
             text=text.strip(),
             created_at=now,
+            late=clock.today() > decision.appeal_deadline,
         )
         application.appeal = appeal
         application.status = Status.APPEAL_PENDING
@@ -211,6 +206,7 @@ def leave_appeal_create(*, actor: Any, application_id: int, text: str) -> Appeal
             obj=application,
             role="guardian",
             school_id=application.school_id,
+            detail={"late": appeal.late},
         )
         tasks().tell_appeal_received.enqueue(appeal_id=appeal.pk)
     return appeal

@@ -143,7 +143,6 @@ def _guardian_page(
         and decision is not None
         and application.status in LeaveApplication.DECIDED
         and decision.outcome != Decision.Outcome.APPROVED
-        and clock.today() <= decision.appeal_deadline
     )
     context = {
         "application": application,
@@ -156,6 +155,7 @@ def _guardian_page(
         and application.status == Status.AWAITING_CONSENT,
         "may_withdraw": application.status in LeaveApplication.OPEN,
         "may_appeal": may_appeal,
+        "appeal_late": decision is not None and clock.today() > decision.appeal_deadline,
         "appeal_form": appeal_form or AppealForm(),
         "rules": selectors.rules_for(application.school),
     }
