@@ -387,6 +387,15 @@ def absence_report_withdraw(*, actor: Any, report_id: int) -> AbsenceReport:
     return report
 
 
+def withdrawal_undoable(report: AbsenceReport) -> bool:
+    """Whether a withdrawn report is still within ``REPORT_UNDO_MINUTES`` of its withdrawal."""
+    window = dt.timedelta(minutes=settings.REPORT_UNDO_MINUTES)
+    return (
+        report.status == AbsenceReport.Status.WITHDRAWN
+        and clock.now() - report.updated_at <= window
+    )
+
+
 def absence_report_restore(*, actor: Any, report_id: int) -> AbsenceReport:
     """Undo a withdrawal, within ``REPORT_UNDO_MINUTES`` of it: the report is active again
     (and accounts for the pupil again, closing a lookup its withdrawal may have started),
@@ -395,8 +404,7 @@ def absence_report_restore(*, actor: Any, report_id: int) -> AbsenceReport:
     report = _own_report(actor, report_id)
     if report.status == AbsenceReport.Status.ACTIVE:
         return report
-    window = dt.timedelta(minutes=settings.REPORT_UNDO_MINUTES)
-    if clock.now() - report.updated_at > window:
+    if not withdrawal_undoable(report):
         raise ValidationError(
             _("It is too late to undo the withdrawal. Report the absence again instead."),
             code="too_late",

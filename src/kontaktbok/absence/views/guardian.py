@@ -126,16 +126,13 @@ def child_absence(request: HttpRequest, pupil_id: int) -> HttpResponse:
     history = selectors.absence_history(actor=actor, pupil=pupil, role="guardian")
     since = min((r.start_date for r in history.reports), default=clock.today())
     checked = selectors.checked_dates(pupil, since) if history.reports else set()
-    undo_since = clock.now() - dt.timedelta(minutes=settings.REPORT_UNDO_MINUTES)
     rows = [
         {
             "report": report,
             "changeable": report.status == AbsenceReport.Status.ACTIVE
             and not _locked(report, checked),
             "checked": _locked(report, checked),
-            "undoable": report.status == AbsenceReport.Status.WITHDRAWN
-            and report.updated_at >= undo_since
-            and not _locked(report, checked),
+            "undoable": services.withdrawal_undoable(report) and not _locked(report, checked),
         }
         for report in history.reports
     ]
@@ -235,22 +232,9 @@ def report_withdraw(request: HttpRequest, report_id: int) -> HttpResponse:
     if request.method == "GET":
         context = {"report": report, "pupil": report.pupil}
         return render(request, "absence/guardian_withdraw.html", context)
-    try:
-        services.absence_report_withdraw(actor=actor, report_id=report.pk)
-    except PermissionDenied:
-        raise Http404 from None
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request,
-            _("The report from %(start)s was withdrawn. You can undo it for %(minutes)d minutes.")
-            % {
-                "start": date_format(report.start_date, "SHORT_DATE_FORMAT"),
-                "minutes": settings.REPORT_UNDO_MINUTES,
-            },
-        )
-    return redirect("absence_child", pupil_id=report.pupil_id)
+    undo = settings.REPORT_UNDO_MINUTES
+    done = _("The report from %(start)s was withdrawn. You can undo it for %(minutes)d minutes.")
+    return _change(request, report, services.absence_report_withdraw, done, minutes=undo)
 
 
 @login_required
@@ -259,16 +243,22 @@ def report_restore(request: HttpRequest, report_id: int) -> HttpResponse:
     """Undo a withdrawal (for a short while after it)."""
     actor = request.user
     report = selectors.guardian_report(actor=actor, report_id=report_id)
+    done = _("The report from %(start)s is active again.")
+    return _change(request, report, services.absence_report_restore, done)
+
+
+def _change(
+    request: HttpRequest, report: AbsenceReport, change: Any, done: str, **extra: Any
+) -> HttpResponse:
+    """Withdraw or restore ``report`` through ``change``; say how it went, back on the
+    child's page."""
     try:
-        services.absence_report_restore(actor=actor, report_id=report.pk)
+        change(actor=request.user, report_id=report.pk)
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request,
-            _("The report from %(start)s is active again.")
-            % {"start": date_format(report.start_date, "SHORT_DATE_FORMAT")},
-        )
+        start = date_format(report.start_date, "SHORT_DATE_FORMAT")
+        messages.success(request, done % {"start": start, **extra})
     return redirect("absence_child", pupil_id=report.pupil_id)
