@@ -341,7 +341,13 @@ MATRIX: dict[str, dict] = {
         ok=302,
         body=leave.uphold_form,
     ),
-    "leave_case_pdf": only("contact_teacher_b", "office", "leadership", kwargs=leave.case),
+    # The case of an upheld appeal: the guardians' copy, and the staff who see the case.
+    "leave_case_pdf": only(
+        "guardian_a", "contact_teacher_b", "office", "leadership", kwargs=leave.case
+    ),
+    "leave_appeal_sent_on": only(
+        "contact_teacher_b", "leadership", kwargs=leave.upheld, method="post", ok=302
+    ),
     "leave_rules": only("school_admin", kwargs=school_a),
     # Leave API.
     "api-1:leave_application_create": only(
@@ -413,6 +419,9 @@ MATRIX: dict[str, dict] = {
         kwargs=leave.appealed,
         method="post",
         body=leave.uphold,
+    ),
+    "api-1:leave_appeal_sent_on": only(
+        "contact_teacher_b", "leadership", anonymous=401, kwargs=leave.upheld, method="post"
     ),
     # Messages (meldingar): rows below this line.
     "messaging_inbox": only(*SIGNED_IN),

@@ -42,6 +42,17 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+# For a page that scrolls sideways: the innermost elements that reach past the viewport.
+WIDEST_ELEMENTS = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll("body *")].filter(
+    (e) => e.getBoundingClientRect().right > width + 0.5 &&
+      ![...e.children].some((c) => c.getBoundingClientRect().right > width + 0.5));
+  return wide.slice(0, 5).map((e) => {
+    const right = Math.round(e.getBoundingClientRect().right);
+    return `<${e.tagName.toLowerCase()} class="${e.className}"> ${right}px`;
+  }).join("; ");
+}"""
 # Upper bound for Playwright's auto-waiting; a healthy page answers in milliseconds.
 TIMEOUT_MS = 10_000
 
@@ -182,7 +193,10 @@ class Browsing:
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
-            assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px on a phone"
+            assert overflow <= 0, (
+                f"{page.url} scrolls sideways by {overflow}px on a phone; too wide: "
+                + page.evaluate(WIDEST_ELEMENTS)
+            )
 
 
 def _browsing(browser: Browser, live_server: Any, axe: Axe, viewport: dict) -> Iterator[Browsing]:

@@ -179,7 +179,8 @@ def test_an_appeal_is_reconsidered_and_sent_on(
     expect(page.get_by_test_id("appeal")).to_contain_text("Prøva kan takast ein annan dag.")
     expect(page.get_by_test_id("appeal-form")).to_have_count(0)
 
-    # The contact teacher upholds the decision: the appeal is sent on with the case.
+    # The contact teacher upholds the decision, and is given the task of sending the case
+    # to the appeal body: the case as one PDF, and how to send it.
     staff = desktop.page
     log_in(desktop, demo.contact_teacher, demo.password)
     desktop.goto(f"/leave/staff/applications/{application.pk}/")
@@ -187,11 +188,24 @@ def test_an_appeal_is_reconsidered_and_sent_on(
     form.locator("input[name=result][value=uphold]").check()
     form.locator("textarea[name=note]").fill("Prøva kan ikkje flyttast.")
     desktop.follow(form.get_by_role("button"))
-    case = staff.get_by_test_id("case-pdf")
+    task = staff.get_by_test_id("send-on")
+    expect(task).to_contain_text("Statsforvaltaren i Vestland")
+    case = task.get_by_test_id("send-on-case")
     pdf = staff.request.get(desktop.url(case.get_attribute("href") or ""))
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
 
+    # The guardian has a copy of the case, and sees that it is not sent yet.
+    phone.goto(f"/leave/applications/{application.pk}/")
+    expect(page.get_by_test_id("upheld")).to_contain_text("Statsforvaltaren i Vestland")
+    copy = page.get_by_test_id("case-pdf")
+    mine = page.request.get(phone.url(copy.get_attribute("href") or ""))
+    assert mine.status == 200 and mine.body() == pdf.body()
+
+    # Sent: the contact teacher records it, and the guardian sees when.
+    desktop.follow(task.get_by_test_id("record-sent-on"))
+    expect(staff.get_by_test_id("send-on")).to_have_count(0)
     phone.goto(f"/leave/applications/{application.pk}/")
     expect(page.get_by_test_id("sent-on")).to_contain_text("Statsforvaltaren i Vestland")
     application.refresh_from_db()
     assert application.status == LeaveApplication.Status.SENT_TO_STATSFORVALTER
+    assert application.appeal.sent_on_at is not None

@@ -58,13 +58,21 @@ def appealed(w: World) -> dict[str, Any]:
     return {"application_id": found.pk}
 
 
-def case(w: World) -> dict[str, Any]:
+def _upheld(w: World) -> Any:
     found, _decision = _declined(w)
     services.leave_appeal_create(actor=w.guardian_a, application_id=found.pk, text="Klage")
-    appeal = services.leave_appeal_reconsider(
+    return services.leave_appeal_reconsider(
         actor=w.contact_teacher_b, application_id=found.pk, change=False, note="Står."
     )
-    return {"appeal_id": appeal.pk}
+
+
+def case(w: World) -> dict[str, Any]:
+    return {"appeal_id": _upheld(w).pk}
+
+
+def upheld(w: World) -> dict[str, Any]:
+    """An upheld appeal whose case the decider has yet to send on."""
+    return {"application_id": _upheld(w).application_id}
 
 
 def awaiting_guardian_b(w: World) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def test_the_letter_holds_every_part_of_an_enkeltvedtak(world, decided):
         "the reasons": ["Reasons", "heildagsprøve"],
         "the right to appeal": [
             "within three weeks",
-            "forvaltningslova §§ 28 and 29",
+            "forvaltningslova §§ 28 to 30",
             "15.12.2026",
             "Statsforvaltaren i Vestland",
             "in writing",

@@ -422,8 +422,8 @@ def test_appeal_and_a_changed_decision(world):
     assert Notification.objects.filter(kind="leave.appeal_outcome").count() == 2
 
 
-def test_upheld_appeal_is_sent_to_the_statsforvalter_with_the_case(world):
-    application, _other = _declined(world)
+def test_an_upheld_appeal_is_a_task_for_the_decider_until_they_record_it_sent(world):
+    application, other = _declined(world)
     services.leave_appeal_create(
         actor=world.guardian_a, application_id=application.pk, text="Klage"
     )
@@ -435,8 +435,36 @@ def test_upheld_appeal_is_sent_to_the_statsforvalter_with_the_case(world):
     )
     application.refresh_from_db()
     assert application.status == Status.SENT_TO_STATSFORVALTER
-    assert appeal.outcome == Appeal.Outcome.UPHELD and appeal.sent_on_at is not None
+    # Made, but not sent: the decider is told to send it, the guardians that it goes on.
+    assert appeal.outcome == Appeal.Outcome.UPHELD and appeal.sent_on_at is None
     assert bytes(appeal.case_pdf).startswith(b"%PDF")
+    [task] = Notification.objects.filter(kind="leave.appeal_to_send")
+    assert task.recipient == world.contact_teacher_a
+    told = Notification.objects.filter(kind="leave.appeal_outcome")
+    assert {n.recipient_id for n in told} == {world.guardian_a.pk, other.pk}
+    assert not Notification.objects.filter(kind="leave.appeal_sent_on").exists()
+
+    with pytest.raises(PermissionDenied):  # only the decider records it
+        services.leave_appeal_sent_on(actor=world.office, application_id=application.pk)
+    with pytest.raises(PermissionDenied):
+        services.leave_appeal_sent_on(actor=world.guardian_a, application_id=application.pk)
+    services.leave_appeal_sent_on(actor=world.contact_teacher_a, application_id=application.pk)
+    services.leave_appeal_sent_on(actor=world.contact_teacher_a, application_id=application.pk)
+    appeal.refresh_from_db()
+    assert appeal.sent_on_at is not None and appeal.sent_on_by == world.contact_teacher_a
+    assert AuditEntry.objects.filter(action="leave.appeal.sent_on").count() == 1
+    sent_on = Notification.objects.filter(kind="leave.appeal_sent_on")
+    assert {n.recipient_id for n in sent_on} == {world.guardian_a.pk, other.pk}
+
+
+def test_only_an_upheld_appeal_can_be_recorded_as_sent_on(world):
+    application, _other = _declined(world)
+    with pytest.raises(ValidationError):  # not appealed
+        services.leave_appeal_sent_on(actor=world.contact_teacher_a, application_id=application.pk)
+    services.leave_appeal_create(actor=world.guardian_a, application_id=application.pk, text="x")
+    with pytest.raises(ValidationError):  # not yet reconsidered
+        services.leave_appeal_sent_on(actor=world.contact_teacher_a, application_id=application.pk)
+    assert not AuditEntry.objects.filter(action="leave.appeal.sent_on").exists()
 
 
 def test_an_approval_changed_to_a_decline_on_appeal_takes_the_leave_days_back(world):

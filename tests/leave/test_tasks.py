@@ -12,7 +12,8 @@ from kontaktbok.core.models import AuditEntry
 from kontaktbok.leave import services, tasks
 from kontaktbok.leave.models import Appeal, Decision
 from kontaktbok.notifications.models import Notification
-from tests.leave.helpers import MONDAY, apply, decide, second_guardian
+from tests.leave.helpers import MONDAY, TODAY, apply, decide, second_guardian
+from tests.leave.test_pdf import text_of
 from tests.test_query_budgets import _queue_tasks
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +141,27 @@ def test_leave_days_follow_the_decision_in_force_whatever_the_order(world, setti
     tasks.finish_decision.call(**second[1])
     tasks.finish_decision.call(**first[1])
     assert not absence_selectors.leave_days([world.child_a.pk], MONDAY, MONDAY).exists()
+
+
+def test_the_appeal_deadline_counts_from_the_day_the_letter_can_be_read(
+    world, settings, time_machine
+):
+    """The three weeks run from the day the letter is made and the guardians are told
+    (forvaltningslova § 30), not from the decision: a worker that comes two days late
+    moves the deadline two days, in the letter and in the app."""
+    application = apply(world)
+    _queue_tasks(settings)
+    decision = decide(world, application)
+    assert decision.appeal_deadline == TODAY + dt.timedelta(days=21)
+    _forget_queued()
+    time_machine.move_to(dt.datetime(2026, 11, 26, 7, 0, tzinfo=dt.UTC))  # two days later
+    assert tasks.finish_unfinished.call() == 1
+    decision.refresh_from_db()
+    assert decision.appeal_deadline == dt.date(2026, 12, 17)
+    letter = text_of(decision.letter)
+    assert "26.11.2026" in letter and "17.12.2026" in letter
+    # Made once: asking again later changes neither the letter nor the deadline.
+    time_machine.move_to(dt.datetime(2026, 11, 30, 7, 0, tzinfo=dt.UTC))
+    assert services.decision_letter_make(decision=decision) == bytes(decision.letter)
+    decision.refresh_from_db()
+    assert decision.appeal_deadline == dt.date(2026, 12, 17)

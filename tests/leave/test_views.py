@@ -325,16 +325,33 @@ def test_reconsider_an_appeal_and_read_the_case(world):
     url = reverse("leave_reconsider", args=[application.pk])
     assert client.post(url, {"result": "change", "note": "y"}).status_code == 400
     response = client.post(url, {"result": "uphold", "note": "Står ved lag."}, follow=True)
-    assert "sent on to the Statsforvaltar" in response.content.decode()
+    page = response.content.decode()
+    assert "Send the case to the appeal body" in page
+    assert 'data-testid="send-on"' in page  # the task, with the case and how to send it
     appeal = Appeal.objects.get()
-    case = client.get(reverse("leave_case_pdf", args=[appeal.pk]))
+    case_url = reverse("leave_case_pdf", args=[appeal.pk])
+    case = client.get(case_url)
     assert case["Content-Type"] == "application/pdf"
-    assert (
-        client_for(world.contact_teacher_b)
-        .get(reverse("leave_case_pdf", args=[appeal.pk]))
-        .status_code
-        == 404
-    )
+    assert client_for(world.contact_teacher_b).get(case_url).status_code == 404
+    # The guardians' copy; never another family's.
+    guardian = client_for(world.guardian_a)
+    guardian_page = guardian.get(reverse("leave_application", args=[application.pk]))
+    assert case_url in guardian_page.content.decode()
+    assert 'data-testid="upheld"' in guardian_page.content.decode()
+    assert guardian.get(case_url).content == case.content
+    assert client_for(world.guardian_b).get(case_url).status_code == 404
+    entry = AuditEntry.objects.filter(action="leave.case.read", actor=world.guardian_a).get()
+    assert entry.role == "guardian"
+
+    sent_on = reverse("leave_appeal_sent_on", args=[application.pk])
+    assert client_for(world.office).post(sent_on).status_code == 404  # not the decider
+    response = client.post(sent_on, follow=True)
+    assert "Recorded as sent to the appeal body" in response.content.decode()
+    assert 'data-testid="send-on"' not in response.content.decode()
+    assert 'data-testid="sent-on"' in response.content.decode()
+    response = client.post(sent_on, follow=True)  # a second tap
+    assert response.status_code == 200
+    assert AuditEntry.objects.filter(action="leave.appeal.sent_on").count() == 1
 
 
 @pytest.mark.parametrize("who", ["leadership", "contact_teacher_a"])

@@ -477,7 +477,7 @@ def test_the_appeal_is_reconsidered(
         assert bytes(latest.letter).startswith(b"%PDF")
         assert absence_selectors.leave_days([world.child_a2.pk], MONDAY, WEDNESDAY).exists()
     else:
-        assert appeal.outcome == Appeal.Outcome.UPHELD and appeal.sent_on_at is not None
+        assert appeal.outcome == Appeal.Outcome.UPHELD and appeal.sent_on_at is None
         assert application.status == Status.SENT_TO_STATSFORVALTER
         assert _queued() == ["finish_upheld_appeal"]
         _run_queued()

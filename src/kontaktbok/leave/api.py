@@ -55,8 +55,8 @@ class AppealIn(Schema):
 
 class ReconsiderIn(Schema):
     change: bool = Field(
-        description="True: a new decision; false: the decision stands and the appeal is "
-        "sent on to the Statsforvaltar"
+        description="True: a new decision; false: the decision stands and the appeal goes "
+        "to the appeal body (the decider sends the case and records it: .../appeal/sent-on)"
     )
     note: str = Field(max_length=4000, description="The school's assessment of the appeal")
     outcome: str = ""
@@ -94,7 +94,11 @@ class AppealOut(Schema):
     created_at: dt.datetime
     outcome: str
     note: str
-    sent_on_at: dt.datetime | None
+    late: bool = Field(description="Sent after the appeal deadline (forvaltningslova § 31)")
+    sent_on_at: dt.datetime | None = Field(
+        description="When the decider sent the case of an upheld appeal to the appeal body"
+    )
+    case_url: str | None = Field(description="The case of an upheld appeal as PDF")
 
 
 class ApplicationOut(Schema):
@@ -157,7 +161,11 @@ def _appeal_out(appeal: Appeal | None) -> AppealOut | None:
         created_at=appeal.created_at,
         outcome=appeal.outcome,
         note=appeal.note,
+        late=appeal.late,
         sent_on_at=appeal.sent_on_at,
+        case_url=reverse("leave_case_pdf", args=[appeal.pk])
+        if appeal.outcome == Appeal.Outcome.UPHELD
+        else None,
     )
 
 
@@ -349,7 +357,8 @@ def leave_decide(request: HttpRequest, application_id: int, payload: DecisionIn)
 def leave_appeal_reconsider(
     request: HttpRequest, application_id: int, payload: ReconsiderIn
 ) -> Any:
-    """Consider the appeal again: a new decision, or send it on to the Statsforvaltar."""
+    """Consider the appeal again: a new decision, or the decision stands and the appeal
+    goes to the appeal body."""
     appeal = services.leave_appeal_reconsider(
         actor=request.user,
         application_id=application_id,
@@ -360,4 +369,16 @@ def leave_appeal_reconsider(
         approved_start=payload.approved_start,
         approved_end=payload.approved_end,
     )
+    return Status(200, _written(appeal.application))
+
+
+@router.post(
+    "/applications/{application_id}/appeal/sent-on",
+    response={200: ApplicationOut, **ERRORS},
+)
+@scoped
+def leave_appeal_sent_on(request: HttpRequest, application_id: int) -> Any:
+    """Record that the case of an upheld appeal is sent to the appeal body; the guardians
+    are told. Recording it again changes nothing."""
+    appeal = services.leave_appeal_sent_on(actor=request.user, application_id=application_id)
     return Status(200, _written(appeal.application))

@@ -98,7 +98,7 @@ class ReconsiderForm(DecisionForm):
     result = forms.ChoiceField(
         label=_("After considering the appeal"),
         choices=[
-            (UPHOLD, _("The decision stands: send the appeal to the Statsforvaltar")),
+            (UPHOLD, _("The decision stands: the appeal goes to the appeal body")),
             (CHANGE, _("Change the decision")),
         ],
         widget=_radio(),

@@ -59,3 +59,25 @@ CONSENT_DECLINED = register(
         ),
     )
 )
+APPEAL_TO_SEND = register(
+    Kind(
+        code="leave.appeal_to_send",
+        label=_("Leave: an upheld appeal to send on"),
+        title=_("Send the appeal on leave for %(name)s to the appeal body"),
+        body=_(
+            "You upheld the decision on leave from %(start)s to %(end)s. The case is ready "
+            "as PDF: send it to the appeal body, then record in the app that it is sent."
+        ),
+    )
+)
+APPEAL_SENT_ON = register(
+    Kind(
+        code="leave.appeal_sent_on",
+        label=_("Leave: the appeal is sent to the appeal body"),
+        title=_("Your appeal on leave for %(name)s is sent on"),
+        body=_(
+            "The school has sent your appeal on the leave from %(start)s to %(end)s to the "
+            "appeal body, which makes the final decision. A copy of the case is in the app."
+        ),
+    )
+)

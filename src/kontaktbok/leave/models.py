@@ -114,7 +114,9 @@ class LeaveApplication(models.Model):
         DECLINED = "declined", _("declined")
         APPEAL_PENDING = "appeal_pending", _("appealed, being reconsidered")
         RECONSIDERED = "reconsidered", _("changed after the appeal")
-        SENT_TO_STATSFORVALTER = "sent_to_statsforvalter", _("appeal sent to the Statsforvaltar")
+        # The decision stands; the decider sends the case to the appeal body
+        # (``Appeal.sent_on_at`` says when they did).
+        SENT_TO_STATSFORVALTER = "sent_to_statsforvalter", _("upheld, goes to the appeal body")
         WITHDRAWN = "withdrawn", _("withdrawn")
 
     class Decider(models.TextChoices):
@@ -275,11 +277,11 @@ class Decision(models.Model):
 
 class Appeal(models.Model):
     """A guardian's appeal (klage); the decider reconsiders it, and if the decision stands,
-    it is sent on to the Statsforvaltar with the case."""
+    the decider sends the case (``case_pdf``) on to the appeal body and records when."""
 
     class Outcome(models.TextChoices):
         CHANGED = "changed", _("the decision was changed")
-        UPHELD = "upheld", _("the decision stands; sent to the Statsforvaltar")
+        UPHELD = "upheld", _("the decision stands; the appeal goes to the appeal body")
 
     application = models.OneToOneField(
         LeaveApplication, on_delete=models.CASCADE, related_name="appeal"
@@ -303,7 +305,16 @@ class Appeal(models.Model):
     )
     reconsidered_at = models.DateTimeField(_("reconsidered"), null=True, blank=True)
     note = models.TextField(_("the school's assessment"), blank=True, max_length=4000)
+    # Recorded by the decider when they have sent the case to the appeal body.
     sent_on_at = models.DateTimeField(_("sent to the appeal body"), null=True, blank=True)
+    sent_on_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent on by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     case_pdf = models.BinaryField(_("the case (PDF)"), null=True, editable=False)
 
     class Meta:

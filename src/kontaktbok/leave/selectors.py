@@ -380,15 +380,29 @@ def decision_letter(*, actor: Any, decision_id: int) -> Decision:
 
 
 def appeal_case(*, actor: Any, appeal_id: int) -> Appeal:
-    """An appeal of an application the actor sees as staff, with the case PDF and what is
-    needed to make it if a worker has not yet."""
+    """An upheld appeal whose application the actor sees (guardian or staff), with the case
+    PDF and what is needed to make it if a worker has not yet. The read is audited as the
+    actor's, as a guardian (their copy of the case) or in their staff role."""
+    own = LeaveApplication.objects.filter(guardian_scope(actor))
+    visible = Q(application__in=own) | Q(
+        application__in=LeaveApplication.objects.filter(staff_scope(actor))
+    )
     found = (
         Appeal.objects.select_related(*FOR_A_LETTER, "guardian", "reconsidered_by")
-        .filter(pk=appeal_id, application__in=LeaveApplication.objects.filter(staff_scope(actor)))
+        .annotate(as_guardian=Exists(own.filter(pk=OuterRef("application_id"))))
+        .filter(visible, pk=appeal_id, outcome=Appeal.Outcome.UPHELD)
         .first()
     )
     if found is None:
         raise Http404
+    application = found.application
+    audit_log(
+        actor=actor,
+        action="leave.case.read",
+        obj=application,
+        role="guardian" if found.as_guardian else rules.role_for(actor, application),
+        school_id=application.school_id,
+    )
     return found
 
 
@@ -404,16 +418,31 @@ def staff_queue(*, actor: Any) -> Queue:
     """The actor's applications, sorted by what needs doing (a fixed number of queries)."""
     applications = list(staff_applications(actor=actor))
     mine = {a.pk for a in applications if rules.may_decide(actor, a)}
+    to_decide = [a for a in applications if a.status == Status.SUBMITTED and a.pk in mine]
+    appeals = [
+        a
+        for a in applications
+        if a.pk in mine and (a.status == Status.APPEAL_PENDING or to_send_on(a))
+    ]
+    busy = {a.pk for a in [*to_decide, *appeals]}
     return Queue(
-        to_decide=[a for a in applications if a.status == Status.SUBMITTED and a.pk in mine],
-        appeals=[a for a in applications if a.status == Status.APPEAL_PENDING and a.pk in mine],
+        to_decide=to_decide,
+        appeals=appeals,
         awaiting_consent=[a for a in applications if a.status == Status.AWAITING_CONSENT],
         decided=[
-            a
-            for a in applications
-            if a.status not in (Status.AWAITING_CONSENT,)
-            and not (a.status in (Status.SUBMITTED, Status.APPEAL_PENDING) and a.pk in mine)
+            a for a in applications if a.status != Status.AWAITING_CONSENT and a.pk not in busy
         ],
+    )
+
+
+def to_send_on(application: LeaveApplication) -> bool:
+    """Whether the appeal is upheld and its case not yet recorded as sent to the appeal
+    body (read with the application's appeal)."""
+    appeal = getattr(application, "appeal", None)
+    return (
+        application.status == Status.SENT_TO_STATSFORVALTER
+        and appeal is not None
+        and appeal.sent_on_at is None
     )
 
 

@@ -39,8 +39,15 @@ def finish_decision(*, decision_id: int) -> None:
 
 @task
 def finish_upheld_appeal(*, appeal_id: int) -> None:
-    """Make and store the case for the Statsforvaltar, then tell the guardians."""
+    """Make and store the case for the appeal body, then tell the guardians and the
+    decider, who sends it on."""
     follow_up.appeal_finish(appeal_id=appeal_id)
+
+
+@task
+def tell_appeal_sent_on(*, appeal_id: int) -> None:
+    """The case is sent to the appeal body: tell the guardians."""
+    follow_up.tell_appeal_sent_on(appeal_id=appeal_id)
 
 
 @periodic(every_minutes=5)

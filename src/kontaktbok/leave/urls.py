@@ -11,6 +11,7 @@ urlpatterns = [
     path("applications/<int:application_id>/withdraw/", guardian.withdraw, name="leave_withdraw"),
     path("applications/<int:application_id>/appeal/", guardian.appeal, name="leave_appeal"),
     path("decisions/<int:decision_id>/letter.pdf", guardian.letter, name="leave_letter"),
+    path("appeals/<int:appeal_id>/case.pdf", guardian.case_pdf, name="leave_case_pdf"),
     # Staff
     path("staff/", staff.queue, name="leave_queue"),
     path("staff/applications/<int:application_id>/", staff.review, name="leave_review"),
@@ -25,7 +26,11 @@ urlpatterns = [
         staff.reconsider,
         name="leave_reconsider",
     ),
-    path("staff/appeals/<int:appeal_id>/case.pdf", staff.case_pdf, name="leave_case_pdf"),
+    path(
+        "staff/applications/<int:application_id>/sent-on/",
+        staff.appeal_sent_on,
+        name="leave_appeal_sent_on",
+    ),
     # The school admin
     path("schools/<int:school_id>/rules/", staff.rules_settings, name="leave_rules"),
 ]

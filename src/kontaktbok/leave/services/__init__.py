@@ -10,6 +10,7 @@ from kontaktbok.leave.services.applications import (
 from kontaktbok.leave.services.decisions import (
     leave_appeal_create,
     leave_appeal_reconsider,
+    leave_appeal_sent_on,
     leave_decide,
 )
 from kontaktbok.leave.services.letters import (
@@ -29,6 +30,7 @@ __all__ = [
     "decision_letter_make",
     "leave_appeal_create",
     "leave_appeal_reconsider",
+    "leave_appeal_sent_on",
     "leave_application_create",
     "leave_application_withdraw",
     "leave_consent_answer",

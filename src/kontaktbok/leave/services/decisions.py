@@ -99,6 +99,8 @@ def _make_decision(
         decided_by_role=label,
         decided_as=role,
         decided_at=now,
+        # Until the letter is made (``letters.decision_letter_render``), which moves it
+        # to three weeks from the day the guardians can read it.
         appeal_deadline=clock.today() + dt.timedelta(days=APPEAL_DAYS),
         on_appeal=on_appeal,
         letter=b"",
@@ -224,9 +226,10 @@ def leave_appeal_reconsider(
     approved_end: dt.date | None = None,
 ) -> Appeal:
     """The decider considers the appeal again (forvaltningslova § 33): either a new
-    decision, or the decision stands and the appeal is sent on to the Statsforvaltar with
-    the case as PDF. A worker, queued in the same transaction, makes the new letter or the
-    case and then tells the guardians."""
+    decision, or the decision stands and the appeal goes to the appeal body with the case
+    as PDF. A worker, queued in the same transaction, makes the new letter or the case and
+    then tells the guardians (and, for the case, the decider, who sends it on:
+    ``leave_appeal_sent_on``)."""
     with transaction.atomic():
         application = locked(actor, application_id, as_staff=True, with_appeal=True)
         if not rules.may_decide(actor, application):
@@ -273,13 +276,10 @@ def leave_appeal_reconsider(
             appeal.outcome = Appeal.Outcome.CHANGED
         else:
             appeal.outcome = Appeal.Outcome.UPHELD
-            appeal.sent_on_at = now
             application.status = Status.SENT_TO_STATSFORVALTER
             application.updated_at = now
             application.save(update_fields=["status", "updated_at"])
-        appeal.save(
-            update_fields=["note", "reconsidered_by", "reconsidered_at", "outcome", "sent_on_at"]
-        )
+        appeal.save(update_fields=["note", "reconsidered_by", "reconsidered_at", "outcome"])
         entries.append(
             {
                 "actor": actor,
@@ -295,4 +295,30 @@ def leave_appeal_reconsider(
             tasks().finish_decision.enqueue(decision_id=decision.pk)
         else:
             tasks().finish_upheld_appeal.enqueue(appeal_id=appeal.pk)
+    return appeal
+
+
+def leave_appeal_sent_on(*, actor: Any, application_id: int) -> Appeal:
+    """The decider records that they have sent the case of an upheld appeal to the appeal
+    body; the guardians are told. Recording it again changes nothing (a second tap)."""
+    with transaction.atomic():
+        application = locked(actor, application_id, as_staff=True, with_appeal=True)
+        if not rules.may_decide(actor, application):
+            raise PermissionDenied
+        appeal = appeal_of(application)
+        if appeal is None or appeal.outcome != Appeal.Outcome.UPHELD:
+            raise ValidationError(_("There is no upheld appeal to send on."))
+        if appeal.sent_on_at is not None:
+            return appeal
+        appeal.sent_on_at = clock.now()
+        appeal.sent_on_by = actor
+        appeal.save(update_fields=["sent_on_at", "sent_on_by"])
+        audit_log(
+            actor=actor,
+            action="leave.appeal.sent_on",
+            obj=application,
+            role=rules.role_for(actor, application),
+            school_id=application.school_id,
+        )
+        tasks().tell_appeal_sent_on.enqueue(appeal_id=appeal.pk)
     return appeal

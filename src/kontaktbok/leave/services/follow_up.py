@@ -148,8 +148,9 @@ def decision_finish(*, decision_id: int) -> None:
 
 
 def appeal_finish(*, appeal_id: int) -> None:
-    """After an appeal was upheld: the case for the Statsforvaltar is made and stored, and
-    the guardians are told."""
+    """After an appeal was upheld: the case for the appeal body is made and stored; the
+    guardians are told (their copy of the case is on the application's page), and the
+    decider is given the task of sending it on."""
     appeal = Appeal.objects.select_related(
         *selectors.FOR_A_LETTER, "guardian", "reconsidered_by"
     ).get(pk=appeal_id)
@@ -164,6 +165,29 @@ def appeal_finish(*, appeal_id: int) -> None:
             selectors.guardians_to_inform(application.pupil),
             guardian_url(application),
         )
+        if appeal.reconsidered_by is not None and appeal.sent_on_at is None:
+            _tell(
+                application,
+                kinds.APPEAL_TO_SEND,
+                f"leave.appeal_to_send:{appeal.pk}",
+                [appeal.reconsidered_by],
+                staff_url(application),
+            )
+
+
+def tell_appeal_sent_on(*, appeal_id: int) -> None:
+    """The decider has sent the case to the appeal body: tell the guardians."""
+    appeal = Appeal.objects.select_related("application__pupil", "application__applicant").get(
+        pk=appeal_id
+    )
+    application = appeal.application
+    _tell(
+        application,
+        kinds.APPEAL_SENT_ON,
+        f"leave.appeal_sent_on:{appeal.pk}",
+        selectors.guardians_to_inform(application.pupil),
+        guardian_url(application),
+    )
 
 
 def finish_unfinished(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) -> int:
@@ -174,7 +198,7 @@ def finish_unfinished(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) -> 
         "pk", flat=True
     )
     appeals = Appeal.objects.filter(
-        outcome=Appeal.Outcome.UPHELD, case_pdf__isnull=True, sent_on_at__lt=before
+        outcome=Appeal.Outcome.UPHELD, case_pdf__isnull=True, reconsidered_at__lt=before
     ).values_list("pk", flat=True)
     done = 0
     for decision_id in decisions:

@@ -1,4 +1,4 @@
-"""The decision letter (enkeltvedtak) and the case sent to the Statsforvaltar, as PDF.
+"""The decision letter (enkeltvedtak) and the case sent to the appeal body, as PDF.
 
 Each is made once and stored, so it never changes afterwards: by the worker that follows
 up the decision or the upheld appeal, or, if someone opens it before the worker has run,
@@ -12,7 +12,7 @@ from django.utils import translation
 from kontaktbok.absence import selectors as absence_selectors
 from kontaktbok.core import clock
 from kontaktbok.leave import pdf, rules, selectors
-from kontaktbok.leave.models import Appeal, Decision, LeaveApplication
+from kontaktbok.leave.models import APPEAL_DAYS, Appeal, Decision, LeaveApplication
 from kontaktbok.leave.services.common import Role
 from kontaktbok.schools import access
 from kontaktbok.schools import selectors as school_selectors
@@ -76,6 +76,7 @@ def letter_context(application: LeaveApplication, decision: Decision) -> dict[st
         "absent_days": history.absent_days,
         "school_days_so_far": history.school_days,
         "letter_date": _local_date(decision.decided_at),
+        "available_on": decision.appeal_deadline - dt.timedelta(days=APPEAL_DAYS),
         "religious_right": application.category == LeaveApplication.Category.RELIGIOUS
         and leave_rules.religious_holidays_right,
     }
@@ -86,6 +87,9 @@ def decision_letter_render(decision: Decision) -> bytes:
     transaction: rendering takes a while, and no writer should wait for it."""
     if decision.letter:
         return bytes(decision.letter)
+    # The guardians can read the letter from the day it is made and stored: the three
+    # weeks to appeal count from then (forvaltningslova § 30), not from the decision.
+    decision.appeal_deadline = clock.today() + dt.timedelta(days=APPEAL_DAYS)
     application = decision.application
     return pdf.render_pdf(
         "leave/decision_letter.html",
@@ -95,10 +99,16 @@ def decision_letter_render(decision: Decision) -> bytes:
 
 
 def decision_letter_store(decision: Decision, content: bytes) -> bytes:
-    """Store the rendered letter unless one is stored already (two made it at once: the
-    first one stored is the letter); returns the letter."""
-    if not Decision.objects.filter(pk=decision.pk, letter=b"").update(letter=content):
-        content = bytes(Decision.objects.values_list("letter", flat=True).get(pk=decision.pk))
+    """Store the rendered letter and the appeal deadline it gives unless a letter is stored
+    already (two made it at once: the first one stored is the letter); returns the letter."""
+    stored = Decision.objects.filter(pk=decision.pk, letter=b"").update(
+        letter=content, appeal_deadline=decision.appeal_deadline
+    )
+    if not stored:
+        letter, deadline = Decision.objects.values_list("letter", "appeal_deadline").get(
+            pk=decision.pk
+        )
+        content, decision.appeal_deadline = bytes(letter), deadline
     decision.letter = content
     return content
 
@@ -127,14 +137,14 @@ def _case_context(appeal: Appeal) -> dict[str, Any]:
         "consents": list(application.consents.select_related("guardian")),
         "decisions": list(application.decisions.defer("letter")),
         "leave_rules": selectors.rules_for(school),
-        "sent_on": _local_date(appeal.sent_on_at or clock.now()),
+        "dated": _local_date(appeal.reconsidered_at or clock.now()),
         "reconsidered_by": actor.get_full_name() if actor else "",
         "reconsidered_role": with_title,
     }
 
 
 def appeal_case_render(appeal: Appeal) -> bytes:
-    """The case sent to the Statsforvaltar with an upheld appeal (application, consent,
+    """The case sent to the appeal body with an upheld appeal (application, consent,
     decisions, appeal, the school's assessment): the stored one, else rendered now, outside
     any transaction. ``appeal`` comes with its application, pupil, school and people."""
     if appeal.case_pdf:

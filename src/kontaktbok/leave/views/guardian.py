@@ -1,4 +1,5 @@
-"""Guardians: apply for leave, agree as the other guardian, read the decision, appeal."""
+"""Guardians: apply for leave, agree as the other guardian, read the decision, appeal;
+the letter and the appeal case, which staff read here too."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -237,3 +238,12 @@ def letter(request: HttpRequest, decision_id: int) -> HttpResponse:
         services.decision_letter_make(decision=decision),
         f"vedtak-permisjon-{decision.application_id}-{decision.pk}.pdf",
     )
+
+
+@login_required
+def case_pdf(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    """The case of an upheld appeal as PDF: for the decider to send to the appeal body, and
+    the guardians' copy (made now if the worker has not made it yet)."""
+    found = selectors.appeal_case(actor=request.user, appeal_id=appeal_id)
+    content = services.appeal_case_make(appeal=found)
+    return pdf_response(content, f"klage-permisjon-{found.application_id}.pdf")

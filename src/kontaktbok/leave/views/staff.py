@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kontaktbok.core.audit import audit_log
 from kontaktbok.leave import rules, selectors, services
 from kontaktbok.leave.forms import (
     ConsentRecordForm,
@@ -19,9 +18,9 @@ from kontaktbok.leave.forms import (
     LeaveRulesForm,
     ReconsiderForm,
 )
-from kontaktbok.leave.models import Appeal, Consent, LeaveApplication, LeaveRules
+from kontaktbok.leave.models import Consent, LeaveApplication, LeaveRules
 from kontaktbok.leave.services import RULES_FIELDS
-from kontaktbok.leave.views.common import add_errors, pdf_response
+from kontaktbok.leave.views.common import add_errors
 from kontaktbok.schools import selectors as school_selectors
 
 Status = LeaveApplication.Status
@@ -65,6 +64,7 @@ def _review_page(
         "may_decide": may_decide,
         "show_decide": may_decide and application.status == Status.SUBMITTED,
         "show_reconsider": may_decide and application.status == Status.APPEAL_PENDING,
+        "show_send_on": may_decide and application.status == Status.SENT_TO_STATSFORVALTER,
         "show_consent": bool(pending)
         and application.status == Status.AWAITING_CONSENT
         and rules.may_record_consent(actor, application),
@@ -186,7 +186,10 @@ def reconsider(request: HttpRequest, application_id: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("The appeal was sent on to the Statsforvaltar. The guardians are told."),
+                    _(
+                        "The decision stands. Send the case to the appeal body as described "
+                        "below. The guardians are told."
+                    ),
                 )
             return redirect("leave_review", application_id=application_id)
     found = _decider_review(request, application_id)
@@ -194,20 +197,19 @@ def reconsider(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @login_required
-def case_pdf(request: HttpRequest, appeal_id: int) -> HttpResponse:
-    """The case sent to the Statsforvaltar with an upheld appeal (made now if the worker
-    has not made it yet)."""
-    found = selectors.appeal_case(actor=request.user, appeal_id=appeal_id)
-    if found.outcome != Appeal.Outcome.UPHELD:
-        raise Http404
-    audit_log(
-        actor=request.user,
-        action="leave.case.read",
-        obj=found.application,
-        school_id=found.application.school_id,
-    )
-    content = services.appeal_case_make(appeal=found)
-    return pdf_response(content, f"klage-permisjon-{found.application_id}.pdf")
+@require_POST
+def appeal_sent_on(request: HttpRequest, application_id: int) -> HttpResponse:
+    """The decider records that the case of an upheld appeal is sent to the appeal body."""
+    try:
+        services.leave_appeal_sent_on(actor=request.user, application_id=application_id)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Recorded as sent to the appeal body. The guardians are told."))
+    return redirect("leave_review", application_id=application_id)
 
 
 # --- the school admin ---------------------------------------------------------------------
