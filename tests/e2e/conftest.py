@@ -53,6 +53,25 @@ WIDEST_ELEMENTS = """() => {
     return `<${e.tagName.toLowerCase()} class="${e.className}"> ${right}px`;
   }).join("; ");
 }"""
+CUT_CAPTIONS = """() => [...document.querySelectorAll("caption")]
+  .filter((c) => c.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+  .map((c) => c.textContent.trim())"""
+# Fields of a form drawn over each other: a field's content (its options, say) reaching
+# below the top of the next field.
+OVERLAPPING_FIELDS = """() => [...document.querySelectorAll(".kb-form")].flatMap((form) => {
+  const shown = [...form.children].filter((e) => e.getClientRects().length);
+  const drawn = (e) => [e, ...e.querySelectorAll("*")].filter((d) => d.getClientRects().length)
+    .map((d) => d.getBoundingClientRect());
+  const name = (e) => e.textContent.trim().replace(/\\s+/g, " ").slice(0, 40);
+  const drawnOver = [];
+  for (let i = 1; i < shown.length; i++) {
+    const next = shown[i].getBoundingClientRect();
+    const over = drawn(shown[i - 1]).some((r) => r.bottom - 1 > next.top &&
+      r.top < next.bottom && r.right - 1 > next.left && r.left < next.right - 1);
+    if (over) drawnOver.push(`${name(shown[i - 1])} / ${name(shown[i])}`);
+  }
+  return drawnOver;
+})"""
 # Upper bound for Playwright's auto-waiting; a healthy page answers in milliseconds.
 TIMEOUT_MS = 10_000
 
@@ -188,6 +207,8 @@ class Browsing:
             f"axe found WCAG 2.1 A/AA violations on {page.url}:\n{results.generate_report()}"
         )
         assert not self.problems, f"Browser errors up to {page.url}:\n" + "\n".join(self.problems)
+        overlapping = page.evaluate(OVERLAPPING_FIELDS)
+        assert not overlapping, f"{page.url}: form fields drawn over each other: {overlapping}"
         if self.phone:
             # WCAG 1.4.10 Reflow: no horizontal scrolling at 320 CSS px (we test 390).
             overflow = page.evaluate(
@@ -197,6 +218,9 @@ class Browsing:
                 f"{page.url} scrolls sideways by {overflow}px on a phone; too wide: "
                 + page.evaluate(WIDEST_ELEMENTS)
             )
+            # A table may scroll inside its region, but its caption must be read whole.
+            cut = page.evaluate(CUT_CAPTIONS)
+            assert not cut, f"{page.url}: table captions cut off on a phone: {cut}"
 
 
 def _browsing(browser: Browser, live_server: Any, axe: Axe, viewport: dict) -> Iterator[Browsing]:

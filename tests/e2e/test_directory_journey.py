@@ -85,6 +85,10 @@ def test_school_admin_edits_an_entry(phone: Browsing, demo: DemoLogins) -> None:
     log_in_with_code(
         phone, demo.office, demo.password, demo.totp_secret
     )  # kontor is also the school admin
+    # The school's classes and today's checks, on the phone: captions read whole.
+    phone.goto(f"/schools/{school.pk}/")
+    phone.goto(f"/absence/schools/{school.pk}/checks/")
+    phone.goto("/")
     phone.follow(page.locator(f'a[href="/directory/schools/{school.pk}/"]'))
     row = page.get_by_test_id("entry").filter(has_text=TEACHER_4A)
     expect(row).to_contain_text(old_phone)

@@ -209,3 +209,9 @@ def test_an_appeal_is_reconsidered_and_sent_on(
     application.refresh_from_db()
     assert application.status == LeaveApplication.Status.SENT_TO_STATSFORVALTER
     assert application.appeal.sent_on_at is not None
+
+    # The whole case on the contact teacher's phone: nothing wider than the screen.
+    log_out(phone)
+    log_in(phone, demo.contact_teacher, demo.password)
+    phone.goto(f"/leave/staff/applications/{application.pk}/")
+    expect(page.get_by_test_id("background")).to_be_visible()
