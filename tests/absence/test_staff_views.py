@@ -53,8 +53,8 @@ def register_url(group: Group, **query: str) -> str:
 
 
 def pupil_row(html: str, pupil) -> str:
-    """The registration form's fieldset for one pupil."""
-    match = re.search(rf'<fieldset[^>]*data-pupil="{pupil.pk}".*?</fieldset>', html, re.S)
+    """The registration sheet's row for one pupil."""
+    match = re.search(rf'<tr[^>]*data-pupil="{pupil.pk}".*?</tr>', html, re.S)
     assert match, f"no row for {pupil}"
     return match.group(0)
 

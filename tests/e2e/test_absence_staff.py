@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kontaktbok.absence import services
+from kontaktbok.absence.models import AttendanceMark
 from kontaktbok.accounts.models import User
 from kontaktbok.core import clock
 from kontaktbok.demo.data import DemoLogins
@@ -78,3 +79,48 @@ def test_contact_teacher_registers_and_checks_the_day_and_leiing_sees_it(
     expect(office.locator('[data-testid="class-check"][data-group="9B"]')).to_have_attribute(
         "data-state", re.compile("open|late")
     )
+
+
+def test_a_class_is_registered_by_keyboard_on_a_laptop(desktop: Browsing, demo: DemoLogins) -> None:
+    """The sheet is one row per pupil on a laptop. By keyboard: Tab goes from pupil to
+    pupil, the arrow keys choose; the minutes and the reason take a Tab stop only where
+    they apply; Enter saves."""
+    teacher = User.objects.get(email=demo.contact_teacher)
+    class_4a = Group.objects.filter(name="4A", staff_roles__member__user=teacher).distinct().get()
+    page = desktop.page
+    log_in(desktop, demo.contact_teacher, demo.password)
+    desktop.goto(f"/absence/groups/{class_4a.pk}/register/")
+    rows = page.get_by_test_id("pupil-row")
+    expect(rows).to_have_count(class_4a.pupils.count())
+    for row in (rows.first, rows.last):  # name and choices side by side, one line
+        name, choices = row.locator("th").bounding_box(), row.locator("fieldset").bounding_box()
+        assert name and choices and choices["x"] > name["x"] + name["width"] - 1
+        assert abs(name["y"] - choices["y"]) < name["height"]
+    box = rows.first.bounding_box()
+    assert box and box["height"] < 56, box  # 25 pupils in little more than a screen
+
+    pupils = [int(rows.nth(i).get_attribute("data-pupil") or 0) for i in range(3)]
+    page.locator(f"#status-{pupils[0]}-present").focus()
+    page.keyboard.press("Tab")  # the next pupil: nothing else to fill for a present one
+    expect(page.locator(f"#status-{pupils[1]}-present")).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator(f"#status-{pupils[1]}-absent")).to_be_checked()
+    page.keyboard.press("Tab")  # absent: the staff's reason
+    expect(page.locator(f"#reason-{pupils[1]}")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator(f"#status-{pupils[2]}-present")).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator(f"#status-{pupils[2]}-late")).to_be_checked()
+    page.keyboard.press("Tab")  # late: the minutes
+    expect(page.locator(f"#minutes-{pupils[2]}")).to_be_focused()
+    page.keyboard.type("10")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    desktop.check_page()
+    expect(page.get_by_test_id("registered-status")).to_be_visible()
+    marks = {
+        mark.pupil_id: (mark.status, mark.late_minutes)
+        for mark in AttendanceMark.objects.filter(pupil_id__in=pupils[1:])
+    }
+    assert marks == {pupils[1]: ("absent", None), pupils[2]: ("late", 10)}
