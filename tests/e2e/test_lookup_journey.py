@@ -8,6 +8,7 @@ the live server runs in this process and shares the moved clock. The pages are m
 their structure (test ids, form values) and the pupil's name, not by translated texts."""
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,6 +54,10 @@ def test_teacher_registers_absent_guardian_answers_on_a_phone_and_the_school_see
         expect(cases.get_by_role("link", name=child.full_name)).to_have_attribute(
             "href", f"/absence/lookup/{case.pk}/"
         )
+        # The routine: call the guardians at once. Their numbers are on the case.
+        desktop.follow(cases.get_by_role("link", name=child.full_name))
+        call = teacher.get_by_test_id("lookup-contacts").get_by_test_id("guardian-phone")
+        expect(call.first).to_have_attribute("href", re.compile(r"^tel:\+47\d{8}$"))
 
         # The guardian, on a phone, sees the alert at the top of the page and answers.
         page = phone.page

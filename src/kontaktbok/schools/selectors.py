@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from kontaktbok.core import clock
+from kontaktbok.core.audit import audit_log
 from kontaktbok.schools import access
 from kontaktbok.schools.models import (
     AbsenceType,
@@ -169,16 +170,61 @@ def get_pupil(*, actor: Any, pupil_id: int) -> Pupil:
         raise Http404 from None
 
 
+# Who sees the guardians' mobile numbers and e-mail, to reach them at once (the routine:
+# a pupil who does not turn up is looked for by calling home).
+CONTACT_DATA_ROLES = frozenset(
+    {Role.CONTACT_TEACHER, Role.CLASS_TEAM, Role.OFFICE, Role.LEADERSHIP}
+)
+
+
+def _guardians_shown(pupil: Pupil, *, restricted_too: bool) -> QuerySet[Guardianship]:
+    """Guardians with parental responsibility; a restricted guardian of a pupil with a
+    protected address only when ``restricted_too``."""
+    shown = pupil.guardianships.filter(parental_responsibility=True, guardian__is_active=True)
+    if not restricted_too:
+        shown = shown.filter(Q(restricted=False) | Q(pupil__protected_address=False))
+    return shown.select_related("guardian").order_by("guardian__full_name")
+
+
 def pupil_guardians(*, actor: Any, pupil: Pupil) -> list[Any]:
-    """Guardians with parental responsibility, shown to staff who see the pupil."""
+    """Guardians with parental responsibility, by name, shown to staff who see the pupil:
+    never a restricted guardian of a pupil with a protected address."""
     if not access.roles_of(actor).is_staff_member:
         return []
-    return [
-        g
-        for g in pupil.guardianships.filter(parental_responsibility=True)
-        .select_related("guardian")
-        .order_by("guardian__full_name")
-    ]
+    return list(_guardians_shown(pupil, restricted_too=False))
+
+
+def may_reach_guardians(actor: Any, group: Group) -> bool:
+    """Whether the actor sees the guardians' contact data of ``group``'s pupils (the page
+    offers the link to them; ``guardian_contacts`` decides per pupil)."""
+    roles = access.roles_of(actor)
+    if any(roles.has_school_role(group.school_id, r) for r in (Role.OFFICE, Role.LEADERSHIP)):
+        return True
+    return bool(roles.group_roles.get(group.pk, frozenset()) & CONTACT_DATA_ROLES)
+
+
+def guardian_contacts(
+    *, actor: Any, pupil: Pupil, passed_mfa: bool, role: str | None = None
+) -> list[Guardianship] | None:
+    """The guardians with parental responsibility with their mobile number and e-mail, for
+    the contact teacher, class team, kontor and leiing who see ``pupil`` (``role``: the
+    actor's role for the pupil, if known); None for anyone else. A restricted guardian of
+    a pupil with a protected address only for kontor and leiing who passed a second factor
+    in this session. Each read is audited as a read of contact data."""
+    role = access.pupil_role(actor, pupil) if role is None else role
+    if role not in CONTACT_DATA_ROLES:
+        return None
+    office = role in (Role.OFFICE, Role.LEADERSHIP)
+    shown = list(_guardians_shown(pupil, restricted_too=office and passed_mfa))
+    audit_log(
+        actor=actor,
+        action="schools.guardian_contacts.read",
+        obj=pupil,
+        role=role,
+        school_id=pupil.school_id,
+        detail={"guardians": len(shown)},
+    )
+    return shown
 
 
 def get_group(*, actor: Any, group_id: int) -> Group:

@@ -5,6 +5,11 @@ from kontaktbok.schools import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("pupils/<int:pupil_id>/", views.pupil_detail, name="pupil_detail"),
+    path(
+        "pupils/<int:pupil_id>/guardians/",
+        views.pupil_guardian_contacts,
+        name="pupil_guardian_contacts",
+    ),
     path("groups/<int:group_id>/", views.group_detail, name="group_detail"),
     path("schools/<int:school_id>/", views.school_overview, name="school_overview"),
     path("schools/<int:school_id>/settings/", views.school_settings, name="school_settings"),

@@ -8,9 +8,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kontaktbok.accounts.mfa import passed_mfa
 from kontaktbok.core.audit import audit_log
 from kontaktbok.core.selectors import audit_entries
 from kontaktbok.schools import access, selectors, services
@@ -50,14 +52,39 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
         actor=actor, action="schools.pupil.read", obj=pupil, role=role, school_id=pupil.school_id
     )
     groups = list(pupil.groups.all())
+    contacts = selectors.guardian_contacts(
+        actor=actor, pupil=pupil, passed_mfa=passed_mfa(request), role=role
+    )
     context = {
         "pupil": pupil,
         "groups": groups,
         "contact_teachers": selectors.contact_teachers(groups),
-        "guardianships": selectors.pupil_guardians(actor=actor, pupil=pupil),
+        "contacts": contacts,
+        "guardianships": selectors.pupil_guardians(actor=actor, pupil=pupil)
+        if contacts is None
+        else [],
         "is_staff_view": role not in ("", "guardian"),
     }
     return render(request, "schools/pupil_detail.html", context)
+
+
+@login_required
+def pupil_guardian_contacts(request: HttpRequest, pupil_id: int) -> HttpResponse:
+    """How to reach a pupil's guardians, one tap from the registration sheet: for the
+    contact teacher, class team, kontor and leiing; the read is audited."""
+    actor = request.user
+    pupil = selectors.get_pupil(actor=actor, pupil_id=pupil_id)
+    contacts = selectors.guardian_contacts(actor=actor, pupil=pupil, passed_mfa=passed_mfa(request))
+    if contacts is None:
+        raise Http404
+    back = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    return render(
+        request,
+        "schools/pupil_contacts.html",
+        {"pupil": pupil, "contacts": contacts, "back": back},
+    )
 
 
 @login_required

@@ -11,8 +11,10 @@ from django.views.decorators.http import require_POST
 
 from kontaktbok.absence.lookup import selectors, services
 from kontaktbok.absence.models import LookupCase
+from kontaktbok.accounts.mfa import passed_mfa
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
+from kontaktbok.schools import selectors as school_selectors
 
 # The overview refreshes itself this often (htmx polling).
 REFRESH_SECONDS = 15
@@ -30,6 +32,17 @@ def _case_page(
     status: int = 200,
 ) -> HttpResponse:
     events = selectors.timeline(actor=request.user, case=case, as_guardian=as_guardian)
+    # Staff call the guardians at once (the routine): their numbers are on the case.
+    contacts = (
+        None
+        if as_guardian
+        else school_selectors.guardian_contacts(
+            actor=request.user,
+            pupil=case.pupil,
+            passed_mfa=passed_mfa(request),
+            role=selectors.staff_role(request.user, case),
+        )
+    )
     return render(
         request,
         "absence/lookup_case.html",
@@ -37,6 +50,7 @@ def _case_page(
             "case": case,
             "as_guardian": as_guardian,
             "events": events,
+            "contacts": contacts,
             "answers": [
                 (LookupCase.Answer.HOME_SICK, LookupCase.Answer.HOME_SICK.label),
                 (LookupCase.Answer.ON_THE_WAY, LookupCase.Answer.ON_THE_WAY.label),

@@ -155,6 +155,7 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
         "statuses": Status.choices,
         "registered_at": next((r.mark.registered_at for r in sheet.rows if r.mark), None),
         "lookups": lookup_selectors.group_cases(actor=actor, group_id=group.pk, day=day),
+        "reach_guardians": school_selectors.may_reach_guardians(actor, group),
     }
     return render(request, "absence/staff_register.html", context, status=400 if errors else 200)
 
