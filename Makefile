@@ -27,8 +27,9 @@ install: python-deps assets messages
 python-deps: $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
 	$(UV) sync --frozen --python "$$(scripts/find-python)"
 
+# No install scripts: vnu-jar's would fetch a Java runtime; system-test-deps installs Debian's.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts
 
 assets: node_modules/.package-lock.json
 	mkdir -p $(VENDOR)/designsystemet $(VENDOR)/htmx
@@ -40,8 +41,10 @@ messages: python-deps
 	command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
 	cd src/kontaktbok && ../../$(PY) -m django compilemessages --settings=kontaktbok.settings -v 0
 
+# Chromium for the browser journeys; Java for the Nu HTML Checker (npm vnu-jar) run on their pages.
 system-test-deps: pdf-deps
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)
+	command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq default-jre-headless)
 
 # WeasyPrint (leave decision letters as PDF) needs Pango, HarfBuzz's subsetter and a font.
 pdf-deps:

@@ -166,6 +166,14 @@ def test_leadership_with_totp_is_asked_for_the_code(world):
     assert client.get("/").status_code == 200
 
 
+def test_the_security_key_button_belongs_to_the_security_key_form(world):
+    client = Client()
+    login(client, world.leadership.email)
+    html = client.get(reverse("mfa_authenticate")).content.decode()
+    assert 'form="webauthn_form"' in html
+    assert re.search(r'<form [^>]*id="webauthn_form"', html)
+
+
 def test_staff_session_ends_after_idle_time(world):
     client = Client()
     with time_machine.travel(dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC), tick=False) as t:

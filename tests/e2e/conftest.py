@@ -1,7 +1,9 @@
 """Browser journeys: Playwright drives Debian's Chromium against pytest-django's live server.
 
 Every page a journey visits is checked with axe-core for WCAG 2.1 A/AA violations, and for
-page errors, console errors and failed sub-resources (style sheets, scripts, images).
+page errors, console errors and failed sub-resources (style sheets, scripts, images). Every
+HTML document the browser receives (pages opened, forms posted, the pages redirects lead to)
+is kept as the server sent it and checked with the Nu HTML Checker at the end of the journey.
 """
 
 import sqlite3
@@ -26,6 +28,7 @@ from playwright.sync_api import (
 
 from kontaktbok.demo.data import DemoLogins, load_demo
 from tests.conftest import SCHOOL_DAY
+from tests.e2e.html_checker import Document, html_errors
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -171,6 +174,7 @@ class Browsing:
     base_url: str
     axe: Axe
     phone: bool
+    documents: list[Document]
     problems: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
 
@@ -223,7 +227,9 @@ class Browsing:
             assert not cut, f"{page.url}: table captions cut off on a phone: {cut}"
 
 
-def _browsing(browser: Browser, live_server: Any, axe: Axe, viewport: dict) -> Iterator[Browsing]:
+def _browsing(
+    browser: Browser, live_server: Any, axe: Axe, documents: list[Document], viewport: dict
+) -> Iterator[Browsing]:
     context = browser.new_context(
         viewport=viewport,
         is_mobile=viewport is PHONE,
@@ -236,7 +242,13 @@ def _browsing(browser: Browser, live_server: Any, axe: Axe, viewport: dict) -> I
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()
-    browsing = Browsing(page=page, base_url=live_server.url, axe=axe, phone=viewport is PHONE)
+    browsing = Browsing(
+        page=page,
+        base_url=live_server.url,
+        axe=axe,
+        phone=viewport is PHONE,
+        documents=documents,
+    )
 
     def on_console(message: ConsoleMessage) -> None:
         # A document's own 4xx status is logged as "Failed to load resource"; the journeys
@@ -252,6 +264,14 @@ def _browsing(browser: Browser, live_server: Any, axe: Axe, viewport: dict) -> I
             and not request.url.endswith("/favicon.ico")
         ):
             browsing.problems.append(f"HTTP {response.status} for {request.url}")
+        if (
+            request.resource_type == "document"
+            and not 300 <= response.status < 400
+            and response.headers.get("content-type", "").startswith("text/html")
+        ):
+            browsing.documents.append(
+                Document(request.method, response.url, response.status, response.body())
+            )
 
     def on_request_failed(request: Request) -> None:
         browsing.problems.append(f"request failed: {request.url} ({request.failure})")
@@ -262,18 +282,40 @@ def _browsing(browser: Browser, live_server: Any, axe: Axe, viewport: dict) -> I
     page.on("requestfailed", on_request_failed)
     yield browsing
     context.close()
+    # Every page that axe checked must also reach the HTML checker.
+    received = {document.url for document in documents}
+    missed = [
+        url
+        for url in browsing.checked
+        if url.startswith(browsing.base_url) and url.partition("#")[0] not in received
+    ]
+    assert not missed, f"No HTML document was kept for the pages {missed}"
 
 
 @pytest.fixture
-def phone(browser: Browser, live_server: Any, axe: Axe) -> Iterator[Browsing]:
+def html_documents() -> Iterator[list[Document]]:
+    """The HTML documents of one journey, in all its browser contexts, as the server sent
+    them: checked in one run of the Nu HTML Checker when the journey ends."""
+    documents: list[Document] = []
+    yield documents
+    if errors := html_errors(documents):
+        pytest.fail("The Nu HTML Checker found errors:\n" + "\n".join(errors), pytrace=False)
+
+
+@pytest.fixture
+def phone(
+    browser: Browser, live_server: Any, axe: Axe, html_documents: list[Document]
+) -> Iterator[Browsing]:
     """A new browser context the size of a phone (390 x 844), in the browser's own locale."""
-    yield from _browsing(browser, live_server, axe, PHONE)
+    yield from _browsing(browser, live_server, axe, html_documents, PHONE)
 
 
 @pytest.fixture
-def desktop(browser: Browser, live_server: Any, axe: Axe) -> Iterator[Browsing]:
+def desktop(
+    browser: Browser, live_server: Any, axe: Axe, html_documents: list[Document]
+) -> Iterator[Browsing]:
     """A new browser context the size of a desktop screen (1280 x 900)."""
-    yield from _browsing(browser, live_server, axe, DESKTOP)
+    yield from _browsing(browser, live_server, axe, html_documents, DESKTOP)
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from kontaktbok.demo.data import DemoLogins
 from kontaktbok.notifications import kinds, vapid
 from kontaktbok.notifications.models import Channel, Delivery, Notification, PushSubscription
 from tests.e2e.conftest import PHONE, Browsing, _browsing
+from tests.e2e.html_checker import Document
 from tests.e2e.test_journeys import log_in, text
 from tests.notifications.push_receiver import PushReceiver, Subscription
 
@@ -116,10 +117,12 @@ def receiver() -> Iterator[PushReceiver]:
 
 
 @pytest.fixture
-def push_phone(browser: Browser, live_server: Any, axe: Axe) -> Iterator[Browsing]:
+def push_phone(
+    browser: Browser, live_server: Any, axe: Axe, html_documents: list[Document]
+) -> Iterator[Browsing]:
     """A phone-sized context like ``phone``, with service workers on."""
     browser_with_workers: Any = _ServiceWorkersAllowed(browser)
-    yield from _browsing(browser_with_workers, live_server, axe, PHONE)
+    yield from _browsing(browser_with_workers, live_server, axe, html_documents, PHONE)
 
 
 def stub_push_service(browsing: Browsing, subscription: Subscription) -> None:

@@ -1,6 +1,7 @@
 """The school admin's settings pages, and form errors in the user's language."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -28,6 +29,14 @@ def test_admin_saves_settings(world):
     response = client.post(url, data)
     assert response.status_code == 302
     assert School.objects.get(pk=world.school.pk).report_deadline == dt.time(8, 15)
+
+
+def test_the_holiday_form_and_the_settings_form_have_their_own_ids(world):
+    page = admin_client(world).get(reverse("school_settings", args=[world.school.pk]))
+    html = page.content.decode()
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    assert 'for="holiday_name"' in html
 
 
 def test_bad_input_gets_errors_in_nynorsk_and_saves_nothing(world):

@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.core import validators
@@ -48,6 +49,11 @@ class HolidayForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60)
     starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # On the settings page beside SchoolSettingsForm, whose "name" has the id "id_name".
+        kwargs.setdefault("auto_id", "holiday_%s")
+        super().__init__(*args, **kwargs)
 
     def clean(self) -> dict:
         data = super().clean() or {}
