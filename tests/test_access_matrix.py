@@ -190,6 +190,8 @@ MATRIX: dict[str, dict] = {
     # (the SFO-leiar: 4A), kontor and leiing the whole school.
     "home": only(*SIGNED_IN),
     "pupil_detail": only("guardian_a", "sfo_leader", "office", "leadership", kwargs=child_a),
+    # Who has seen a child's data: the child's own guardians only.
+    "pupil_reads": only("guardian_a", kwargs=child_a),
     # The guardians' numbers: the class (contact teacher, class team), kontor and leiing.
     "pupil_guardian_contacts": only(
         "contact_teacher_b", "class_team_b", "office", "leadership", kwargs=child_a2

@@ -55,6 +55,9 @@ def test_the_database_refuses_changes_to_the_log(db):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE id = %s", [entry.pk])  # noqa: S608
     assert AuditEntry.objects.get(pk=entry.pk).action == "test.thing.done"
+    # The pupil an entry is about cannot be changed either.
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET pupil_id = 1 WHERE id = %s", [entry.pk])  # noqa: S608
 
 
 def test_deleting_a_user_keeps_their_entries(world):

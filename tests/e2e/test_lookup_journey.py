@@ -95,6 +95,14 @@ def test_teacher_registers_absent_guardian_answers_on_a_phone_and_the_school_see
         kinds = teacher.get_by_test_id("event")
         expect(kinds.last).to_have_attribute("data-kind", "closed")
 
+        # The guardian sees, from the child's page, that the contact teacher read the case.
+        phone.goto(f"/pupils/{child.pk}/")
+        phone.follow(page.get_by_test_id("reads-link"))
+        reads = page.get_by_test_id("read")
+        expect(
+            reads.filter(has_text=text("etterlysing", "missing-pupil case")).first
+        ).to_contain_text(User.objects.get(email=demo.contact_teacher).full_name)
+
 
 def test_kontor_follows_the_open_cases_on_a_phone_and_closes_one(
     phone: Browsing, demo: DemoLogins

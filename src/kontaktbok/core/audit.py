@@ -34,6 +34,16 @@ def _check_detail(detail: dict[str, Any]) -> None:
             _check_detail(value)
 
 
+def _pupil_of(obj: models.Model | None) -> int | None:
+    """The pupil an entry is about: the object itself, or the object's pupil."""
+    if obj is None:
+        return None
+    if obj._meta.label_lower == "schools.pupil":
+        return int(obj.pk)
+    pupil_id = getattr(obj, "pupil_id", None)
+    return pupil_id if isinstance(pupil_id, int) else None
+
+
 def _entry(
     *,
     actor: Any,
@@ -56,6 +66,7 @@ def _entry(
         school_id=school_id,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
+        pupil_id=_pupil_of(obj),
         detail=detail,
         created_at=clock.now(),
     )

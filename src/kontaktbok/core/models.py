@@ -32,6 +32,9 @@ class AuditEntry(models.Model):
     school_id = models.BigIntegerField(_("school"), null=True, blank=True)
     object_type = models.CharField(_("object type"), max_length=60, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    # The pupil the entry is about (the object itself, or the pupil of a report, a case,
+    # an application): what "who has seen my child's data" is read by.
+    pupil_id = models.BigIntegerField(_("pupil"), null=True, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), db_index=True)
 
@@ -44,6 +47,7 @@ class AuditEntry(models.Model):
         indexes = [
             models.Index(fields=["school_id", "-created_at"]),
             models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["pupil_id", "-created_at"], name="core_audit_pupil_time"),
         ]
 
     def __str__(self) -> str:

@@ -24,6 +24,14 @@ class Municipality(models.Model):
     org_number = models.CharField(
         _("organisation number"), max_length=9, unique=True, validators=[org_number_validator]
     )
+    reader_names_shown = models.BooleanField(
+        _("show readers' names to guardians"),
+        default=True,
+        help_text=_(
+            "In the list of who has seen a child's data, guardians see the name of each "
+            "staff member, not only the role and the school."
+        ),
+    )
 
     class Meta:
         verbose_name = _("municipality")

@@ -4,11 +4,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
+from kontaktbok.core.models import AuditEntry
 from kontaktbok.schools import access
 from kontaktbok.schools.models import (
     AbsenceType,
@@ -320,3 +323,70 @@ def staff_holding(
     for row in rows.order_by("pk"):
         users.setdefault(row.member.user_id, row.member.user)
     return list(users.values())
+
+
+# The reads a guardian is shown, by kind: (audit action, what was read).
+READ_KINDS = {
+    "schools.pupil.read": _("the pupil's page"),
+    "schools.guardian_contacts.read": _("the guardians' contact data"),
+    "absence.history.read": _("absence, with type and comment"),
+    "absence.lookup.read": _("a missing-pupil case"),
+    "leave.case.read": _("a leave case"),
+    "messaging.thread.read": _("messages"),
+}
+
+
+@dataclass
+class Read:
+    at: dt.datetime
+    who: str
+    role: str
+    school: str
+    what: str
+
+
+def pupil_reads(
+    *, actor: Any, pupil_id: int, page: str | int | None
+) -> tuple[Pupil, Any, list[Read]]:
+    """Who has read what about one of the actor's children, and when, newest first: the
+    page of the audit log and its reads, leaving out the actor's own reads. Staff are named when the
+    municipality shows readers' names, else by role and school only."""
+    pupil = (
+        access.guardian_pupils(actor)
+        .select_related("school__municipality")
+        .filter(pk=pupil_id)
+        .first()
+    )
+    if pupil is None:
+        raise Http404
+    entries = (
+        AuditEntry.objects.filter(pupil_id=pupil.pk, action__in=READ_KINDS)
+        .exclude(actor_id=actor.pk)
+        .only("action", "actor_name", "role", "school_id", "created_at")
+        .order_by("-created_at", "-id")
+    )
+    shown = Paginator(entries, 50).get_page(page)
+    schools = dict(
+        School.objects.filter(pk__in={e.school_id for e in shown}).values_list("pk", "name")
+    )
+    names = pupil.school.municipality.reader_names_shown
+    reads = [
+        Read(
+            at=entry.created_at,
+            who=entry.actor_name if names or entry.role == "guardian" else "",
+            role=_role_label(entry.role),
+            school=schools.get(entry.school_id or 0, ""),
+            what=str(READ_KINDS[entry.action]),
+        )
+        for entry in shown
+    ]
+    return pupil, shown, reads
+
+
+def _role_label(role: str) -> str:
+    if role == "guardian":
+        return str(_("guardian"))
+    try:
+        return str(Role(role).label)
+    except ValueError:
+        return role

@@ -5,6 +5,7 @@ from kontaktbok.schools import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("pupils/<int:pupil_id>/", views.pupil_detail, name="pupil_detail"),
+    path("pupils/<int:pupil_id>/reads/", views.pupil_reads, name="pupil_reads"),
     path(
         "pupils/<int:pupil_id>/guardians/",
         views.pupil_guardian_contacts,

@@ -69,6 +69,16 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
 
 
 @login_required
+def pupil_reads(request: HttpRequest, pupil_id: int) -> HttpResponse:
+    """For a guardian: who at the school has seen what about their child, and when."""
+    pupil, page, reads = selectors.pupil_reads(
+        actor=request.user, pupil_id=pupil_id, page=request.GET.get("page")
+    )
+    context = {"pupil": pupil, "page": page, "reads": reads}
+    return render(request, "schools/pupil_reads.html", context)
+
+
+@login_required
 def pupil_guardian_contacts(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """How to reach a pupil's guardians, one tap from the registration sheet: for the
     contact teacher, class team, kontor and leiing; the read is audited."""
