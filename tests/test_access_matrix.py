@@ -190,6 +190,10 @@ MATRIX: dict[str, dict] = {
     # (the SFO-leiar: 4A), kontor and leiing the whole school.
     "home": only(*SIGNED_IN),
     "pupil_detail": only("guardian_a", "sfo_leader", "office", "leadership", kwargs=child_a),
+    # People: kontor and the school admin keep the pupils; leiing reads the list.
+    "people_pupils": only("office", "leadership", "school_admin", kwargs=school_a),
+    "pupil_add": only("office", "school_admin", kwargs=school_a),
+    "pupil_edit": only("office", "school_admin", kwargs=child_a),
     # Who has seen a child's data: the child's own guardians only.
     "pupil_reads": only("guardian_a", kwargs=child_a),
     # The guardians' numbers: the class (contact teacher, class team), kontor and leiing.

@@ -89,6 +89,24 @@ def test_school_admin_edits_an_entry(phone: Browsing, demo: DemoLogins) -> None:
     phone.goto(f"/schools/{school.pk}/")
     phone.goto(f"/absence/schools/{school.pk}/checks/")
     phone.goto("/")
+
+    # Kontor adds a pupil to 4A, with a protected address (kontor passed the second factor).
+    phone.follow(page.get_by_test_id("people-pupils"))
+    phone.follow(page.get_by_test_id("add-pupil"))
+    form = page.get_by_test_id("pupil-form")
+    form.locator("input[name=first_name]").fill("Nora")
+    form.locator("input[name=last_name]").fill("Nyland")
+    form.locator("input[name=nin]").fill("12345678901")  # wrong control digits
+    phone.follow(form.get_by_role("button"), status=400)
+    expect(form.locator("input[name=first_name]")).to_have_value("Nora")
+    form.locator("input[name=date_of_birth]").fill("2016-05-04")
+    form.locator("input[name=nin]").fill("")
+    form.locator("select[name=class_group]").select_option(label="4A")
+    form.locator("input[name=protected_address]").check()
+    phone.follow(form.get_by_role("button"))
+    added = Pupil.objects.get(first_name="Nora", last_name="Nyland")
+    assert added.protected_address and added.groups.get().name == "4A"
+    phone.goto("/")
     phone.follow(page.locator(f'a[href="/directory/schools/{school.pk}/"]'))
     row = page.get_by_test_id("entry").filter(has_text=TEACHER_4A)
     expect(row).to_contain_text(old_phone)

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kontaktbok.core.forms import add_errors
 from kontaktbok.core.ratelimit import limit
 from kontaktbok.messaging import selectors, services
 from kontaktbok.messaging.forms import (
@@ -36,14 +37,6 @@ from kontaktbok.schools.models import Pupil
 
 # The inbox refreshes itself this often (htmx polling).
 REFRESH_SECONDS = 30
-
-
-def _add_errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _too_large(form: Form, handler: LimitedUploadHandler) -> bool:
@@ -141,7 +134,7 @@ def _compose_guardian(
             except PermissionDenied:
                 raise Http404 from None
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 messages.success(request, _("Your message was sent."))
                 return redirect("messaging_thread", thread_id=thread.pk)
@@ -200,7 +193,7 @@ def _compose_staff(
             except PermissionDenied:
                 raise Http404 from None
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 messages.success(request, _("Your message was sent."))
                 return redirect("messaging_thread", thread_id=thread.pk)
@@ -265,7 +258,7 @@ def broadcast(request: HttpRequest) -> HttpResponse:
                     status=400 if confirming else 200,
                 )
             found.pop("confirmed_count", None)
-            _add_errors(form, ValidationError(found) if found else error)
+            add_errors(form, ValidationError(found) if found else error)
         else:
             messages.success(
                 request,
@@ -364,7 +357,7 @@ def _thread_detail(
             except PermissionDenied:
                 raise Http404 from None
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 messages.success(request, _("Your reply was sent."))
                 return redirect("messaging_thread", thread_id=thread_id)
@@ -392,7 +385,7 @@ def participant_add(request: HttpRequest, thread_id: int) -> HttpResponse:
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -464,7 +457,7 @@ def settings_page(request: HttpRequest, school_id: int) -> HttpResponse:
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The message options were saved."))
             return redirect("messaging_settings", school_id=school.pk)

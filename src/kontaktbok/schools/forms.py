@@ -5,7 +5,8 @@ from django import forms
 from django.core import validators
 from django.utils.translation import gettext_lazy as _
 
-from kontaktbok.schools.models import AbsenceType, School
+from kontaktbok.schools.identity import is_valid_nin
+from kontaktbok.schools.models import AbsenceType, Group, School
 from kontaktbok.schools.services import SETTINGS_FIELDS
 
 
@@ -93,3 +94,48 @@ class AuditSearchForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError(_("The start date must come before the end date."))
         return data
+
+
+class ClassChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class PupilForm(forms.Form):
+    """A pupil as kontor adds or changes them; the identity number only when added (it is
+    kept as a keyed digest and never shown again)."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    nin = forms.CharField(
+        label=_("National identity number (optional)"),
+        required=False,
+        max_length=11,
+        help_text=_("11 digits. Kept only in a form that cannot be read back."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    class_group = ClassChoiceField(
+        label=_("Class"), queryset=Group.objects.none(), required=False, empty_label=_("No class")
+    )
+    protected_address = forms.BooleanField(
+        label=_("Protected address (sperra adresse)"),
+        required=False,
+        help_text=_("Needs a login with your second factor."),
+    )
+
+    def __init__(self, *args: Any, classes: list[Group], adding: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["class_group"]
+        assert isinstance(field, ClassChoiceField)
+        field.queryset = Group.objects.filter(pk__in=[g.pk for g in classes])
+        if not adding:
+            del self.fields["nin"]
+
+    def clean_nin(self) -> str:
+        value = "".join(self.cleaned_data.get("nin", "").split())
+        if value and not is_valid_nin(value):
+            raise forms.ValidationError(_("This is not a valid national identity number."))
+        return value

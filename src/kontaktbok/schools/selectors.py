@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -390,3 +390,52 @@ def _role_label(role: str) -> str:
         return str(Role(role).label)
     except ValueError:
         return role
+
+
+@dataclass
+class People:
+    school: School
+    may_edit: bool  # kontor and the school admin; leiing reads
+    classes: list[Group]
+    pupils: list[Pupil]  # with ``class_name``, this school year's class
+
+
+def school_pupils(
+    *, actor: Any, school_id: int, query: str = "", with_pupils: bool = True
+) -> People:
+    """The school's pupils and their class this school year, by name, for kontor, the
+    school admin and leiing; ``query`` finds names containing it."""
+    roles = access.roles_of(actor)
+    people_roles = (Role.OFFICE, Role.SCHOOL_ADMIN)
+    if not roles.has_school_role(school_id, *people_roles, Role.LEADERSHIP):
+        raise Http404
+    school = School.objects.get(pk=school_id)
+    classes = list(
+        Group.objects.filter(access.current_year_q(), school=school, kind=Group.Kind.CLASS)
+        .select_related("school_year")
+        .order_by("grade", "name")
+    )
+    pupils = Pupil.objects.filter(school=school).annotate(
+        class_name=Subquery(
+            Group.objects.filter(
+                access.current_year_q(), kind=Group.Kind.CLASS, pupils=OuterRef("pk")
+            ).values("name")[:1]
+        )
+    )
+    for word in query.split()[:3]:
+        pupils = pupils.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return People(
+        school=school,
+        may_edit=roles.has_school_role(school_id, *people_roles),
+        classes=classes,
+        pupils=list(pupils.order_by("last_name", "first_name")[:500]) if with_pupils else [],
+    )
+
+
+def editable_pupil(*, actor: Any, pupil_id: int) -> Pupil:
+    """A pupil of a school whose people the actor keeps (kontor, school admin), or 404."""
+    schools = access.roles_of(actor).schools_with(Role.OFFICE, Role.SCHOOL_ADMIN)
+    pupil = Pupil.objects.select_related("school").filter(pk=pupil_id, school__in=schools).first()
+    if pupil is None:
+        raise Http404
+    return pupil

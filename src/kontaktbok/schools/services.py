@@ -297,6 +297,115 @@ def pupil_create(
     return pupil
 
 
+PEOPLE_ROLES = (StaffRole.Role.OFFICE, StaffRole.Role.SCHOOL_ADMIN)
+
+
+def _require_people_admin(actor: Any, school: School) -> None:
+    """Kontor and the school admin keep the school's people (leiing reads)."""
+    if not access.roles_of(actor).has_school_role(school.pk, *PEOPLE_ROLES):
+        raise PermissionDenied
+
+
+def _one_class(school: School, class_group: Group | None) -> list[Group]:
+    if class_group is None:
+        return []
+    if class_group.school_id != school.pk or class_group.kind != Group.Kind.CLASS:
+        raise ValidationError({"class_group": _("Choose one of the school's classes.")})
+    return [class_group]
+
+
+def pupil_add(
+    *,
+    actor: Any,
+    school: School,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    nin: str = "",
+    class_group: Group | None = None,
+    protected_address: bool = False,
+    passed_mfa: bool = False,
+) -> Pupil:
+    """Kontor adds a pupil to the school and its class. A protected address is set only
+    by someone who passed a second factor in this session; an identity number already
+    known is refused (the same pupil twice)."""
+    _require_people_admin(actor, school)
+    if protected_address and not passed_mfa:
+        raise ValidationError(
+            {"protected_address": _("Log in again with your second factor to set this.")}
+        )
+    if nin and Pupil.objects.filter(nin_digest=nin_digest(nin)).exists():
+        raise ValidationError({"nin": _("A pupil with this identity number is registered.")})
+    return pupil_create(
+        actor=actor,
+        school=school,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        nin=nin or None,
+        protected_address=protected_address,
+        groups=_one_class(school, class_group),
+    )
+
+
+def pupil_update(
+    *,
+    actor: Any,
+    pupil: Pupil,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    class_group: Group | None,
+    protected_address: bool,
+    passed_mfa: bool = False,
+) -> Pupil:
+    """Kontor changes a pupil's name, birth date, class this school year (a move) or
+    protected address (only with a second factor passed in this session); audited with
+    what changed."""
+    with transaction.atomic():
+        pupil = Pupil.objects.select_for_update().get(pk=pupil.pk)
+        school = pupil.school
+        _require_people_admin(actor, school)
+        if protected_address != pupil.protected_address and not passed_mfa:
+            raise ValidationError(
+                {"protected_address": _("Log in again with your second factor to change this.")}
+            )
+        changed = [
+            name
+            for name, value in (
+                ("first_name", first_name.strip()),
+                ("last_name", last_name.strip()),
+                ("date_of_birth", date_of_birth),
+                ("protected_address", protected_address),
+            )
+            if getattr(pupil, name) != value
+        ]
+        pupil.first_name, pupil.last_name = first_name.strip(), last_name.strip()
+        pupil.date_of_birth, pupil.protected_address = date_of_birth, protected_address
+        pupil.full_clean()
+        pupil.save()
+        wanted = _one_class(school, class_group)
+        current = list(pupil.groups.filter(access.current_year_q(), kind=Group.Kind.CLASS))
+        if {g.pk for g in current} != {g.pk for g in wanted}:
+            pupil.groups.remove(*current)
+            pupil.groups.add(*wanted)
+            changed.append("class")
+        audit_log(
+            actor=actor,
+            action="schools.pupil.updated",
+            obj=pupil,
+            role=_people_role(actor, school),
+            school_id=school.pk,
+            detail={"changed": changed},
+        )
+    return pupil
+
+
+def _people_role(actor: Any, school: School) -> str:
+    roles = access.roles_of(actor)
+    return next((r for r in PEOPLE_ROLES if roles.has_school_role(school.pk, r)), "")
+
+
 def guardianship_set(
     *,
     actor: Any,

@@ -30,5 +30,8 @@ urlpatterns = [
         views.holiday_remove,
         name="holiday_remove",
     ),
+    path("schools/<int:school_id>/pupils/", views.people_pupils, name="people_pupils"),
+    path("schools/<int:school_id>/pupils/new/", views.pupil_add, name="pupil_add"),
+    path("pupils/<int:pupil_id>/edit/", views.pupil_edit, name="pupil_edit"),
     path("audit/", views.audit_search, name="audit_search"),
 ]

@@ -1,6 +1,8 @@
 """Pages about the school: the home page per role, pupils, groups, the school overview,
 the school's settings and the audit log."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,12 +16,14 @@ from django.views.decorators.http import require_http_methods
 
 from kontaktbok.accounts.mfa import passed_mfa
 from kontaktbok.core.audit import audit_log
+from kontaktbok.core.forms import add_errors
 from kontaktbok.core.selectors import audit_entries
 from kontaktbok.schools import access, selectors, services
 from kontaktbok.schools.forms import (
     AbsenceTypeForm,
     AuditSearchForm,
     HolidayForm,
+    PupilForm,
     SchoolSettingsForm,
 )
 from kontaktbok.schools.models import School, StaffRole
@@ -64,6 +68,7 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
         if contacts is None
         else [],
         "is_staff_view": role not in ("", "guardian"),
+        "may_edit": access.roles_of(actor).has_school_role(pupil.school_id, *services.PEOPLE_ROLES),
     }
     return render(request, "schools/pupil_detail.html", context)
 
@@ -231,4 +236,77 @@ def audit_search(request: HttpRequest) -> HttpResponse:
         request,
         "schools/audit_search.html",
         {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+# --- people: kontor keeps the school's pupils ----------------------------------------------
+
+
+@login_required
+def people_pupils(request: HttpRequest, school_id: int) -> HttpResponse:
+    """The school's pupils with their class, searchable by name."""
+    query = request.GET.get("q", "").strip()[:100]
+    people = selectors.school_pupils(actor=request.user, school_id=school_id, query=query)
+    return render(request, "schools/people_pupils.html", {"people": people, "query": query})
+
+
+def _pupil_form_page(
+    request: HttpRequest, form: PupilForm, school: School, pupil: Any = None, status: int = 200
+) -> HttpResponse:
+    context = {"form": form, "school": school, "pupil": pupil}
+    return render(request, "schools/pupil_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pupil_add(request: HttpRequest, school_id: int) -> HttpResponse:
+    people = selectors.school_pupils(actor=request.user, school_id=school_id, with_pupils=False)
+    if not people.may_edit:
+        raise Http404
+    form = PupilForm(request.POST or None, classes=people.classes, adding=True)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            pupil = services.pupil_add(
+                actor=request.user,
+                school=people.school,
+                passed_mfa=passed_mfa(request),
+                **data,
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The pupil was added."))
+            return redirect("pupil_detail", pupil_id=pupil.pk)
+    return _pupil_form_page(request, form, people.school, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pupil_edit(request: HttpRequest, pupil_id: int) -> HttpResponse:
+    pupil = selectors.editable_pupil(actor=request.user, pupil_id=pupil_id)
+    people = selectors.school_pupils(
+        actor=request.user, school_id=pupil.school_id, with_pupils=False
+    )
+    current = next((g for g in people.classes if pupil.groups.filter(pk=g.pk).exists()), None)
+    initial = {
+        "first_name": pupil.first_name,
+        "last_name": pupil.last_name,
+        "date_of_birth": pupil.date_of_birth,
+        "class_group": current,
+        "protected_address": pupil.protected_address,
+    }
+    form = PupilForm(request.POST or None, initial=initial, classes=people.classes, adding=False)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pupil_update(
+                actor=request.user, pupil=pupil, passed_mfa=passed_mfa(request), **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The pupil was saved."))
+            return redirect("pupil_detail", pupil_id=pupil.pk)
+    return _pupil_form_page(
+        request, form, people.school, pupil=pupil, status=400 if form.errors else 200
     )

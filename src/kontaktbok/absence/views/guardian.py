@@ -19,6 +19,7 @@ from kontaktbok.absence import selectors, services
 from kontaktbok.absence.forms import HOURS, WHOLE_DAY, AbsenceReportForm
 from kontaktbok.absence.models import AbsenceReport
 from kontaktbok.core import clock
+from kontaktbok.core.forms import add_errors
 from kontaktbok.core.ratelimit import limit
 from kontaktbok.schools import selectors as school_selectors
 from kontaktbok.schools.models import Pupil
@@ -58,14 +59,6 @@ def _chosen_period(form: AbsenceReportForm) -> tuple[dt.date | None, dt.date | N
 
 def _locked(report: AbsenceReport, checked: set[dt.date]) -> bool:
     return any(report.start_date <= day <= report.end_date for day in checked)
-
-
-def _add_errors(form: AbsenceReportForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _success_once(request: HttpRequest, text: str) -> None:
@@ -161,7 +154,7 @@ def report_create(request: HttpRequest, pupil_id: int) -> HttpResponse:
             except PermissionDenied:
                 raise Http404 from None
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
             else:
                 _success_once(request, _confirmation(report.pupil, report))
                 return redirect("absence_child", pupil_id=pupil.pk)
@@ -193,7 +186,7 @@ def report_edit(request: HttpRequest, report_id: int) -> HttpResponse:
             except PermissionDenied:
                 raise Http404 from None
             except ValidationError as error:
-                _add_errors(form, error)
+                add_errors(form, error)
                 refused = not hasattr(error, "error_dict")
             else:
                 _success_once(request, _confirmation(changed.pupil, changed, changed=True))

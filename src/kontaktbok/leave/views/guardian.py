@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kontaktbok.core import clock
+from kontaktbok.core.forms import add_errors
 from kontaktbok.core.ratelimit import limit
 from kontaktbok.leave import selectors, services
 from kontaktbok.leave.forms import (
@@ -18,7 +19,7 @@ from kontaktbok.leave.forms import (
     ApplicationForm,
 )
 from kontaktbok.leave.models import Consent, Decision, LeaveApplication
-from kontaktbok.leave.views.common import add_errors, pdf_response
+from kontaktbok.leave.views.common import pdf_response
 
 Status = LeaveApplication.Status
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kontaktbok.core.forms import add_errors
 from kontaktbok.leave import rules, selectors, services
 from kontaktbok.leave.forms import (
     ConsentRecordForm,
@@ -20,7 +21,6 @@ from kontaktbok.leave.forms import (
 )
 from kontaktbok.leave.models import Consent, LeaveApplication, LeaveRules
 from kontaktbok.leave.services import RULES_FIELDS
-from kontaktbok.leave.views.common import add_errors
 from kontaktbok.schools import selectors as school_selectors
 
 Status = LeaveApplication.Status

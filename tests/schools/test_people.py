@@ -1,0 +1,163 @@
+"""Kontor keeps the school's pupils: the list with search, adding and changing a pupil;
+every change audited; a protected address only with a second factor; leiing reads."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from kontaktbok.core.models import AuditEntry
+from kontaktbok.schools import services
+from kontaktbok.schools.identity import make_test_nin
+from kontaktbok.schools.models import Pupil
+from tests.schools.test_guardian_contacts import _mfa_client
+
+pytestmark = pytest.mark.django_db
+
+BORN = dt.date(2016, 3, 3)
+
+
+def nin(individual: int = 100) -> str:
+    found = next(n for i in range(individual, individual + 50) if (n := make_test_nin("030316", i)))
+    return found
+
+
+def test_kontor_adds_a_pupil_to_a_class_and_it_is_audited(world):
+    number = nin()
+    pupil = services.pupil_add(
+        actor=world.office,
+        school=world.school,
+        first_name=" Ola ",
+        last_name="Nordmann",
+        date_of_birth=BORN,
+        nin=number,
+        class_group=world.class_a,
+    )
+    assert pupil.first_name == "Ola" and pupil.nin_digest and number not in pupil.nin_digest
+    assert list(pupil.groups.all()) == [world.class_a]
+    assert AuditEntry.objects.filter(action="schools.pupil.created", pupil_id=pupil.pk).count() == 1
+    with pytest.raises(ValidationError) as refused:  # the same pupil twice
+        services.pupil_add(
+            actor=world.office,
+            school=world.school,
+            first_name="Ola",
+            last_name="Nordmann",
+            date_of_birth=BORN,
+            nin=number,
+        )
+    assert "nin" in refused.value.message_dict
+    assert Pupil.objects.filter(last_name="Nordmann").count() == 1
+
+
+@pytest.mark.parametrize(
+    "who", ["leadership", "contact_teacher_a", "guardian_a", "other_leadership"]
+)
+def test_only_kontor_and_the_school_admin_change_people(world, who):
+    with pytest.raises(PermissionDenied):
+        services.pupil_add(
+            actor=getattr(world, who),
+            school=world.school,
+            first_name="X",
+            last_name="Y",
+            date_of_birth=BORN,
+        )
+
+
+def test_a_protected_address_needs_a_second_factor_in_this_session(world):
+    kwargs = {
+        "actor": world.office,
+        "pupil": world.child_a,
+        "first_name": world.child_a.first_name,
+        "last_name": world.child_a.last_name,
+        "date_of_birth": world.child_a.date_of_birth,
+        "class_group": world.class_a,
+        "protected_address": True,
+    }
+    with pytest.raises(ValidationError):
+        services.pupil_update(**kwargs, passed_mfa=False)
+    world.child_a.refresh_from_db()
+    assert not world.child_a.protected_address
+    services.pupil_update(**kwargs, passed_mfa=True)
+    world.child_a.refresh_from_db()
+    assert world.child_a.protected_address
+    entry = AuditEntry.objects.get(action="schools.pupil.updated")
+    assert entry.detail == {"changed": ["protected_address"]} and entry.role == "office"
+
+
+def test_moving_a_pupil_to_another_class(world):
+    services.pupil_update(
+        actor=world.office,
+        pupil=world.child_a,
+        first_name="Anna",
+        last_name=world.child_a.last_name,
+        date_of_birth=world.child_a.date_of_birth,
+        class_group=world.class_b,
+        protected_address=False,
+    )
+    assert list(world.child_a.groups.all()) == [world.class_b]
+    assert "class" in AuditEntry.objects.get(action="schools.pupil.updated").detail["changed"]
+    with pytest.raises(ValidationError):  # another school's class
+        services.pupil_update(
+            actor=world.office,
+            pupil=world.child_a,
+            first_name="Anna",
+            last_name=world.child_a.last_name,
+            date_of_birth=world.child_a.date_of_birth,
+            class_group=world.other_child.groups.get(),
+            protected_address=False,
+        )
+    assert list(world.child_a.groups.all()) == [world.class_b]
+
+
+def test_the_pages_list_search_add_and_change(world):
+    office = _mfa_client(world.office)
+    url = reverse("people_pupils", args=[world.school.pk])
+    page = office.get(url, {"q": "Aksel"}).content.decode()
+    assert "Aksel" in page and "Anna" not in page
+    add = reverse("pupil_add", args=[world.school.pk])
+    bad = office.post(
+        add,
+        {
+            "first_name": "Kari",
+            "last_name": "",
+            "date_of_birth": "2016-03-03",
+            "nin": "12345678901",
+        },
+    )
+    assert bad.status_code == 400
+    assert not Pupil.objects.filter(first_name="Kari").exists()
+    assert 'value="Kari"' in bad.content.decode()  # what was typed stays
+    done = office.post(
+        add,
+        {
+            "first_name": "Kari",
+            "last_name": "Nordmann",
+            "date_of_birth": "2016-03-03",
+            "nin": nin(200),
+            "class_group": world.class_a.pk,
+            "protected_address": "on",
+        },
+    )
+    pupil = Pupil.objects.get(first_name="Kari")
+    assert done["Location"] == reverse("pupil_detail", args=[pupil.pk])
+    assert pupil.protected_address  # kontor passed a second factor in this session
+    edit = reverse("pupil_edit", args=[pupil.pk])
+    office.post(
+        edit,
+        {
+            "first_name": "Kari",
+            "last_name": "Nordmann-Li",
+            "date_of_birth": "2016-03-03",
+            "protected_address": "on",
+        },
+    )
+    pupil.refresh_from_db()
+    assert pupil.last_name == "Nordmann-Li" and not pupil.groups.exists()
+
+    leadership = Client()
+    leadership.force_login(world.leadership)
+    listing = leadership.get(url).content.decode()
+    assert "Nordmann-Li" in listing and edit not in listing  # leiing reads
+    assert leadership.get(edit).status_code == 404
