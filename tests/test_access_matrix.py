@@ -194,6 +194,7 @@ MATRIX: dict[str, dict] = {
     "people_pupils": only("office", "leadership", "school_admin", kwargs=school_a),
     "pupil_add": only("office", "school_admin", kwargs=school_a),
     "pupil_edit": only("office", "school_admin", kwargs=child_a),
+    "guardian_add": only("office", "school_admin", kwargs=child_a),
     # Who has seen a child's data: the child's own guardians only.
     "pupil_reads": only("guardian_a", kwargs=child_a),
     # The guardians' numbers: the class (contact teacher, class team), kontor and leiing.

@@ -106,6 +106,22 @@ def test_school_admin_edits_an_entry(phone: Browsing, demo: DemoLogins) -> None:
     phone.follow(form.get_by_role("button"))
     added = Pupil.objects.get(first_name="Nora", last_name="Nyland")
     assert added.protected_address and added.groups.get().name == "4A"
+    # Two guardians: the mother with parental responsibility, the father without.
+    for name, email, mobile, responsible in (
+        ("Siri Nyland", "siri@nyland.test", "412 34 567", True),
+        ("Tor Nyland", "tor@nyland.test", "", False),
+    ):
+        phone.follow(page.get_by_test_id("add-guardian"))
+        form = page.get_by_test_id("guardian-form")
+        form.locator("input[name=full_name]").fill(name)
+        form.locator("input[name=email]").fill(email)
+        form.locator("input[name=phone]").fill(mobile)
+        form.locator("input[name=parental_responsibility]").set_checked(responsible)
+        phone.follow(form.get_by_role("button"))
+    contacts = page.get_by_test_id("guardian-contacts")
+    expect(contacts.get_by_test_id("guardian-phone")).to_have_attribute("href", "tel:+4741234567")
+    expect(contacts).not_to_contain_text("Tor Nyland")  # no parental responsibility
+    assert added.guardianships.filter(parental_responsibility=False).count() == 1
     phone.goto("/")
     phone.follow(page.locator(f'a[href="/directory/schools/{school.pk}/"]'))
     row = page.get_by_test_id("entry").filter(has_text=TEACHER_4A)

@@ -12,6 +12,7 @@ from kontaktbok.core.models import AuditEntry
 from kontaktbok.schools import services
 from kontaktbok.schools.identity import make_test_nin
 from kontaktbok.schools.models import Pupil
+from kontaktbok.schools.phones import mobile_number
 from tests.schools.test_guardian_contacts import _mfa_client
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,95 @@ def test_the_pages_list_search_add_and_change(world):
     listing = leadership.get(url).content.decode()
     assert "Nordmann-Li" in listing and edit not in listing  # leiing reads
     assert leadership.get(edit).status_code == 404
+
+
+# --- guardians --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("91234567", "+47 91 23 45 67"),
+        ("+47 412 34 567", "+47 41 23 45 67"),
+        ("0046 70 123 45 67", "+46 70 123 45 67"),
+    ],
+)
+def test_mobile_numbers_norwegian_and_foreign(typed, stored):
+    assert mobile_number(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["57 72 40 04", "ring meg", "123", "+47 800 12 345"])
+def test_numbers_that_cannot_receive_sms_are_refused(typed):
+    with pytest.raises(ValidationError):
+        mobile_number(typed)
+
+
+def test_kontor_adds_a_guardian_and_links_a_known_person(world):
+    added = services.guardian_add(
+        actor=world.office,
+        pupil=world.child_a,
+        full_name="Kari Nordmann",
+        email="Kari@Example.test",
+        phone="912 34 567",
+        parental_responsibility=False,
+        lives_with_pupil=False,
+    )
+    assert added.guardian.email == "kari@example.test" and added.guardian.phone == "+47 91 23 45 67"
+    assert not added.parental_responsibility and not added.may_receive_information
+    assert not added.guardian.has_usable_password()
+    # Known by the address: linked as they are, to another pupil.
+    linked = services.guardian_add(
+        actor=world.office, pupil=world.child_a2, full_name="Other Name", email="kari@example.test"
+    )
+    assert linked.guardian == added.guardian and linked.guardian.full_name == "Kari Nordmann"
+    with pytest.raises(ValidationError):  # twice for the same pupil
+        services.guardian_add(
+            actor=world.office, pupil=world.child_a, full_name="Kari", email="kari@example.test"
+        )
+    made = AuditEntry.objects.filter(action="schools.guardianship.created", actor=world.office)
+    assert sorted(made.values_list("pupil_id", flat=True)) == sorted(
+        [world.child_a.pk, world.child_a2.pk]
+    )
+
+
+def test_a_restricted_guardian_needs_a_second_factor_and_a_bad_number_writes_nothing(world):
+    kwargs = {
+        "actor": world.office,
+        "pupil": world.protected_child,
+        "full_name": "R",
+        "restricted": True,
+    }
+    with pytest.raises(ValidationError):
+        services.guardian_add(**kwargs, email="r@example.test", passed_mfa=False)
+    with pytest.raises(ValidationError):
+        services.guardian_add(
+            **kwargs, email="r@example.test", phone="57 72 40 04", passed_mfa=True
+        )
+    from kontaktbok.accounts.models import User
+
+    assert not User.objects.filter(email="r@example.test").exists()
+    made = services.guardian_add(**kwargs, email="r@example.test", passed_mfa=True)
+    assert made.restricted
+
+
+def test_the_guardian_page_keeps_what_was_typed(world):
+    office = _mfa_client(world.office)
+    url = reverse("guardian_add", args=[world.child_b.pk])
+    bad = office.post(
+        url, {"full_name": "Per", "email": "per@example.test", "phone": "57 72 40 04"}
+    )
+    assert bad.status_code == 400 and 'value="Per"' in bad.content.decode()
+    good = office.post(
+        url,
+        {
+            "full_name": "Per",
+            "email": "per@example.test",
+            "phone": "41234567",
+            "parental_responsibility": "on",
+        },
+    )
+    assert good["Location"] == reverse("pupil_detail", args=[world.child_b.pk])
+    teacher = Client()
+    teacher.force_login(world.contact_teacher_a)
+    page = teacher.get(good["Location"]).content.decode()
+    assert "Per" in page and 'href="tel:+4741234567"' in page

@@ -139,3 +139,28 @@ class PupilForm(forms.Form):
         if value and not is_valid_nin(value):
             raise forms.ValidationError(_("This is not a valid national identity number."))
         return value
+
+
+class GuardianForm(forms.Form):
+    """A guardian kontor adds to a pupil: a person known by the e-mail address is linked."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    email = forms.EmailField(label=_("E-mail address"))
+    phone = forms.CharField(
+        label=_("Mobile number (optional)"),
+        required=False,
+        max_length=30,
+        help_text=_("With the country code if it is not Norwegian, e.g. +46 70 123 45 67."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    parental_responsibility = forms.BooleanField(
+        label=_("Parental responsibility (foreldreansvar)"), required=False, initial=True
+    )
+    lives_with_pupil = forms.BooleanField(
+        label=_("Lives with the pupil"), required=False, initial=True
+    )
+    restricted = forms.BooleanField(
+        label=_("Restricted: must not learn where a pupil with a protected address is"),
+        required=False,
+        help_text=_("Needs a login with your second factor."),
+    )

@@ -3,10 +3,12 @@
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kontaktbok.accounts.services import user_create
 from kontaktbok.core.audit import audit_log
 from kontaktbok.schools import access
 from kontaktbok.schools.identity import nin_digest
@@ -22,6 +24,7 @@ from kontaktbok.schools.models import (
     StaffMember,
     StaffRole,
 )
+from kontaktbok.schools.phones import mobile_number
 
 # The absence types of the routine: sjuk, lege, tannlege, gravferd, sjukehus/spesialist,
 # anna fråvær (timar). (code, Nynorsk, Bokmål, English, counted in hours)
@@ -404,6 +407,49 @@ def pupil_update(
 def _people_role(actor: Any, school: School) -> str:
     roles = access.roles_of(actor)
     return next((r for r in PEOPLE_ROLES if roles.has_school_role(school.pk, r)), "")
+
+
+def guardian_add(
+    *,
+    actor: Any,
+    pupil: Pupil,
+    full_name: str,
+    email: str,
+    phone: str = "",
+    parental_responsibility: bool = True,
+    lives_with_pupil: bool = True,
+    restricted: bool = False,
+    passed_mfa: bool = False,
+) -> Guardianship:
+    """Kontor adds a guardian to a pupil: a person already known by their e-mail address is
+    linked (their own details stay as they are), anyone else gets an account without a
+    password (they set one with "forgot password", or log in nationally). Marking the
+    guardian restricted needs a second factor passed in this session."""
+    with transaction.atomic():
+        pupil = Pupil.objects.select_for_update().select_related("school").get(pk=pupil.pk)
+        _require_people_admin(actor, pupil.school)
+        if restricted and not passed_mfa:
+            raise ValidationError(
+                {"restricted": _("Log in again with your second factor to set this.")}
+            )
+        number = mobile_number(phone) if phone.strip() else ""
+        address = email.strip().lower()
+        guardian = get_user_model().objects.filter(email__iexact=address).first()
+        if guardian is None:
+            guardian = user_create(
+                actor=actor, email=address, full_name=full_name.strip(), phone=number
+            )
+        elif Guardianship.objects.filter(guardian=guardian, pupil=pupil).exists():
+            raise ValidationError({"email": _("This person is already a guardian of the pupil.")})
+        return guardianship_set(
+            actor=actor,
+            guardian=guardian,
+            pupil=pupil,
+            parental_responsibility=parental_responsibility,
+            lives_with_pupil=lives_with_pupil,
+            may_receive_information=parental_responsibility,
+            restricted=restricted,
+        )
 
 
 def guardianship_set(

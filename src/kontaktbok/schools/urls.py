@@ -33,5 +33,6 @@ urlpatterns = [
     path("schools/<int:school_id>/pupils/", views.people_pupils, name="people_pupils"),
     path("schools/<int:school_id>/pupils/new/", views.pupil_add, name="pupil_add"),
     path("pupils/<int:pupil_id>/edit/", views.pupil_edit, name="pupil_edit"),
+    path("pupils/<int:pupil_id>/guardians/new/", views.guardian_add, name="guardian_add"),
     path("audit/", views.audit_search, name="audit_search"),
 ]

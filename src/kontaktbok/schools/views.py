@@ -22,6 +22,7 @@ from kontaktbok.schools import access, selectors, services
 from kontaktbok.schools.forms import (
     AbsenceTypeForm,
     AuditSearchForm,
+    GuardianForm,
     HolidayForm,
     PupilForm,
     SchoolSettingsForm,
@@ -309,4 +310,26 @@ def pupil_edit(request: HttpRequest, pupil_id: int) -> HttpResponse:
             return redirect("pupil_detail", pupil_id=pupil.pk)
     return _pupil_form_page(
         request, form, people.school, pupil=pupil, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def guardian_add(request: HttpRequest, pupil_id: int) -> HttpResponse:
+    """Kontor adds a guardian to a pupil, or links a person already known."""
+    pupil = selectors.editable_pupil(actor=request.user, pupil_id=pupil_id)
+    form = GuardianForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.guardian_add(
+                actor=request.user, pupil=pupil, passed_mfa=passed_mfa(request), **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The guardian was added."))
+            return redirect("pupil_detail", pupil_id=pupil.pk)
+    context = {"form": form, "pupil": pupil}
+    return render(
+        request, "schools/guardian_form.html", context, status=400 if form.errors else 200
     )
