@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kontaktbok.core import clock
 from kontaktbok.notifications.services import notify
+from kontaktbok.schools.models import StaffMember, StaffRole
 from tests import factories
 from tests.absence.lookup_factories import case_of_child_a2
 from tests.factories import World
@@ -117,6 +118,19 @@ class_b = lambda w: {"group_id": w.class_b.pk}  # noqa: E731
 school_a = lambda w: {"school_id": w.school.pk}  # noqa: E731
 
 
+def teacher_b_member(w: World) -> dict[str, Any]:
+    return {"member_id": StaffMember.objects.get(user=w.contact_teacher_b).pk}
+
+
+def teacher_b_role(w: World) -> dict[str, Any]:
+    role = StaffRole.objects.get(member__user=w.contact_teacher_b)
+    return {"member_id": role.member_id, "role_id": role.pk}
+
+
+def a_last_day(w: World) -> dict[str, Any]:
+    return {"last_day": str(clock.today())}
+
+
 def guardian_a_report(w: World) -> dict[str, int]:
     """A report guardian_a made today for child_a (class 4A)."""
     from kontaktbok.absence.services import absence_report_create
@@ -195,6 +209,12 @@ MATRIX: dict[str, dict] = {
     "pupil_add": only("office", "school_admin", kwargs=school_a),
     "pupil_edit": only("office", "school_admin", kwargs=child_a),
     "guardian_add": only("office", "school_admin", kwargs=child_a),
+    "staff_list": only("office", "leadership", "school_admin", kwargs=school_a),
+    "staff_add": only("office", "school_admin", kwargs=school_a),
+    "staff_roles": only("office", "school_admin", kwargs=teacher_b_member),
+    "role_end": only(
+        "office", "school_admin", kwargs=teacher_b_role, method="post", ok=302, body=a_last_day
+    ),
     # Who has seen a child's data: the child's own guardians only.
     "pupil_reads": only("guardian_a", kwargs=child_a),
     # The guardians' numbers: the class (contact teacher, class team), kontor and leiing.

@@ -122,6 +122,21 @@ def test_school_admin_edits_an_entry(phone: Browsing, demo: DemoLogins) -> None:
     expect(contacts.get_by_test_id("guardian-phone")).to_have_attribute("href", "tel:+4741234567")
     expect(contacts).not_to_contain_text("Tor Nyland")  # no parental responsibility
     assert added.guardianships.filter(parental_responsibility=False).count() == 1
+
+    # A new teacher: kontor adds her and makes her class team of 4A.
+    phone.goto("/")
+    phone.follow(page.get_by_test_id("people-staff"))
+    phone.follow(page.get_by_test_id("add-staff"))
+    form = page.get_by_test_id("staff-form")
+    form.locator("input[name=full_name]").fill("Lene Lærar")
+    form.locator("input[name=email]").fill("lene@vassenden.test")
+    phone.follow(form.get_by_role("button"))
+    form = page.get_by_test_id("role-form")
+    form.locator("select[name=role]").select_option(value="class_team")
+    form.locator("select[name=group]").select_option(label="4A")
+    phone.follow(form.get_by_role("button"))
+    expect(page.get_by_test_id("role")).to_have_count(1)
+    expect(page.get_by_test_id("role")).to_contain_text("4A")
     phone.goto("/")
     phone.follow(page.locator(f'a[href="/directory/schools/{school.pk}/"]'))
     row = page.get_by_test_id("entry").filter(has_text=TEACHER_4A)

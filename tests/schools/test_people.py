@@ -254,3 +254,90 @@ def test_the_guardian_page_keeps_what_was_typed(world):
     teacher.force_login(world.contact_teacher_a)
     page = teacher.get(good["Location"]).content.decode()
     assert "Per" in page and 'href="tel:+4741234567"' in page
+
+
+# --- staff and roles ----------------------------------------------------------------------
+
+
+def test_kontor_adds_a_staff_member_and_gives_a_class_role(world):
+    member = services.staff_add(
+        actor=world.office,
+        school=world.school,
+        full_name="Liv Lærar",
+        email="liv@skule.test",
+        work_phone="57 72 40 04",
+        title="Kontaktlærar 4A",
+    )
+    assert member.work_phone == "+47 57 72 40 04" and member.user.full_name == "Liv Lærar"
+    role = services.role_give(
+        actor=world.office, member=member, role="contact_teacher", group=world.class_a
+    )
+    from kontaktbok.schools import access
+
+    assert world.class_a.pk in access.roles_of(member.user).group_roles  # roles not cached stale
+    with pytest.raises(ValidationError):  # already on the staff
+        services.staff_add(
+            actor=world.office, school=world.school, full_name="Liv", email="LIV@skule.test"
+        )
+    services.role_take(actor=world.office, role=role, last_day=dt.date(2026, 11, 23))
+    member.user.refresh_from_db()
+    assert world.class_a.pk not in access.roles_of(member.user).group_roles
+    actions = set(AuditEntry.objects.filter(actor=world.office).values_list("action", flat=True))
+    assert {"schools.staff.created", "schools.role.granted", "schools.role.ended"} <= actions
+
+
+def test_a_whole_school_role_needs_a_second_factor(world):
+    member = services.staff_add(
+        actor=world.office, school=world.school, full_name="Ny Rektor", email="rektor@skule.test"
+    )
+    with pytest.raises(ValidationError):
+        services.role_give(actor=world.office, member=member, role="leadership")
+    with pytest.raises(ValidationError):  # a whole-school role is not for one group
+        services.role_give(
+            actor=world.office, member=member, role="office", group=world.class_a, passed_mfa=True
+        )
+    services.role_give(actor=world.office, member=member, role="leadership", passed_mfa=True)
+    assert member.roles.get().role == "leadership"
+
+
+@pytest.mark.parametrize("who", ["leadership", "contact_teacher_a", "other_leadership"])
+def test_only_kontor_and_the_school_admin_change_staff(world, who):
+    member = services.staff_add(
+        actor=world.office, school=world.school, full_name="X", email="x@skule.test"
+    )
+    with pytest.raises(PermissionDenied):
+        services.role_give(
+            actor=getattr(world, who), member=member, role="teacher", group=world.class_a
+        )
+
+
+def test_the_staff_pages(world):
+    office = _mfa_client(world.office)
+    listing = office.get(reverse("staff_list", args=[world.school.pk])).content.decode()
+    assert "Teacher A" in listing
+    done = office.post(
+        reverse("staff_add", args=[world.school.pk]),
+        {"full_name": "Liv Lærar", "email": "liv@skule.test", "work_phone": ""},
+    )
+    member_url = done["Location"]
+    member_id = int(member_url.rstrip("/").split("/")[-2])
+    assert member_url == reverse("staff_roles", args=[member_id])
+    bad = office.post(member_url, {"role": "contact_teacher"})  # a group role without a group
+    assert bad.status_code == 400
+    office.post(member_url, {"role": "contact_teacher", "group": world.class_a.pk})
+    page = office.get(member_url).content.decode()
+    assert 'data-testid="role"' in page and "4A" in page
+    from kontaktbok.schools.models import StaffRole
+
+    role = StaffRole.objects.get(member_id=member_id)
+    office.post(reverse("role_end", args=[member_id, role.pk]), {"last_day": "2026-11-23"})
+    role.refresh_from_db()
+    assert role.ends_on == dt.date(2026, 11, 23)
+
+    leadership = Client()
+    leadership.force_login(world.leadership)
+    assert (
+        "Liv Lærar"
+        in leadership.get(reverse("staff_list", args=[world.school.pk])).content.decode()
+    )
+    assert leadership.get(member_url).status_code == 404

@@ -6,7 +6,7 @@ from django.core import validators
 from django.utils.translation import gettext_lazy as _
 
 from kontaktbok.schools.identity import is_valid_nin
-from kontaktbok.schools.models import AbsenceType, Group, School
+from kontaktbok.schools.models import AbsenceType, Group, School, StaffRole
 from kontaktbok.schools.services import SETTINGS_FIELDS
 
 
@@ -96,7 +96,7 @@ class AuditSearchForm(forms.Form):
         return data
 
 
-class ClassChoiceField(forms.ModelChoiceField):
+class GroupChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
 
@@ -117,7 +117,7 @@ class PupilForm(forms.Form):
         help_text=_("11 digits. Kept only in a form that cannot be read back."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
-    class_group = ClassChoiceField(
+    class_group = GroupChoiceField(
         label=_("Class"), queryset=Group.objects.none(), required=False, empty_label=_("No class")
     )
     protected_address = forms.BooleanField(
@@ -129,7 +129,7 @@ class PupilForm(forms.Form):
     def __init__(self, *args: Any, classes: list[Group], adding: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["class_group"]
-        assert isinstance(field, ClassChoiceField)
+        assert isinstance(field, GroupChoiceField)
         field.queryset = Group.objects.filter(pk__in=[g.pk for g in classes])
         if not adding:
             del self.fields["nin"]
@@ -164,3 +164,43 @@ class GuardianForm(forms.Form):
         required=False,
         help_text=_("Needs a login with your second factor."),
     )
+
+
+class StaffForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    email = forms.EmailField(label=_("Work e-mail address"))
+    title = forms.CharField(
+        label=_("Title (optional)"),
+        required=False,
+        max_length=60,
+        help_text=_("As the school calls it, e.g. Kontaktlærar 4A or Rektor."),
+    )
+    work_phone = forms.CharField(
+        label=_("Work phone (optional)"),
+        required=False,
+        max_length=30,
+        help_text=_("Never a private number."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=StaffRole.Role.choices)
+    group = GroupChoiceField(
+        label=_("Group (for a role in one group)"),
+        queryset=Group.objects.none(),
+        required=False,
+        empty_label=_("The whole school"),
+    )
+    starts_on = forms.DateField(
+        label=_("From (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args: Any, groups: list[Group], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "role_%s")
+        super().__init__(*args, **kwargs)
+        field = self.fields["group"]
+        assert isinstance(field, GroupChoiceField)
+        field.queryset = Group.objects.filter(pk__in=[g.pk for g in groups])

@@ -405,11 +405,7 @@ def school_pupils(
 ) -> People:
     """The school's pupils and their class this school year, by name, for kontor, the
     school admin and leiing; ``query`` finds names containing it."""
-    roles = access.roles_of(actor)
-    people_roles = (Role.OFFICE, Role.SCHOOL_ADMIN)
-    if not roles.has_school_role(school_id, *people_roles, Role.LEADERSHIP):
-        raise Http404
-    school = School.objects.get(pk=school_id)
+    school, may_edit = _people_school(actor, school_id)
     classes = list(
         Group.objects.filter(access.current_year_q(), school=school, kind=Group.Kind.CLASS)
         .select_related("school_year")
@@ -426,7 +422,7 @@ def school_pupils(
         pupils = pupils.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
     return People(
         school=school,
-        may_edit=roles.has_school_role(school_id, *people_roles),
+        may_edit=may_edit,
         classes=classes,
         pupils=list(pupils.order_by("last_name", "first_name")[:500]) if with_pupils else [],
     )
@@ -439,3 +435,70 @@ def editable_pupil(*, actor: Any, pupil_id: int) -> Pupil:
     if pupil is None:
         raise Http404
     return pupil
+
+
+@dataclass
+class Staff:
+    school: School
+    may_edit: bool
+    members: list[StaffMember]  # with ``current_roles``: in force or to come, by group
+
+
+def _people_school(actor: Any, school_id: int) -> tuple[School, bool]:
+    """The school, if the actor keeps its people (kontor, school admin) or reads them
+    (leiing), and whether they may change them; else 404."""
+    roles = access.roles_of(actor)
+    if not roles.has_school_role(school_id, Role.OFFICE, Role.SCHOOL_ADMIN, Role.LEADERSHIP):
+        raise Http404
+    school = School.objects.get(pk=school_id)
+    return school, roles.has_school_role(school_id, Role.OFFICE, Role.SCHOOL_ADMIN)
+
+
+def _current_roles() -> Prefetch:
+    """Roles not ended before today, whole-school or for a group of this school year."""
+    today = clock.today()
+    return Prefetch(
+        "roles",
+        queryset=StaffRole.objects.filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=today),
+            Q(group__isnull=True) | access.current_year_q("group__"),
+        )
+        .select_related("group")
+        .order_by("role", "group__name"),
+        to_attr="current_roles",
+    )
+
+
+def school_staff(*, actor: Any, school_id: int) -> Staff:
+    """The school's staff with their roles now and to come."""
+    school, may_edit = _people_school(actor, school_id)
+    members = list(
+        StaffMember.objects.filter(school=school)
+        .select_related("user")
+        .prefetch_related(_current_roles())
+        .order_by("user__full_name")
+    )
+    return Staff(school=school, may_edit=may_edit, members=members)
+
+
+def editable_member(*, actor: Any, member_id: int) -> StaffMember:
+    """A staff member of a school whose people the actor keeps, with their current roles."""
+    schools = access.roles_of(actor).schools_with(Role.OFFICE, Role.SCHOOL_ADMIN)
+    member = (
+        StaffMember.objects.select_related("user", "school")
+        .prefetch_related(_current_roles())
+        .filter(pk=member_id, school__in=schools)
+        .first()
+    )
+    if member is None:
+        raise Http404
+    return member
+
+
+def school_groups_now(school: School) -> list[Group]:
+    """The school's groups of this school year (and the next, when it is near)."""
+    return list(
+        Group.objects.filter(access.current_year_q(), school=school).order_by(
+            "kind", "grade", "name"
+        )
+    )

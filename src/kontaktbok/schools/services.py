@@ -24,7 +24,7 @@ from kontaktbok.schools.models import (
     StaffMember,
     StaffRole,
 )
-from kontaktbok.schools.phones import mobile_number
+from kontaktbok.schools.phones import mobile_number, mobile_or_landline
 
 # The absence types of the routine: sjuk, lege, tannlege, gravferd, sjukehus/spesialist,
 # anna fråvær (timar). (code, Nynorsk, Bokmål, English, counted in hours)
@@ -579,3 +579,68 @@ def staff_role_end(*, actor: Any, role: StaffRole, last_day: dt.date) -> StaffRo
         )
     access.forget_roles(role.member.user)
     return role
+
+
+# --- kontor keeps the staff and their roles --------------------------------------------
+
+# Roles over the whole school (and its settings): given or taken only by someone who passed
+# a second factor in this session.
+MFA_ROLES = frozenset({*StaffRole.SCHOOL_WIDE_ROLES, StaffRole.Role.SCHOOL_ADMIN})
+
+
+def staff_add(
+    *,
+    actor: Any,
+    school: School,
+    full_name: str,
+    email: str,
+    work_phone: str = "",
+    title: str = "",
+) -> StaffMember:
+    """Kontor adds a staff member: a person known by the e-mail address is linked, anyone
+    else gets an account without a password. Roles are given next (``role_give``)."""
+    with transaction.atomic():
+        _require_people_admin(actor, school)
+        address = email.strip().lower()
+        user = get_user_model().objects.filter(email__iexact=address).first()
+        if user is None:
+            user = user_create(actor=actor, email=address, full_name=full_name.strip())
+        elif StaffMember.objects.filter(school=school, user=user).exists():
+            raise ValidationError({"email": _("This person is already on the school's staff.")})
+        number = mobile_or_landline(work_phone) if work_phone.strip() else ""
+        return staff_member_set(
+            actor=actor, school=school, user=user, title=title.strip(), work_phone=number
+        )
+
+
+def _check_role_change(actor: Any, member: StaffMember, role: str, passed_mfa: bool) -> None:
+    _require_people_admin(actor, member.school)
+    if role in MFA_ROLES and not passed_mfa:
+        raise ValidationError(
+            _("Log in again with your second factor to give or take a whole-school role.")
+        )
+
+
+def role_give(
+    *,
+    actor: Any,
+    member: StaffMember,
+    role: str,
+    group: Group | None = None,
+    starts_on: dt.date | None = None,
+    passed_mfa: bool = False,
+) -> StaffRole:
+    """Kontor gives a staff member a role at the school or for one of this year's groups
+    (a group role counts in its group's school year only)."""
+    _check_role_change(actor, member, role, passed_mfa)
+    if group is not None and role in MFA_ROLES:
+        raise ValidationError({"group": _("This role is held for the whole school.")})
+    return staff_role_grant(actor=actor, member=member, role=role, group=group, starts_on=starts_on)
+
+
+def role_take(
+    *, actor: Any, role: StaffRole, last_day: dt.date, passed_mfa: bool = False
+) -> StaffRole:
+    """Kontor ends a role: held through ``last_day``, gone the day after."""
+    _check_role_change(actor, role.member, role.role, passed_mfa)
+    return staff_role_end(actor=actor, role=role, last_day=last_day)

@@ -34,5 +34,9 @@ urlpatterns = [
     path("schools/<int:school_id>/pupils/new/", views.pupil_add, name="pupil_add"),
     path("pupils/<int:pupil_id>/edit/", views.pupil_edit, name="pupil_edit"),
     path("pupils/<int:pupil_id>/guardians/new/", views.guardian_add, name="guardian_add"),
+    path("schools/<int:school_id>/staff/", views.staff_list, name="staff_list"),
+    path("schools/<int:school_id>/staff/new/", views.staff_add, name="staff_add"),
+    path("staff/<int:member_id>/roles/", views.staff_roles, name="staff_roles"),
+    path("staff/<int:member_id>/roles/<int:role_id>/end/", views.role_end, name="role_end"),
     path("audit/", views.audit_search, name="audit_search"),
 ]

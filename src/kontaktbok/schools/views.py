@@ -1,6 +1,7 @@
 """Pages about the school: the home page per role, pupils, groups, the school overview,
 the school's settings and the audit log."""
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -12,9 +13,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kontaktbok.accounts.mfa import passed_mfa
+from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.core.forms import add_errors
 from kontaktbok.core.selectors import audit_entries
@@ -25,7 +27,9 @@ from kontaktbok.schools.forms import (
     GuardianForm,
     HolidayForm,
     PupilForm,
+    RoleForm,
     SchoolSettingsForm,
+    StaffForm,
 )
 from kontaktbok.schools.models import School, StaffRole
 
@@ -333,3 +337,94 @@ def guardian_add(request: HttpRequest, pupil_id: int) -> HttpResponse:
     return render(
         request, "schools/guardian_form.html", context, status=400 if form.errors else 200
     )
+
+
+# --- people: kontor keeps the staff and their roles ----------------------------------------
+
+
+@login_required
+def staff_list(request: HttpRequest, school_id: int) -> HttpResponse:
+    """The school's staff and their roles now and to come."""
+    staff = selectors.school_staff(actor=request.user, school_id=school_id)
+    return render(request, "schools/staff_list.html", {"staff": staff, "today": clock.today()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_add(request: HttpRequest, school_id: int) -> HttpResponse:
+    staff = selectors.school_staff(actor=request.user, school_id=school_id)
+    if not staff.may_edit:
+        raise Http404
+    form = StaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.staff_add(
+                actor=request.user, school=staff.school, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The staff member was added. Give them their roles."))
+            return redirect("staff_roles", member_id=member.pk)
+    context = {"form": form, "school": staff.school}
+    return render(request, "schools/staff_form.html", context, status=400 if form.errors else 200)
+
+
+def _roles_page(
+    request: HttpRequest, member: Any, form: RoleForm | None = None, status: int = 200
+) -> HttpResponse:
+    groups = selectors.school_groups_now(member.school)
+    context = {
+        "member": member,
+        "form": form or RoleForm(groups=groups),
+        "today": clock.today(),
+    }
+    return render(request, "schools/staff_roles.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_roles(request: HttpRequest, member_id: int) -> HttpResponse:
+    """A staff member's roles: give one, or end one."""
+    member = selectors.editable_member(actor=request.user, member_id=member_id)
+    if request.method == "GET":
+        return _roles_page(request, member)
+    form = RoleForm(request.POST, groups=selectors.school_groups_now(member.school))
+    if form.is_valid():
+        try:
+            services.role_give(
+                actor=request.user,
+                member=member,
+                passed_mfa=passed_mfa(request),
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The role was given."))
+            return redirect("staff_roles", member_id=member.pk)
+    return _roles_page(request, member, form, status=400)
+
+
+@login_required
+@require_POST
+def role_end(request: HttpRequest, member_id: int, role_id: int) -> HttpResponse:
+    """End one of a staff member's roles from a day (today by default)."""
+    member: Any = selectors.editable_member(actor=request.user, member_id=member_id)
+    role = next((r for r in member.current_roles if r.pk == role_id), None)
+    if role is None:
+        raise Http404
+    try:
+        last_day = dt.date.fromisoformat(request.POST.get("last_day", ""))
+    except ValueError:
+        last_day = clock.today()
+    try:
+        services.role_take(
+            actor=request.user, role=role, last_day=last_day, passed_mfa=passed_mfa(request)
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The role was ended."))
+    return redirect("staff_roles", member_id=member.pk)
