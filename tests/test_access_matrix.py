@@ -209,6 +209,9 @@ MATRIX: dict[str, dict] = {
     "pupil_add": only("office", "school_admin", kwargs=school_a),
     "pupil_edit": only("office", "school_admin", kwargs=child_a),
     "guardian_add": only("office", "school_admin", kwargs=child_a),
+    "pupil_leave": only(
+        "office", "school_admin", kwargs=child_a, method="post", ok=302, body=a_last_day
+    ),
     "staff_list": only("office", "leadership", "school_admin", kwargs=school_a),
     "staff_add": only("office", "school_admin", kwargs=school_a),
     "staff_roles": only("office", "school_admin", kwargs=teacher_b_member),

@@ -341,3 +341,32 @@ def test_the_staff_pages(world):
         in leadership.get(reverse("staff_list", args=[world.school.pk])).content.decode()
     )
     assert leadership.get(member_url).status_code == 404
+
+
+def test_a_pupil_who_leaves_is_in_no_group_but_kept(world):
+    with pytest.raises(ValidationError):  # not before the last day
+        services.pupil_leave(actor=world.office, pupil=world.child_b, last_day=dt.date(2026, 12, 1))
+    services.pupil_leave(actor=world.office, pupil=world.child_b, last_day=dt.date(2026, 11, 24))
+    world.child_b.refresh_from_db()
+    assert world.child_b.left_on == dt.date(2026, 11, 24) and not world.child_b.groups.exists()
+    assert Pupil.objects.filter(pk=world.child_b.pk).exists()
+    with pytest.raises(ValidationError):  # twice
+        services.pupil_leave(
+            actor=world.office, pupil=world.child_b, last_day=dt.date(2026, 11, 24)
+        )
+    with pytest.raises(PermissionDenied):
+        services.pupil_leave(
+            actor=world.leadership, pupil=world.child_a, last_day=dt.date(2026, 11, 24)
+        )
+    entry = AuditEntry.objects.get(action="schools.pupil.left")
+    assert entry.pupil_id == world.child_b.pk and entry.detail["groups"] == [world.class_a.pk]
+
+    office = _mfa_client(world.office)
+    page = office.get(reverse("people_pupils", args=[world.school.pk])).content.decode()
+    assert 'data-testid="left-tag"' in page
+    response = office.post(
+        reverse("pupil_leave", args=[world.child_a.pk]), {"last_day": "nonsense"}
+    )
+    assert response.status_code == 302
+    world.child_a.refresh_from_db()
+    assert world.child_a.left_on is None

@@ -298,6 +298,8 @@ class Pupil(models.Model):
     date_of_birth = models.DateField(_("date of birth"))
     nin_digest = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     protected_address = models.BooleanField(_("protected address"), default=False)
+    # The last day at the school: kept for the archive, never deleted here.
+    left_on = models.DateField(_("left the school"), null=True, blank=True)
 
     if TYPE_CHECKING:
         groups: ManyRelatedManager[Group, Any]

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kontaktbok.accounts.services import user_create
+from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.schools import access
 from kontaktbok.schools.identity import nin_digest
@@ -407,6 +408,34 @@ def pupil_update(
 def _people_role(actor: Any, school: School) -> str:
     roles = access.roles_of(actor)
     return next((r for r in PEOPLE_ROLES if roles.has_school_role(school.pk, r)), "")
+
+
+def pupil_leave(*, actor: Any, pupil: Pupil, last_day: dt.date) -> Pupil:
+    """Kontor marks a pupil as having left the school after ``last_day`` (today or before):
+    the pupil leaves this year's groups, so nobody registers or is told about them any
+    more; everything recorded is kept for the archive."""
+    with transaction.atomic():
+        pupil = Pupil.objects.select_for_update().select_related("school").get(pk=pupil.pk)
+        _require_people_admin(actor, pupil.school)
+        if last_day > clock.today():
+            raise ValidationError(
+                {"last_day": _("Mark the pupil as left on their last day or after it.")}
+            )
+        if pupil.left_on is not None:
+            raise ValidationError(_("The pupil has already left the school."))
+        pupil.left_on = last_day
+        pupil.save(update_fields=["left_on"])
+        groups = list(pupil.groups.filter(access.current_year_q()))
+        pupil.groups.remove(*groups)
+        audit_log(
+            actor=actor,
+            action="schools.pupil.left",
+            obj=pupil,
+            role=_people_role(actor, pupil.school),
+            school_id=pupil.school_id,
+            detail={"last_day": str(last_day), "groups": [g.pk for g in groups]},
+        )
+    return pupil
 
 
 def guardian_add(

@@ -33,6 +33,7 @@ urlpatterns = [
     path("schools/<int:school_id>/pupils/", views.people_pupils, name="people_pupils"),
     path("schools/<int:school_id>/pupils/new/", views.pupil_add, name="pupil_add"),
     path("pupils/<int:pupil_id>/edit/", views.pupil_edit, name="pupil_edit"),
+    path("pupils/<int:pupil_id>/leave/", views.pupil_leave, name="pupil_leave"),
     path("pupils/<int:pupil_id>/guardians/new/", views.guardian_add, name="guardian_add"),
     path("schools/<int:school_id>/staff/", views.staff_list, name="staff_list"),
     path("schools/<int:school_id>/staff/new/", views.staff_add, name="staff_add"),

@@ -258,7 +258,7 @@ def people_pupils(request: HttpRequest, school_id: int) -> HttpResponse:
 def _pupil_form_page(
     request: HttpRequest, form: PupilForm, school: School, pupil: Any = None, status: int = 200
 ) -> HttpResponse:
-    context = {"form": form, "school": school, "pupil": pupil}
+    context = {"form": form, "school": school, "pupil": pupil, "today": clock.today()}
     return render(request, "schools/pupil_form.html", context, status=status)
 
 
@@ -428,3 +428,23 @@ def role_end(request: HttpRequest, member_id: int, role_id: int) -> HttpResponse
     else:
         messages.success(request, _("The role was ended."))
     return redirect("staff_roles", member_id=member.pk)
+
+
+@login_required
+@require_POST
+def pupil_leave(request: HttpRequest, pupil_id: int) -> HttpResponse:
+    """Mark a pupil as having left the school after a last day."""
+    pupil = selectors.editable_pupil(actor=request.user, pupil_id=pupil_id)
+    try:
+        last_day = dt.date.fromisoformat(request.POST.get("last_day", ""))
+    except ValueError:
+        messages.error(request, _("Give the pupil's last day at the school."))
+        return redirect("pupil_edit", pupil_id=pupil.pk)
+    try:
+        services.pupil_leave(actor=request.user, pupil=pupil, last_day=last_day)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("pupil_edit", pupil_id=pupil.pk)
+    messages.success(request, _("The pupil is marked as having left the school."))
+    return redirect("people_pupils", school_id=pupil.school_id)
