@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kontaktbok.core import clock
 from kontaktbok.notifications.services import notify
-from kontaktbok.schools.models import StaffMember, StaffRole
+from kontaktbok.schools.models import Guardianship, StaffMember, StaffRole
 from tests import factories
 from tests.absence.lookup_factories import case_of_child_a2
 from tests.factories import World
@@ -127,6 +127,14 @@ def teacher_b_role(w: World) -> dict[str, Any]:
     return {"member_id": role.member_id, "role_id": role.pk}
 
 
+def guardianship_a(w: World) -> dict[str, Any]:
+    return {"guardianship_id": Guardianship.objects.get(guardian=w.guardian_a, pupil=w.child_a).pk}
+
+
+def responsible(w: World) -> dict[str, Any]:
+    return {"parental_responsibility": "on", "lives_with_pupil": "on"}
+
+
 def a_last_day(w: World) -> dict[str, Any]:
     return {"last_day": str(clock.today())}
 
@@ -209,6 +217,9 @@ MATRIX: dict[str, dict] = {
     "pupil_add": only("office", "school_admin", kwargs=school_a),
     "pupil_edit": only("office", "school_admin", kwargs=child_a),
     "guardian_add": only("office", "school_admin", kwargs=child_a),
+    "guardianship_change": only(
+        "office", "school_admin", kwargs=guardianship_a, method="post", ok=302, body=responsible
+    ),
     "pupil_leave": only(
         "office", "school_admin", kwargs=child_a, method="post", ok=302, body=a_last_day
     ),

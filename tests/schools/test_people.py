@@ -370,3 +370,28 @@ def test_a_pupil_who_leaves_is_in_no_group_but_kept(world):
     assert response.status_code == 302
     world.child_a.refresh_from_db()
     assert world.child_a.left_on is None
+
+
+def test_kontor_changes_a_guardianship_and_a_restricted_one_only_with_a_second_factor(world):
+    from kontaktbok.schools.models import Guardianship
+
+    office = _mfa_client(world.office)
+    plain = Client()
+    plain.force_login(world.office)  # a session that skipped the second factor
+    mine = Guardianship.objects.get(guardian=world.guardian_b, pupil=world.child_b)
+    restricted = Guardianship.objects.get(guardian=world.restricted_guardian)
+    edit = reverse("pupil_edit", args=[world.protected_child.pk])
+    assert "Restricted Parent" not in plain.get(edit).content.decode()
+    assert "Restricted Parent" in office.get(edit).content.decode()
+    change = reverse("guardianship_change", args=[restricted.pk])
+    assert plain.post(change, {"restricted": "on"}).status_code == 404
+
+    plain.post(reverse("guardianship_change", args=[mine.pk]), {"lives_with_pupil": "on"})
+    mine.refresh_from_db()
+    assert not mine.parental_responsibility and not mine.may_receive_information
+    plain.post(reverse("guardianship_change", args=[mine.pk]), {"restricted": "on"})
+    mine.refresh_from_db()
+    assert not mine.restricted  # needs the second factor
+    office.post(change, {"parental_responsibility": "on"})
+    restricted.refresh_from_db()
+    assert not restricted.restricted and restricted.parental_responsibility

@@ -502,3 +502,25 @@ def school_groups_now(school: School) -> list[Group]:
             "kind", "grade", "name"
         )
     )
+
+
+def kept_guardianships(*, pupil: Pupil, passed_mfa: bool) -> list[Guardianship]:
+    """Every guardian of a pupil, for kontor to change (``editable_pupil`` has checked the
+    actor): a restricted guardian of a pupil with a protected address only with a second
+    factor passed in this session."""
+    shown = pupil.guardianships.all()
+    if not passed_mfa:
+        shown = shown.filter(Q(restricted=False) | Q(pupil__protected_address=False))
+    return list(shown.select_related("guardian").order_by("guardian__full_name"))
+
+
+def editable_guardianship(*, actor: Any, guardianship_id: int) -> Guardianship:
+    schools = access.roles_of(actor).schools_with(Role.OFFICE, Role.SCHOOL_ADMIN)
+    found = (
+        Guardianship.objects.select_related("guardian", "pupil__school")
+        .filter(pk=guardianship_id, pupil__school__in=schools)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found

@@ -481,6 +481,31 @@ def guardian_add(
         )
 
 
+def guardianship_change(
+    *,
+    actor: Any,
+    guardianship: Guardianship,
+    parental_responsibility: bool,
+    lives_with_pupil: bool,
+    restricted: bool,
+    passed_mfa: bool = False,
+) -> Guardianship:
+    """Kontor changes how a guardian stands to a pupil. A restricted guardian, or making
+    one restricted, needs a second factor passed in this session."""
+    _require_people_admin(actor, guardianship.pupil.school)
+    if (restricted or guardianship.restricted) and not passed_mfa:
+        raise ValidationError(_("Log in again with your second factor to change this."))
+    return guardianship_set(
+        actor=actor,
+        guardian=guardianship.guardian,
+        pupil=guardianship.pupil,
+        parental_responsibility=parental_responsibility,
+        lives_with_pupil=lives_with_pupil,
+        may_receive_information=parental_responsibility,
+        restricted=restricted,
+    )
+
+
 def guardianship_set(
     *,
     actor: Any,

@@ -35,6 +35,11 @@ urlpatterns = [
     path("pupils/<int:pupil_id>/edit/", views.pupil_edit, name="pupil_edit"),
     path("pupils/<int:pupil_id>/leave/", views.pupil_leave, name="pupil_leave"),
     path("pupils/<int:pupil_id>/guardians/new/", views.guardian_add, name="guardian_add"),
+    path(
+        "guardianships/<int:guardianship_id>/",
+        views.guardianship_change,
+        name="guardianship_change",
+    ),
     path("schools/<int:school_id>/staff/", views.staff_list, name="staff_list"),
     path("schools/<int:school_id>/staff/new/", views.staff_add, name="staff_add"),
     path("staff/<int:member_id>/roles/", views.staff_roles, name="staff_roles"),

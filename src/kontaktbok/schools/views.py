@@ -258,7 +258,15 @@ def people_pupils(request: HttpRequest, school_id: int) -> HttpResponse:
 def _pupil_form_page(
     request: HttpRequest, form: PupilForm, school: School, pupil: Any = None, status: int = 200
 ) -> HttpResponse:
-    context = {"form": form, "school": school, "pupil": pupil, "today": clock.today()}
+    context = {
+        "form": form,
+        "school": school,
+        "pupil": pupil,
+        "today": clock.today(),
+        "guardianships": selectors.kept_guardianships(pupil=pupil, passed_mfa=passed_mfa(request))
+        if pupil
+        else [],
+    }
     return render(request, "schools/pupil_form.html", context, status=status)
 
 
@@ -448,3 +456,29 @@ def pupil_leave(request: HttpRequest, pupil_id: int) -> HttpResponse:
         return redirect("pupil_edit", pupil_id=pupil.pk)
     messages.success(request, _("The pupil is marked as having left the school."))
     return redirect("people_pupils", school_id=pupil.school_id)
+
+
+@login_required
+@require_POST
+def guardianship_change(request: HttpRequest, guardianship_id: int) -> HttpResponse:
+    """Kontor changes a guardian's parental responsibility, living with the pupil, or
+    restriction."""
+    found = selectors.editable_guardianship(actor=request.user, guardianship_id=guardianship_id)
+    mfa = passed_mfa(request)
+    if found.restricted and found.pupil.protected_address and not mfa:
+        raise Http404
+    try:
+        services.guardianship_change(
+            actor=request.user,
+            guardianship=found,
+            parental_responsibility=request.POST.get("parental_responsibility") == "on",
+            lives_with_pupil=request.POST.get("lives_with_pupil") == "on",
+            restricted=request.POST.get("restricted") == "on",
+            passed_mfa=mfa,
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The guardian was saved."))
+    return redirect("pupil_edit", pupil_id=found.pupil_id)
