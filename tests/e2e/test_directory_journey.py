@@ -122,6 +122,12 @@ def test_school_admin_edits_an_entry(phone: Browsing, demo: DemoLogins) -> None:
     expect(contacts.get_by_test_id("guardian-phone")).to_have_attribute("href", "tel:+4741234567")
     expect(contacts).not_to_contain_text("Tor Nyland")  # no parental responsibility
     assert added.guardianships.filter(parental_responsibility=False).count() == 1
+    # The father gets parental responsibility after all: changed on the pupil's page.
+    phone.follow(page.get_by_test_id("edit-pupil"))
+    father = page.get_by_test_id("guardianship").filter(has_text="Tor Nyland")
+    father.locator("input[name=parental_responsibility]").check()
+    phone.follow(father.get_by_role("button"))
+    assert added.guardianships.filter(parental_responsibility=False).count() == 0
 
     # A new teacher: kontor adds her and makes her class team of 4A.
     phone.goto("/")

@@ -119,7 +119,7 @@ def _grow_school(world) -> None:
     [
         ("guardian_a", "home", 'data-testid="child"', (2, 11)),
         ("contact_teacher_b", "home", 'href="/pupils/', (2, 21)),
-        ("office", "home", 'href="/schools/', (2, 2)),  # overview and pupils
+        ("office", "home", 'href="/schools/', (3, 3)),  # overview, pupils, staff
         ("office", "school_overview", 'data-testid="overview-group"', (2, 5)),
         ("office", "group_detail", 'href="/pupils/', (2, 12)),
     ],
