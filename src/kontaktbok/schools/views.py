@@ -301,7 +301,7 @@ def pupil_edit(request: HttpRequest, pupil_id: int) -> HttpResponse:
     people = selectors.school_pupils(
         actor=request.user, school_id=pupil.school_id, with_pupils=False
     )
-    current = next((g for g in people.classes if pupil.groups.filter(pk=g.pk).exists()), None)
+    current = pupil.groups.filter(pk__in=[g.pk for g in people.classes]).first()
     initial = {
         "first_name": pupil.first_name,
         "last_name": pupil.last_name,
