@@ -170,6 +170,21 @@ def staff_schools(actor: Any, *roles: str) -> QuerySet[School]:
     return School.objects.filter(pk__in=roles_of(actor).schools_with(*roles))
 
 
+# Kontor and the school admin keep a school's people (pupils, guardians, staff and roles);
+# leiing reads them.
+PEOPLE_ROLES = (Role.OFFICE, Role.SCHOOL_ADMIN)
+
+
+def keeps_people(actor: Any, school_id: int) -> bool:
+    """Whether the actor adds and changes the school's pupils, guardians and staff."""
+    return roles_of(actor).has_school_role(school_id, *PEOPLE_ROLES)
+
+
+def people_schools(actor: Any) -> list[int]:
+    """The schools whose people the actor keeps."""
+    return roles_of(actor).schools_with(*PEOPLE_ROLES)
+
+
 def pupil_role(actor: Any, pupil: Pupil) -> str:
     """The role in which the actor sees ``pupil``: 'guardian', a staff role, or ''."""
     roles = roles_of(actor)

@@ -430,7 +430,7 @@ def school_pupils(
 
 def editable_pupil(*, actor: Any, pupil_id: int) -> Pupil:
     """A pupil of a school whose people the actor keeps (kontor, school admin), or 404."""
-    schools = access.roles_of(actor).schools_with(Role.OFFICE, Role.SCHOOL_ADMIN)
+    schools = access.people_schools(actor)
     pupil = Pupil.objects.select_related("school").filter(pk=pupil_id, school__in=schools).first()
     if pupil is None:
         raise Http404
@@ -448,10 +448,10 @@ def _people_school(actor: Any, school_id: int) -> tuple[School, bool]:
     """The school, if the actor keeps its people (kontor, school admin) or reads them
     (leiing), and whether they may change them; else 404."""
     roles = access.roles_of(actor)
-    if not roles.has_school_role(school_id, Role.OFFICE, Role.SCHOOL_ADMIN, Role.LEADERSHIP):
+    if not roles.has_school_role(school_id, *access.PEOPLE_ROLES, Role.LEADERSHIP):
         raise Http404
     school = School.objects.get(pk=school_id)
-    return school, roles.has_school_role(school_id, Role.OFFICE, Role.SCHOOL_ADMIN)
+    return school, access.keeps_people(actor, school_id)
 
 
 def _current_roles() -> Prefetch:
@@ -483,7 +483,7 @@ def school_staff(*, actor: Any, school_id: int) -> Staff:
 
 def editable_member(*, actor: Any, member_id: int) -> StaffMember:
     """A staff member of a school whose people the actor keeps, with their current roles."""
-    schools = access.roles_of(actor).schools_with(Role.OFFICE, Role.SCHOOL_ADMIN)
+    schools = access.people_schools(actor)
     member = (
         StaffMember.objects.select_related("user", "school")
         .prefetch_related(_current_roles())
@@ -515,7 +515,7 @@ def kept_guardianships(*, pupil: Pupil, passed_mfa: bool) -> list[Guardianship]:
 
 
 def editable_guardianship(*, actor: Any, guardianship_id: int) -> Guardianship:
-    schools = access.roles_of(actor).schools_with(Role.OFFICE, Role.SCHOOL_ADMIN)
+    schools = access.people_schools(actor)
     found = (
         Guardianship.objects.select_related("guardian", "pupil__school")
         .filter(pk=guardianship_id, pupil__school__in=schools)

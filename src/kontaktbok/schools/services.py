@@ -301,12 +301,9 @@ def pupil_create(
     return pupil
 
 
-PEOPLE_ROLES = (StaffRole.Role.OFFICE, StaffRole.Role.SCHOOL_ADMIN)
-
-
 def _require_people_admin(actor: Any, school: School) -> None:
     """Kontor and the school admin keep the school's people (leiing reads)."""
-    if not access.roles_of(actor).has_school_role(school.pk, *PEOPLE_ROLES):
+    if not access.keeps_people(actor, school.pk):
         raise PermissionDenied
 
 
@@ -407,7 +404,7 @@ def pupil_update(
 
 def _people_role(actor: Any, school: School) -> str:
     roles = access.roles_of(actor)
-    return next((r for r in PEOPLE_ROLES if roles.has_school_role(school.pk, r)), "")
+    return next((r for r in access.PEOPLE_ROLES if roles.has_school_role(school.pk, r)), "")
 
 
 def pupil_leave(*, actor: Any, pupil: Pupil, last_day: dt.date) -> Pupil:
@@ -438,6 +435,16 @@ def pupil_leave(*, actor: Any, pupil: Pupil, last_day: dt.date) -> Pupil:
     return pupil
 
 
+def _person(actor: Any, email: str, full_name: str, phone: str = "") -> tuple[Any, bool]:
+    """The person with this e-mail address, as they are (True), or a new account without a
+    password (False): the people pages link rather than duplicate a person."""
+    address = email.strip().lower()
+    known = get_user_model().objects.filter(email__iexact=address).first()
+    if known is not None:
+        return known, True
+    return user_create(actor=actor, email=address, full_name=full_name.strip(), phone=phone), False
+
+
 def guardian_add(
     *,
     actor: Any,
@@ -462,13 +469,8 @@ def guardian_add(
                 {"restricted": _("Log in again with your second factor to set this.")}
             )
         number = mobile_number(phone) if phone.strip() else ""
-        address = email.strip().lower()
-        guardian = get_user_model().objects.filter(email__iexact=address).first()
-        if guardian is None:
-            guardian = user_create(
-                actor=actor, email=address, full_name=full_name.strip(), phone=number
-            )
-        elif Guardianship.objects.filter(guardian=guardian, pupil=pupil).exists():
+        guardian, known = _person(actor, email, full_name, phone=number)
+        if known and Guardianship.objects.filter(guardian=guardian, pupil=pupil).exists():
             raise ValidationError({"email": _("This person is already a guardian of the pupil.")})
         return guardianship_set(
             actor=actor,
@@ -655,11 +657,8 @@ def staff_add(
     else gets an account without a password. Roles are given next (``role_give``)."""
     with transaction.atomic():
         _require_people_admin(actor, school)
-        address = email.strip().lower()
-        user = get_user_model().objects.filter(email__iexact=address).first()
-        if user is None:
-            user = user_create(actor=actor, email=address, full_name=full_name.strip())
-        elif StaffMember.objects.filter(school=school, user=user).exists():
+        user, known = _person(actor, email, full_name)
+        if known and StaffMember.objects.filter(school=school, user=user).exists():
             raise ValidationError({"email": _("This person is already on the school's staff.")})
         number = mobile_or_landline(work_phone) if work_phone.strip() else ""
         return staff_member_set(

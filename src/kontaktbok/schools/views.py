@@ -73,7 +73,7 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
         if contacts is None
         else [],
         "is_staff_view": role not in ("", "guardian"),
-        "may_edit": access.roles_of(actor).has_school_role(pupil.school_id, *services.PEOPLE_ROLES),
+        "may_edit": access.keeps_people(actor, pupil.school_id),
     }
     return render(request, "schools/pupil_detail.html", context)
 
