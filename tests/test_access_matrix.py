@@ -118,6 +118,17 @@ class_b = lambda w: {"group_id": w.class_b.pk}  # noqa: E731
 school_a = lambda w: {"school_id": w.school.pk}  # noqa: E731
 
 
+def roster_import_a(w: World) -> dict[str, Any]:
+    from kontaktbok.roster.models import RosterImport
+
+    item = RosterImport.objects.create(school=w.school, file_name="elevar.csv", source="csv")
+    return {"school_id": w.school.pk, "import_id": item.pk}
+
+
+def roster_template_nn(w: World) -> dict[str, Any]:
+    return {"school_id": w.school.pk, "language": "nn"}
+
+
 def teacher_b_member(w: World) -> dict[str, Any]:
     return {"member_id": StaffMember.objects.get(user=w.contact_teacher_b).pk}
 
@@ -230,6 +241,9 @@ MATRIX: dict[str, dict] = {
         "office", "school_admin", kwargs=teacher_b_role, method="post", ok=302, body=a_last_day
     ),
     # Who has seen a child's data: the child's own guardians only.
+    "roster_home": only("office", "school_admin", kwargs=school_a),
+    "roster_template": only("office", "school_admin", kwargs=roster_template_nn),
+    "roster_import": only("office", "school_admin", kwargs=roster_import_a),
     "pupil_reads": only("guardian_a", kwargs=child_a),
     # The guardians' numbers: the class (contact teacher, class team), kontor and leiing.
     "pupil_guardian_contacts": only(

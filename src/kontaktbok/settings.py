@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     # Our apps first, so that our templates override allauth's.
     "kontaktbok.core",
     "kontaktbok.schools",
+    "kontaktbok.roster",
     "kontaktbok.accounts",
     "kontaktbok.notifications",
     "kontaktbok.absence",

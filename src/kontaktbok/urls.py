@@ -8,6 +8,7 @@ from kontaktbok.core import views as core_views
 
 urlpatterns = [
     path("", include("kontaktbok.schools.urls")),
+    path("", include("kontaktbok.roster.urls")),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("kontaktbok.notifications.urls")),
     path("absence/", include("kontaktbok.absence.urls")),

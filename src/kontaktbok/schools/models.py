@@ -386,6 +386,8 @@ class StaffMember(models.Model):
         validators=[RegexValidator(r"^\+?[0-9 ]{8,15}$", _("Enter a valid phone number."))],
     )
     teams_address = models.EmailField(_("Teams address"), blank=True)
+    # The person's Feide user id (eduPersonPrincipalName), how Feide login finds them.
+    feide_id = models.CharField(_("Feide id"), max_length=200, blank=True, db_index=True)
     work_start = models.TimeField(
         _("working hours start"),
         null=True,

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from kontaktbok.roster import views
+
+urlpatterns = [
+    path("schools/<int:school_id>/roster/", views.roster_home, name="roster_home"),
+    path(
+        "schools/<int:school_id>/roster/template-<str:language>.csv",
+        views.roster_template,
+        name="roster_template",
+    ),
+    path(
+        "schools/<int:school_id>/roster/<int:import_id>/",
+        views.roster_import,
+        name="roster_import",
+    ),
+]

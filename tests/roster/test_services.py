@@ -1,0 +1,166 @@
+"""The roster import: preview, apply all or nothing, and re-import as a sync."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+
+from kontaktbok.core import clock
+from kontaktbok.core.models import AuditEntry
+from kontaktbok.roster import apply as roster_apply_module
+from kontaktbok.roster import services
+from kontaktbok.roster.models import RosterImport, RosterKey
+from kontaktbok.schools.identity import make_test_nin, nin_digest
+from kontaktbok.schools.models import Group, Guardianship, Pupil, StaffMember, StaffRole
+
+pytestmark = pytest.mark.django_db
+
+HEADER = (
+    "type;id;førenamn;etternamn;fødselsdato;fødselsnummer;klasse;grupper;e-post;mobil;"
+    "elevar;foreldreansvar;bur saman med eleven;rolle;feide-id\n"
+)
+
+
+def nin(birth: str = "010116", start: int = 100) -> str:
+    return next(n for i in range(start, start + 50) if (n := make_test_nin(birth, i)))
+
+
+def roster_csv(*rows: str) -> bytes:
+    return (HEADER + "\n".join(rows) + "\n").encode("utf-8")
+
+
+def base_rows() -> list[str]:
+    return [
+        "klasse;;;;;;5C;;;;;;;;",
+        "gruppe;;;;;;5-musikk;;;;;;;;",
+        f"elev;E1;Kari;Nordmann;31.08.2016;{nin()};5C;5-musikk;;;;;;;",
+        "elev;E2;Per;Hansen;2016-02-01;;5C;;;;;;;;",
+        "føresett;F1;Ola;Nordmann;;;;;ola@example.no;412 34 567;E1;ja;ja;;",
+        "føresett;F2;Eva;Hansen;;;;;eva@example.no;;E2 E1;ja;nei;;",
+        "tilsett;T1;Lise;Lærar;;;5C;;lise@example.no;;;;;kontaktlærar;lise@feide.no",
+        "tilsett;T1;Lise;Lærar;;;5-musikk;;lise@example.no;;;;;lærar;lise@feide.no",
+    ]
+
+
+def preview(world, data: bytes) -> RosterImport:
+    return services.roster_preview(
+        actor=world.office, school=world.school, file_name="elevar.csv", data=data
+    )
+
+
+def test_a_new_roster_is_previewed_then_applied_all_at_once(world):
+    item = preview(world, roster_csv(*base_rows()))
+    assert item.rejected == []
+    counts = item.counts
+    assert counts["classes_new"] == 2 and counts["pupils_new"] == 2
+    assert counts["accounts_new"] == 3 and counts["guardianships_new"] == 3
+    assert counts["staff_new"] == 1 and counts["roles_new"] == 2
+    assert not Pupil.objects.filter(last_name="Hansen").exists()  # nothing written yet
+    assert services.roster_apply(actor=world.office, roster_import=item)
+    kari = Pupil.objects.get(first_name="Kari", last_name="Nordmann")
+    assert {g.name for g in kari.groups.all()} == {"5C", "5-musikk"}
+    assert Group.objects.get(name="5C").grade == 5
+    eva = get_user_model().objects.get(email="eva@example.no")
+    assert not eva.has_usable_password()
+    ties = Guardianship.objects.filter(guardian=eva)
+    assert {(g.pupil.first_name, g.lives_with_pupil) for g in ties} == {
+        ("Per", False),
+        ("Kari", False),
+    }
+    lise = StaffMember.objects.get(user__email="lise@example.no")
+    assert lise.feide_id == "lise@feide.no"
+    assert {(r.role, r.group.name) for r in lise.roles.all()} == {
+        ("contact_teacher", "5C"),
+        ("teacher", "5-musikk"),
+    }
+    item.refresh_from_db()
+    assert item.status == "applied" and item.records == b""
+    entry = AuditEntry.objects.get(action="roster.import.applied")
+    assert entry.detail["pupils_new"] == 2 and entry.school_id == world.school.pk
+    # The same file again: nothing to change.
+    again = preview(world, roster_csv(*base_rows()))
+    assert again.changes == 0, again.counts
+
+
+def test_a_re_import_changes_only_what_changed_and_those_who_left_leave(world):
+    services.roster_apply(
+        actor=world.office, roster_import=preview(world, roster_csv(*base_rows()))
+    )
+    rows = base_rows()
+    rows[3] = "elev;E2;Per Olav;Hansen;2016-02-01;;5-musikk;;;;;;;;"  # renamed, moved
+    rows[2] = "elev;E3;Nina;Berg;2016-05-05;;5C;;;;;;;;"  # Kari left, Nina came
+    rows[5] = "føresett;F2;Eva;Hansen;;;;;eva@example.no;;E2;ja;ja;;"
+    rows[4] = "føresett;F1;Ola;Nordmann;;;;;ola@example.no;412 34 567;E3;ja;ja;;"
+    rows.pop()  # Lise no longer teaches music
+    item = preview(world, roster_csv(*rows))
+    counts = item.counts
+    assert counts["pupils_new"] == 1 and counts["pupils_changed"] == 1
+    assert counts["pupils_leaving"] == 1 and counts["roles_ended"] == 1
+    assert item.details["pupils_leaving"] == ["Kari Nordmann"]
+    assert services.roster_apply(actor=world.office, roster_import=item)
+    kari = Pupil.objects.get(first_name="Kari")
+    assert kari.left_on is not None and not kari.groups.exists()  # kept, out of groups
+    per = Pupil.objects.get(last_name="Hansen")
+    assert per.first_name == "Per Olav" and [g.name for g in per.groups.all()] == ["5-musikk"]
+    ola = get_user_model().objects.get(email="ola@example.no")
+    # Nina's guardian now; Kari, who left, keeps hers on record.
+    ties = Guardianship.objects.filter(guardian=ola).order_by("pupil__first_name")
+    assert [g.pupil.first_name for g in ties] == ["Kari", "Nina"]
+    eva = get_user_model().objects.get(email="eva@example.no")
+    ties = Guardianship.objects.filter(guardian=eva).order_by("pupil__first_name")
+    assert [(g.pupil.first_name, g.lives_with_pupil) for g in ties] == [
+        ("Kari", False),
+        ("Per Olav", True),
+    ]
+    music = StaffRole.objects.get(role="teacher", group__name="5-musikk")
+    assert music.ends_on == clock.today() - dt.timedelta(days=1)
+    assert preview(world, roster_csv(*rows)).changes == 0
+
+
+def test_rejected_rows_are_listed_and_their_people_left_alone(world):
+    services.roster_apply(
+        actor=world.office, roster_import=preview(world, roster_csv(*base_rows()))
+    )
+    rows = base_rows()
+    rows[2] = "elev;E1;Kari;Nordmann;31.08.2016;01011612345;5C;;;;;;;;"  # bad number
+    rows[3] = "elev;E2;Per;Hansen;2016-02-01;;7Q;;;;;;;;"  # unknown class
+    rows.append("føresett;F9;Ukjend;Kontakt;;;;;;;E2;ja;ja;;")  # no contact
+    item = preview(world, roster_csv(*rows))
+    reasons = {(r.line, r.reason) for r in item.rejections()}
+    assert reasons == {(4, "bad_nin"), (5, "unknown_class"), (10, "no_contact")}
+    assert item.counts["pupils_leaving"] == 0  # Kari and Per are not taken as gone
+    assert all(r.message for r in item.rejections())
+
+
+def test_only_those_who_keep_the_people_import(world):
+    with pytest.raises(PermissionDenied):
+        services.roster_preview(
+            actor=world.contact_teacher_a, school=world.school, file_name="x.csv", data=b""
+        )
+
+
+def test_a_failed_apply_leaves_nothing_written(world, monkeypatch):
+    item = preview(world, roster_csv(*base_rows()))
+
+    def broken(plan):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(roster_apply_module, "_staff", broken)
+    with pytest.raises(RuntimeError):
+        services.roster_apply(actor=world.office, roster_import=item)
+    assert not Pupil.objects.filter(last_name="Hansen").exists()
+    assert not Group.objects.filter(name="5C").exists()
+    assert not RosterKey.objects.exists()
+    item.refresh_from_db()
+    assert item.status == "previewed"
+
+
+def test_existing_pupils_are_matched_by_identity_number(world):
+    number = nin("040416")
+    Pupil.objects.filter(pk=world.child_a.pk).update(nin_digest=nin_digest(number))
+    child = world.child_a
+    born = child.date_of_birth.isoformat()
+    row = f"elev;X1;{child.first_name};{child.last_name};{born};{number};4A;;;;;;;;"
+    item = preview(world, roster_csv(row))
+    assert item.counts["pupils_new"] == 0 and item.counts["pupils_changed"] == 0
