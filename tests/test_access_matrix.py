@@ -244,6 +244,7 @@ MATRIX: dict[str, dict] = {
     "roster_home": only("office", "school_admin", kwargs=school_a),
     "roster_template": only("office", "school_admin", kwargs=roster_template_nn),
     "roster_import": only("office", "school_admin", kwargs=roster_import_a),
+    "year_turn": only("office", "school_admin", kwargs=school_a),
     "pupil_reads": only("guardian_a", kwargs=child_a),
     # The guardians' numbers: the class (contact teacher, class team), kontor and leiing.
     "pupil_guardian_contacts": only(

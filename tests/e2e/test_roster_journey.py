@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from kontaktbok.demo.data import DemoLogins
 from kontaktbok.schools.identity import make_test_nin
-from kontaktbok.schools.models import Guardianship, Pupil, School
+from kontaktbok.schools.models import Group, Guardianship, Pupil, School, SchoolYear
 from tests.e2e.conftest import Browsing
 from tests.e2e.test_journeys import log_in_with_code
 
@@ -72,3 +72,18 @@ def test_kontor_imports_a_roster_fixes_three_rows_and_imports_again(
     upload(roster(broken=False))
     expect(page.get_by_test_id("no-changes")).to_be_visible()
     expect(page.get_by_test_id("apply")).to_have_count(0)
+
+    # The school year turns: the preview lists next year's classes, then one button.
+    desktop.goto(f"/schools/{school.pk}/pupils/")
+    desktop.follow(page.get_by_test_id("year-turn"))
+    steps = page.get_by_test_id("class-step")
+    next_year = steps.filter(has=page.get_by_role("rowheader", name="5R", exact=True))
+    expect(next_year).to_contain_text("4R")  # 4R becomes 5R
+    expect(page.get_by_test_id("leaving")).not_to_have_text("0")  # 10R leaves
+    desktop.follow(page.get_by_test_id("turn").get_by_role("button"))
+    year = SchoolYear.objects.get(school=school, name="2027–2028")
+    moved = Group.objects.get(school_year=year, name="5R").pupils.count()
+    assert (
+        moved == 25
+        and Pupil.objects.filter(last_name="Roster", left_on__isnull=False).count() == 25
+    )

@@ -9,6 +9,7 @@ urlpatterns = [
         views.roster_template,
         name="roster_template",
     ),
+    path("schools/<int:school_id>/year-turn/", views.year_turn, name="year_turn"),
     path(
         "schools/<int:school_id>/roster/<int:import_id>/",
         views.roster_import,

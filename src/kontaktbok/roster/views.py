@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kontaktbok.core.forms import add_errors
 from kontaktbok.roster import csv_format, selectors, services
+from kontaktbok.roster import year_turn as turning
 from kontaktbok.roster.forms import UploadForm
 
 
@@ -67,3 +68,29 @@ def roster_import(request: HttpRequest, school_id: int, import_id: int) -> HttpR
                 )
         return redirect("roster_import", school_id=school_id, import_id=item.pk)
     return render(request, "roster/import.html", {"item": item, "school": item.school})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def year_turn(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Preview of the new school year, and the button that turns it."""
+    school = selectors.roster_school(actor=request.user, school_id=school_id)
+    if request.method == "POST":
+        try:
+            year = turning.year_turn_apply(actor=request.user, school=school)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("The school year %(name)s is made. Give the staff their roles for it.")
+                % {"name": year.name},
+            )
+            return redirect("staff_list", school_id=school.pk)
+        return redirect("year_turn", school_id=school.pk)
+    try:
+        turn, refusal = turning.year_turn_plan(school), ""
+    except ValidationError as error:
+        turn, refusal = None, " ".join(error.messages)
+    context = {"school": school, "turn": turn, "refusal": refusal}
+    return render(request, "roster/year_turn.html", context)
