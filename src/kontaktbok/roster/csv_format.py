@@ -151,9 +151,14 @@ def read(data: bytes) -> Roster:
     if roster.rejected:
         return roster
     reader = _Reader(roster)
-    for line, raw in csv_rows(text):
-        row = {_HEADER_KEYS[_normal(h)]: v for h, v in raw.items() if _normal(h) in _HEADER_KEYS}
-        reader.row(line, row)
+    try:
+        for line, raw in csv_rows(text):
+            row = {
+                _HEADER_KEYS[_normal(h)]: v for h, v in raw.items() if _normal(h) in _HEADER_KEYS
+            }
+            reader.row(line, row)
+    except csv.Error as error:  # a field larger than the csv module takes, a stray NUL
+        roster.reject(FILE, 0, "not_read", value=str(error))
     reader.finish()
     return roster
 

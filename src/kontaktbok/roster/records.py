@@ -170,11 +170,12 @@ class BadValue(Exception):
 
 def decode(data: bytes) -> str:
     """The text of a CSV file: UTF-8 with or without a byte order mark, or the Windows
-    code page older Norwegian Excel saves in."""
+    code page older Norwegian Excel saves in; lines end in a newline whatever they ended in."""
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        text = data.decode("cp1252", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
