@@ -125,6 +125,10 @@ def roster_import_a(w: World) -> dict[str, Any]:
     return {"school_id": w.school.pk, "import_id": item.pk}
 
 
+def no_invitation(w: World) -> dict[str, Any]:
+    return {"token": "not-a-token"}
+
+
 def roster_template_nn(w: World) -> dict[str, Any]:
     return {"school_id": w.school.pk, "language": "nn"}
 
@@ -245,6 +249,8 @@ MATRIX: dict[str, dict] = {
     "roster_template": only("office", "school_admin", kwargs=roster_template_nn),
     "roster_import": only("office", "school_admin", kwargs=roster_import_a),
     "year_turn": only("office", "school_admin", kwargs=school_a),
+    "invitation_list": only("office", "school_admin", kwargs=school_a),
+    "invitation_accept": only(*SIGNED_IN, anonymous=410, no=410, ok=410, kwargs=no_invitation),
     "pupil_reads": only("guardian_a", kwargs=child_a),
     # The guardians' numbers: the class (contact teacher, class team), kontor and leiing.
     "pupil_guardian_contacts": only(

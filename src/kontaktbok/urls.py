@@ -9,7 +9,17 @@ from kontaktbok.core import views as core_views
 urlpatterns = [
     path("", include("kontaktbok.schools.urls")),
     path("", include("kontaktbok.roster.urls")),
+    path(
+        "accounts/invitation/<str:token>/",
+        accounts_views.invitation_accept,
+        name="invitation_accept",
+    ),
     path("accounts/", include("allauth.urls")),
+    path(
+        "schools/<int:school_id>/invitations/",
+        accounts_views.invitation_list,
+        name="invitation_list",
+    ),
     path("notifications/", include("kontaktbok.notifications.urls")),
     path("absence/", include("kontaktbok.absence.urls")),
     path("leave/", include("kontaktbok.leave.urls")),

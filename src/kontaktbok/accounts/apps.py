@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "kontaktbok.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from kontaktbok.accounts import kinds  # noqa: F401  (registers notification kinds)

@@ -1,5 +1,6 @@
 """The user: guardians and staff alike log in as a ``User``."""
 
+import datetime as dt
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -56,3 +57,29 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Invitation(models.Model):
+    """A one-time link to choose a password, for an account the school made without one.
+    Only the token's digest is kept; a new invitation ends the earlier ones."""
+
+    VALID_FOR = dt.timedelta(days=7)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    token_digest = models.CharField(max_length=64, unique=True)
+    sent_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent"))
+    expires_at = models.DateTimeField(_("valid until"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["user", "-sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.sent_at:%Y-%m-%d}"

@@ -2,14 +2,23 @@
 
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language as django_set_language
 
-from kontaktbok.accounts import services
+from kontaktbok.accounts import invitations, selectors, services
+from kontaktbok.core import clock
+from kontaktbok.core.forms import add_errors
+from kontaktbok.core.ratelimit import limit
 
 
 def admin_login(request: HttpRequest) -> HttpResponse:
@@ -34,3 +43,56 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.user.is_authenticated:
         services.user_language_set(actor=request.user, language=request.POST.get("language", ""))
     return response
+
+
+@limit("accounts.invitation")
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an invitation: choose a password, then log in with it."""
+    invitation = invitations.open_invitation(token)
+    if invitation is None:
+        return render(request, "accounts/invitation_gone.html", status=410)
+    form = SetPasswordForm(invitation.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations.invitation_accept(token=token, data=request.POST)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("Your password is saved. Log in with it now."))
+            return redirect("account_login")
+    context = {"invitation": invitation, "form": form}
+    return render(request, "accounts/invitation.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@limit("accounts.invite")
+@require_http_methods(["GET", "POST"])
+def invitation_list(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Kontor: who has not activated their account yet, and the link sent again."""
+    waiting = selectors.not_activated(actor=request.user, school_id=school_id)
+    if request.method == "POST":
+        try:
+            if request.POST.get("all"):
+                sent = invitations.invitations_send_missing(
+                    actor=request.user, school=waiting.school
+                )
+            else:
+                person = next(
+                    (p for p in waiting.people if str(p.pk) == request.POST.get("user")), None
+                )
+                if person is None:
+                    raise Http404
+                invitations.invitation_send(actor=request.user, user=person, school=waiting.school)
+                sent = 1
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                ngettext("%(count)s invitation is sent.", "%(count)s invitations are sent.", sent)
+                % {"count": sent},
+            )
+        return redirect("invitation_list", school_id=school_id)
+    context = {"waiting": waiting, "now": clock.now()}
+    return render(request, "accounts/invitation_list.html", context)

@@ -11,4 +11,6 @@ DEFAULTS = {
     "messages.group": "10/h/user,100/h/ip",
     "push.subscribe": "30/h/user,300/h/ip",
     "api.write": "300/h/user,3000/h/ip",
+    "accounts.invitation": "20/h/ip",
+    "accounts.invite": "300/h/user,3000/h/ip",
 }

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kontaktbok.accounts.invitations import invitation_send
 from kontaktbok.accounts.services import user_create
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
@@ -472,6 +473,8 @@ def guardian_add(
         guardian, known = _person(actor, email, full_name, phone=number)
         if known and Guardianship.objects.filter(guardian=guardian, pupil=pupil).exists():
             raise ValidationError({"email": _("This person is already a guardian of the pupil.")})
+        if not known and parental_responsibility:  # the others are told nothing
+            invitation_send(actor=actor, user=guardian, school=pupil.school)
         return guardianship_set(
             actor=actor,
             guardian=guardian,
@@ -661,6 +664,8 @@ def staff_add(
         if known and StaffMember.objects.filter(school=school, user=user).exists():
             raise ValidationError({"email": _("This person is already on the school's staff.")})
         number = mobile_or_landline(work_phone) if work_phone.strip() else ""
+        if not known:
+            invitation_send(actor=actor, user=user, school=school)
         return staff_member_set(
             actor=actor, school=school, user=user, title=title.strip(), work_phone=number
         )

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('schools', '0006_pupil_left_on'),
+        ("schools", "0006_pupil_left_on"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='staffmember',
-            name='feide_id',
-            field=models.CharField(blank=True, db_index=True, max_length=200, verbose_name='Feide id'),
+            model_name="staffmember",
+            name="feide_id",
+            field=models.CharField(
+                blank=True, db_index=True, max_length=200, verbose_name="Feide id"
+            ),
         ),
     ]
