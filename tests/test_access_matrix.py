@@ -125,6 +125,10 @@ def roster_import_a(w: World) -> dict[str, Any]:
     return {"school_id": w.school.pk, "import_id": item.pk}
 
 
+def a_feide_id(w: World) -> dict[str, Any]:
+    return {"feide_id": "laerar@skule.no"}
+
+
 def no_invitation(w: World) -> dict[str, Any]:
     return {"token": "not-a-token"}
 
@@ -243,6 +247,15 @@ MATRIX: dict[str, dict] = {
     "staff_roles": only("office", "school_admin", kwargs=teacher_b_member),
     "role_end": only(
         "office", "school_admin", kwargs=teacher_b_role, method="post", ok=302, body=a_last_day
+    ),
+    "guardianship_end": only(
+        "office", "school_admin", kwargs=guardianship_a, method="post", ok=302, body=a_last_day
+    ),
+    "staff_leave": only(
+        "office", "school_admin", kwargs=teacher_b_member, method="post", ok=302, body=a_last_day
+    ),
+    "staff_feide": only(
+        "office", "school_admin", kwargs=teacher_b_member, method="post", ok=302, body=a_feide_id
     ),
     # Who has seen a child's data: the child's own guardians only.
     "roster_home": only("office", "school_admin", kwargs=school_a),

@@ -352,6 +352,8 @@ class Guardianship(models.Model):
         default=False,
         help_text=_("Never shown a pupil with a protected address."),
     )
+    # The last day of a guardianship ended ahead of time; the row goes the day after.
+    ends_on = models.DateField(_("last day"), null=True, blank=True)
 
     objects = GuardianshipQuerySet.as_manager()
 

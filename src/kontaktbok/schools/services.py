@@ -1,17 +1,19 @@
 """Every write to the school model: one transaction, an audit entry inside it."""
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from kontaktbok.accounts.invitations import invitation_send
 from kontaktbok.accounts.services import user_create
 from kontaktbok.core import clock
-from kontaktbok.core.audit import audit_log
+from kontaktbok.core.audit import audit_log, audit_log_many
 from kontaktbok.schools import access
 from kontaktbok.schools.identity import nin_digest
 from kontaktbok.schools.models import (
@@ -511,6 +513,77 @@ def guardianship_change(
     )
 
 
+def guardianship_end(
+    *, actor: Any, guardianship: Guardianship, last_day: dt.date, passed_mfa: bool = False
+) -> Guardianship | None:
+    """Kontor ends a guardianship (a court's decision, a move): the guardian keeps it
+    through ``last_day`` and it goes the day after (``end_due_guardianships``). A past or
+    last day before today ends it now. Returns the guardianship if it lives until then."""
+    _require_people_admin(actor, guardianship.pupil.school)
+    if guardianship.restricted and not passed_mfa:
+        raise ValidationError(_("Log in again with your second factor to change this."))
+    with transaction.atomic():
+        item = (
+            Guardianship.objects.select_for_update().select_related("pupil").get(pk=guardianship.pk)
+        )
+        detail = {
+            "guardian": item.guardian_id,
+            "pupil": item.pupil_id,
+            "last_day": str(last_day),
+            "parental_responsibility": item.parental_responsibility,
+        }
+        if last_day < clock.today():
+            item.delete()
+            action, kept = "schools.guardianship.ended", None
+        else:
+            item.ends_on = last_day
+            item.save(update_fields=["ends_on"])
+            action, kept = "schools.guardianship.ending", item
+        audit_log(
+            actor=actor,
+            action=action,
+            obj=item.pupil,
+            role=_people_role(actor, item.pupil.school),
+            school_id=item.pupil.school_id,
+            detail=detail,
+        )
+    access.forget_roles(guardianship.guardian)
+    return kept
+
+
+def end_due_guardianships(today: dt.date | None = None) -> int:
+    """The daily step of ``guardianship_end``: guardianships past their last day go, each
+    audited; returns how many."""
+    today = today or clock.today()
+    with transaction.atomic():
+        due = list(
+            Guardianship.objects.select_for_update()
+            .filter(ends_on__lt=today)
+            .select_related("pupil")
+        )
+        if not due:
+            return 0
+        Guardianship.objects.filter(pk__in=[g.pk for g in due]).delete()
+        audit_log_many(
+            *(
+                {
+                    "actor": None,
+                    "action": "schools.guardianship.ended",
+                    "obj": g.pupil,
+                    "school_id": g.pupil.school_id,
+                    "detail": {
+                        "guardian": g.guardian_id,
+                        "pupil": g.pupil_id,
+                        "last_day": str(g.ends_on),
+                        "parental_responsibility": g.parental_responsibility,
+                    },
+                }
+                for g in due
+            )
+        )
+    return len(due)
+
+
 def guardianship_set(
     *,
     actor: Any,
@@ -702,3 +775,59 @@ def role_take(
     """Kontor ends a role: held through ``last_day``, gone the day after."""
     _check_role_change(actor, role.member, role.role, passed_mfa)
     return staff_role_end(actor=actor, role=role, last_day=last_day)
+
+
+def staff_leave(
+    *, actor: Any, member: StaffMember, last_day: dt.date, passed_mfa: bool = False
+) -> int:
+    """A staff member leaves the school: every role they hold or are to hold ends after
+    ``last_day`` (one not yet begun by then is taken away); the account stays (the person
+    may be a guardian). Returns how many roles changed."""
+    _require_people_admin(actor, member.school)
+    with transaction.atomic():
+        roles = list(
+            StaffRole.objects.select_for_update().filter(
+                Q(ends_on__isnull=True) | Q(ends_on__gt=last_day), member=member
+            )
+        )
+        if any(r.role in MFA_ROLES for r in roles) and not passed_mfa:
+            raise ValidationError(
+                _("Log in again with your second factor to give or take a whole-school role.")
+            )
+        later = [r.pk for r in roles if r.starts_on and r.starts_on > last_day]
+        StaffRole.objects.filter(pk__in=later).delete()
+        StaffRole.objects.filter(pk__in=[r.pk for r in roles if r.pk not in later]).update(
+            ends_on=last_day
+        )
+        audit_log(
+            actor=actor,
+            action="schools.staff.left",
+            obj=member,
+            role=_people_role(actor, member.school),
+            school_id=member.school_id,
+            detail={"last_day": str(last_day), "roles": [r.role for r in roles]},
+        )
+    access.forget_roles(member.user)
+    return len(roles)
+
+
+def staff_feide_set(*, actor: Any, member: StaffMember, feide_id: str) -> StaffMember:
+    """The staff member's Feide user id (user@school.no), how a Feide login finds them."""
+    _require_people_admin(actor, member.school)
+    value = feide_id.strip().lower()
+    if value and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ValidationError({"feide_id": _("A Feide id looks like name@school.no.")})
+    taken = StaffMember.objects.filter(feide_id=value).exclude(user_id=member.user_id)
+    if value and taken.exists():
+        raise ValidationError({"feide_id": _("Another person has this Feide id.")})
+    with transaction.atomic():
+        member.feide_id = value
+        member.save(update_fields=["feide_id"])
+        audit_log(
+            actor=actor,
+            action="schools.staff.feide_set",
+            obj=member,
+            role=_people_role(actor, member.school),
+            school_id=member.school_id,
+        )
+    return member

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kontaktbok.schools import views
+from kontaktbok.schools import people_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,19 +30,26 @@ urlpatterns = [
         views.holiday_remove,
         name="holiday_remove",
     ),
-    path("schools/<int:school_id>/pupils/", views.people_pupils, name="people_pupils"),
-    path("schools/<int:school_id>/pupils/new/", views.pupil_add, name="pupil_add"),
-    path("pupils/<int:pupil_id>/edit/", views.pupil_edit, name="pupil_edit"),
-    path("pupils/<int:pupil_id>/leave/", views.pupil_leave, name="pupil_leave"),
-    path("pupils/<int:pupil_id>/guardians/new/", views.guardian_add, name="guardian_add"),
+    path("schools/<int:school_id>/pupils/", people_views.people_pupils, name="people_pupils"),
+    path("schools/<int:school_id>/pupils/new/", people_views.pupil_add, name="pupil_add"),
+    path("pupils/<int:pupil_id>/edit/", people_views.pupil_edit, name="pupil_edit"),
+    path("pupils/<int:pupil_id>/leave/", people_views.pupil_leave, name="pupil_leave"),
+    path("pupils/<int:pupil_id>/guardians/new/", people_views.guardian_add, name="guardian_add"),
     path(
         "guardianships/<int:guardianship_id>/",
-        views.guardianship_change,
+        people_views.guardianship_change,
         name="guardianship_change",
     ),
-    path("schools/<int:school_id>/staff/", views.staff_list, name="staff_list"),
-    path("schools/<int:school_id>/staff/new/", views.staff_add, name="staff_add"),
-    path("staff/<int:member_id>/roles/", views.staff_roles, name="staff_roles"),
-    path("staff/<int:member_id>/roles/<int:role_id>/end/", views.role_end, name="role_end"),
+    path(
+        "guardianships/<int:guardianship_id>/end/",
+        people_views.guardianship_end,
+        name="guardianship_end",
+    ),
+    path("schools/<int:school_id>/staff/", people_views.staff_list, name="staff_list"),
+    path("staff/<int:member_id>/leave/", people_views.staff_leave, name="staff_leave"),
+    path("staff/<int:member_id>/feide/", people_views.staff_feide, name="staff_feide"),
+    path("schools/<int:school_id>/staff/new/", people_views.staff_add, name="staff_add"),
+    path("staff/<int:member_id>/roles/", people_views.staff_roles, name="staff_roles"),
+    path("staff/<int:member_id>/roles/<int:role_id>/end/", people_views.role_end, name="role_end"),
     path("audit/", views.audit_search, name="audit_search"),
 ]
