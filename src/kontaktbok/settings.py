@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "kontaktbok.directory",
     "kontaktbok.messaging",
     "kontaktbok.backups",
+    "kontaktbok.privacy",
     "kontaktbok.demo",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",
