@@ -262,6 +262,7 @@ MATRIX: dict[str, dict] = {
     "roster_template": only("office", "school_admin", kwargs=roster_template_nn),
     "roster_import": only("office", "school_admin", kwargs=roster_import_a),
     "year_turn": only("office", "school_admin", kwargs=school_a),
+    "retention_table": only(*SIGNED_IN),
     "invitation_list": only("office", "school_admin", kwargs=school_a),
     "invitation_accept": only(*SIGNED_IN, anonymous=410, no=410, ok=410, kwargs=no_invitation),
     "pupil_reads": only("guardian_a", kwargs=child_a),

@@ -126,7 +126,7 @@ def test_school_admin_edits_an_entry(phone: Browsing, demo: DemoLogins) -> None:
     phone.follow(page.get_by_test_id("edit-pupil"))
     father = page.get_by_test_id("guardianship").filter(has_text="Tor Nyland")
     father.locator("input[name=parental_responsibility]").check()
-    phone.follow(father.get_by_role("button"))
+    phone.follow(father.locator("form").first.get_by_role("button"))
     assert added.guardianships.filter(parental_responsibility=False).count() == 0
 
     # A new teacher: kontor adds her and makes her class team of 4A.

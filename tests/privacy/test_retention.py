@@ -156,3 +156,11 @@ def test_the_daily_task_is_scheduled_and_runs(records):
 
     assert any(p.task is tasks.retention_run and p.every_minutes == 1440 for p in registered())
     assert "notifications" in tasks.retention_run.call()
+
+
+def test_the_retention_table_is_shown_to_everyone_signed_in(world, client):
+    from django.urls import reverse
+
+    client.force_login(world.guardian_a)
+    page = client.get(reverse("retention_table")).content.decode()
+    assert page.count('data-testid="rule"') == len(retention.RULES)
