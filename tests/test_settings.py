@@ -31,7 +31,7 @@ def run_django(args: list[str], env: dict[str, str]) -> subprocess.CompletedProc
 def test_embedded_default_creates_secrets_with_mode_600(tmp_path):
     result = run_django(["check"], {"KONTAKTBOK_DATA_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
-    for name in ("secret_key", "nin_digest_key"):
+    for name in ("secret_key", "nin_digest_key", "audit_seal_key"):
         path = tmp_path / name
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert len(path.read_text()) >= 50

@@ -60,6 +60,10 @@ NIN_DIGEST_KEY = env("NIN_DIGEST_KEY") or secret_from_file(DATA_DIR / "nin_diges
 # separated, still open what they encrypted.
 FILE_KEY = env("FILE_KEY") or secret_from_file(DATA_DIR / "file_key")
 FILE_KEYS_OLD = env_list("FILE_KEYS_OLD")
+# Key of the audit log's seal (an HMAC chain, ``core/audit_seal.py``), kept apart from the
+# database so that database access alone cannot forge a chain; never change it once set,
+# or the sealed days can no longer be verified.
+AUDIT_SEAL_KEY = env("AUDIT_SEAL_KEY") or secret_from_file(DATA_DIR / "audit_seal_key")
 
 # How far back attendance and the daily check may be recorded or corrected (days).
 ATTENDANCE_DAYS_BACK = int(env("ATTENDANCE_DAYS_BACK", "14"))

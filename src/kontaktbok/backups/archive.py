@@ -34,7 +34,7 @@ SQLITE_PART = "database.sqlite3"
 POSTGRES_PART = "database.pgdump"
 # The data dir's generated secrets: without them encrypted files cannot be opened and
 # identity numbers cannot be matched, even with the database intact.
-KEY_FILES = ("secret_key", "nin_digest_key", "file_key", "vapid_private.pem")
+KEY_FILES = ("secret_key", "nin_digest_key", "file_key", "audit_seal_key", "vapid_private.pem")
 MEDIA = "media"
 
 

@@ -12,6 +12,8 @@ class AuditQuerySet(models.QuerySet["AuditEntry"]):
         raise PermissionError("The audit log is append-only.")
 
     def delete(self) -> tuple[int, dict[str, int]]:
+        # Retention (to come) will delete whole sealed days through one explicit path of its
+        # own, which the triggers must let through (see migration 0005); not through here.
         raise PermissionError("The audit log is append-only.")
 
 
@@ -37,6 +39,15 @@ class AuditEntry(models.Model):
     pupil_id = models.BigIntegerField(_("pupil"), null=True, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), db_index=True)
+    # The seal (``core/audit_seal.py``), set once after commit: the row's place in its
+    # school day's hash chain. The triggers allow exactly this one change to a row.
+    seal = models.CharField(_("seal"), max_length=64, blank=True, default="")
+    seal_day = models.DateField(_("sealed in the chain of"), null=True, blank=True)
+    seal_seq = models.PositiveIntegerField(_("place in the chain"), null=True, blank=True)
+    sealed_at = models.DateTimeField(_("sealed at"), null=True, blank=True)
+    # ``actor_id`` as it was sealed: the account may be deleted later (``actor_id`` then
+    # becomes NULL), and the seal must still be checkable.
+    sealed_actor_id = models.BigIntegerField(_("actor (as sealed)"), null=True, blank=True)
 
     objects = AuditQuerySet.as_manager()
 
@@ -48,6 +59,14 @@ class AuditEntry(models.Model):
             models.Index(fields=["school_id", "-created_at"]),
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["pupil_id", "-created_at"], name="core_audit_pupil_time"),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(seal=""),
+                name="core_audit_unsealed",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["seal_day", "seal_seq"], name="core_audit_chain_place"),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.tasks import task
 from django.utils import timezone
 
+from kontaktbok.core import audit_seal
 from kontaktbok.core.scheduler import periodic
 
 
@@ -27,3 +28,11 @@ def prune_finished_tasks() -> int:
     before = timezone.now() - dt.timedelta(days=settings.TASK_RESULTS_KEEP_DAYS)
     deleted, _by_model = DBTaskResult.objects.finished().filter(finished_at__lt=before).delete()
     return deleted
+
+
+@periodic(every_minutes=1)
+@task
+def seal_audit_log() -> int:
+    """Seal the audit rows written since the last run into their day's hash chain
+    (``core/audit_seal.py``); returns how many."""
+    return audit_seal.seal_pending()
