@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "kontaktbok.messaging",
     "kontaktbok.backups",
     "kontaktbok.demo",
+    "kontaktbok.privacy",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",
     "allauth.account",

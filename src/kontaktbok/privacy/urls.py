@@ -1,0 +1,9 @@
+from django.urls import path
+
+from kontaktbok.privacy import views
+
+urlpatterns = [
+    path("", views.home, name="privacy_home"),
+    path("exports/", views.request_export, name="privacy_export_request"),
+    path("exports/<int:export_id>/download", views.download, name="privacy_export_download"),
+]
