@@ -20,6 +20,7 @@ from tests.absence.lookup_factories import case_of_child_a2
 from tests.factories import World
 from tests.leave import matrix as leave
 from tests.messaging import helpers as messaging
+from tests.privacy import helpers as privacy
 
 ACTORS = [
     "anonymous",
@@ -616,6 +617,11 @@ MATRIX: dict[str, dict] = {
     "api-1:directory_entry_update": only(
         "school_admin", anonymous=401, method="patch", kwargs=teacher_a_entry, body=office_hours
     ),
+    # My data: everyone signed in asks for a copy of their own data; a copy is downloaded
+    # by its owner only.
+    "privacy_home": only(*SIGNED_IN),
+    "privacy_export_request": only(*SIGNED_IN, method="post", ok=302),
+    "privacy_export_download": only("guardian_a", kwargs=privacy.matrix_export),
     "api-1:openapi-json": row(default=200),
     "api-1:api-root": row(default=404),
     # Public plumbing.

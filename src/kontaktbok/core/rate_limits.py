@@ -13,4 +13,5 @@ DEFAULTS = {
     "api.write": "300/h/user,3000/h/ip",
     "accounts.invitation": "20/h/ip",
     "accounts.invite": "300/h/user,3000/h/ip",
+    "privacy.export": "10/d/user,300/h/ip",
 }

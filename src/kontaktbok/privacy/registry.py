@@ -1,0 +1,67 @@
+"""Which stored records the access export covers, and which it leaves out on purpose.
+
+Every model with a key to a person (the user model) or a pupil, directly or through
+other rows (a message through its thread, a decision through its application), is named
+here, with where its rows go in ``data.json`` or why they are left out; a test fails when
+a new model with such a key is named in neither list (``tests/privacy/test_services.py``).
+"""
+
+# model label → where in data.json
+COVERED: dict[str, str] = {
+    "accounts.user": "account (never the password hash or the identity number's digest)",
+    "accounts.user_groups": "account.technical_admin.groups",
+    "accounts.user_user_permissions": "account.technical_admin.permissions",
+    "accounts.invitation": "account.invitations (those sent to the person)",
+    "account.emailaddress": "account.email_addresses",
+    "mfa.authenticator": "account.second_factors (kind and dates, never the secrets)",
+    "core.auditentry": (
+        "account.history (the person's own account, export and notification settings "
+        "actions) and children[].access_log (who has seen the child's data)"
+    ),
+    "schools.pupil": "children[] (the children the person may see as guardian)",
+    "schools.group_pupils": "children[].groups",
+    "schools.guardianship": "children[].guardianship (the person's own)",
+    "schools.staffmember": "staff[]",
+    "schools.staffrole": "staff[].roles",
+    "directory.directoryentry": "staff[].directory",
+    "roster.rosterkey": "account.roster_ids (at the schools the person may see)",
+    "absence.absencereport": "children[].absence_reports",
+    "absence.attendancemark": "children[].attendance_marks",
+    "absence.leaveexplanation": "children[].leave_days",
+    "absence.lookupcase": "children[].lookup_cases, with the timeline a guardian sees",
+    "absence.dailycheck": "work.daily_checks (the checks the person made; no pupils)",
+    "leave.leaveapplication": "children[].leave_applications",
+    "leave.consent": "children[].leave_applications[].consents and consents[]",
+    "leave.decision": "children[].leave_applications[].decisions, letters/ in the ZIP",
+    "leave.appeal": "children[].leave_applications[].appeal, letters/ in the ZIP",
+    "messaging.thread": "messages.threads (the threads the person is on)",
+    "messaging.participant": "messages.threads[].participants",
+    "messaging.message": "messages.threads[].messages",
+    "messaging.attachment": "messages.threads[].messages[].attachments, attachments/ in the ZIP",
+    "messaging.attachmentcontent": "attachments/ in the ZIP, decrypted",
+    "messaging.broadcast": "messages.broadcasts_sent (subject, groups and count only)",
+    "messaging.broadcast_groups": "messages.broadcasts_sent[].groups",
+    "notifications.notification": "notifications.items",
+    "notifications.delivery": "notifications.items[].deliveries",
+    "notifications.preference": "notifications.preferences",
+    "notifications.digestchoice": "notifications.daily_digest",
+    "notifications.pushsubscription": "notifications.push_devices (never the keys)",
+    "privacy.dataexport": "exports",
+}
+
+# model label → why its rows stay out
+EXCLUDED: dict[str, str] = {
+    "admin.logentry": (
+        "the technical admin's change log: a work log whose object descriptions name other "
+        "people; superusers only, and the account itself is given in full"
+    ),
+    "account.emailconfirmation": (
+        "a pending confirmation of a new e-mail address: only its one-time key, a secret; "
+        "the address is in account.email_addresses"
+    ),
+    "roster.rosterimport": (
+        "a roster file a staff member read in: the records of other people (pupils, "
+        "guardians, staff), kept only until it is applied"
+    ),
+    "privacy.dataexportfile": "the encrypted copy itself, which is what is downloaded",
+}
