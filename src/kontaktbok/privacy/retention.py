@@ -57,6 +57,18 @@ def _delete_threads(ids: list[int]) -> None:
     Thread.objects.filter(pk__in=ids).delete()
 
 
+def _attendance_due(today: dt.date) -> QuerySet:
+    return AttendanceMark.objects.filter(_year_begun_since("group__school", "date", today, 365))
+
+
+def _leave_due(today: dt.date) -> QuerySet:
+    return LeaveApplication.objects.filter(_year_begun_since("school", "end_date", today, 0))
+
+
+def _lookups_due(today: dt.date) -> QuerySet:
+    return LookupCase.objects.filter(_year_begun_since("school", "date", today, 0))
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -83,12 +95,8 @@ RULES: tuple[Rule, ...] = (
         kept=_("the school year and one more"),
         archive=_("yes: each pupil's attendance and absence per school year (elevmappe)"),
         basis=_("The archive regulations § 7-28; the education act (absence on the report)."),
-        due=lambda today: AttendanceMark.objects.filter(
-            _year_begun_since("group__school", "date", today, 365)
-        ),
-        held=lambda today: AttendanceMark.objects.filter(
-            _year_begun_since("group__school", "date", today, 365)
-        ),
+        due=_attendance_due,
+        held=_attendance_due,  # all of it: the archive's yearly extract comes first
     ),
     Rule(
         code="absence_reports",
@@ -106,10 +114,8 @@ RULES: tuple[Rule, ...] = (
         kept=_("until the school year is over"),
         archive=_("only an escalated case, as a case document"),
         basis=_("The school's duty of care; an escalated case is part of the pupil's file."),
-        due=lambda today: LookupCase.objects.filter(_year_begun_since("school", "date", today, 0)),
-        held=lambda today: LookupCase.objects.filter(
-            _year_begun_since("school", "date", today, 0), escalated_at__isnull=False
-        ),
+        due=_lookups_due,
+        held=lambda today: _lookups_due(today).filter(escalated_at__isnull=False),
     ),
     Rule(
         code="leave",
@@ -117,12 +123,8 @@ RULES: tuple[Rule, ...] = (
         kept=_("until the archive has them and the appeal period is over"),
         archive=_("yes: a case on the pupil's rights and duties"),
         basis=_("The archive regulations § 7-28; the public administration act."),
-        due=lambda today: LeaveApplication.objects.filter(
-            _year_begun_since("school", "end_date", today, 0)
-        ),
-        held=lambda today: LeaveApplication.objects.filter(
-            _year_begun_since("school", "end_date", today, 0)
-        ),
+        due=_leave_due,
+        held=_leave_due,  # all of it: the archive has each case first
     ),
     Rule(
         code="messages",

@@ -130,10 +130,9 @@ def _plan_groups(plan: Plan, roster: Roster, keyed: dict[str, int]) -> None:
     by_name = {g["name"]: g["id"] for g in existing.values()}
     for record in roster.classes:
         group_id = keyed.get(record.key) if keyed.get(record.key) in existing else None
-        if group_id is None:
+        if group_id is None:  # new, or last year's group: this year's by its name
             group_id = by_name.get(record.name)
-            if group_id is not None or record.key not in keyed:
-                plan.keys_new.append((Kind.GROUP, record.key))
+            plan.keys_new.append((Kind.GROUP, record.key))
         if group_id is None:
             plan.groups_new.append(record)
             plan.name("classes_new", record.name)
