@@ -22,6 +22,7 @@ from kontaktbok.roster.records import (
     Rejected,
     Roster,
     StaffRecord,
+    csv_rows,
 )
 from kontaktbok.schools.identity import make_test_nin, nin_digest
 
@@ -573,3 +574,15 @@ def test_any_files_in_a_zip_give_a_roster(contents):
     }
     files = {name: headers[name].encode() + data for name, data in contents.items()}
     assert isinstance(read_zip(zipped(files)), Roster)
+
+
+def test_csv_rows_keep_what_csv_dictreader_made_of_odd_rows():
+    """Keys and values stripped; a column named twice (also after stripping) takes its last
+    cell; a short row is filled with "", a long one cut; empty rows are skipped."""
+    text = "a, b ,a,c\r\n1, 2 ,3\r\n\r\n,,,\r\n4,5,6,7,8\r\n"
+    assert list(csv_rows(text)) == [
+        (2, {"a": "3", "b": "2", "c": ""}),
+        (5, {"a": "6", "b": "5", "c": "7"}),
+    ]
+    assert list(csv_rows("x;y\n1\n")) == [(2, {"x": "1", "y": ""})]
+    assert list(csv_rows("a,b,a\n1,2\n")) == [(2, {"a": "", "b": "2"})]

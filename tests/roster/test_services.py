@@ -164,3 +164,44 @@ def test_existing_pupils_are_matched_by_identity_number(world):
     row = f"elev;X1;{child.first_name};{child.last_name};{born};{number};4A;;;;;;;;"
     item = preview(world, roster_csv(row))
     assert item.counts["pupils_new"] == 0 and item.counts["pupils_changed"] == 0
+
+
+def test_adults_are_found_by_identity_number_or_address_then_by_their_key(world):
+    """Accounts the roster did not bring are matched by identity number, else by e-mail
+    address; once applied, a re-import finds the same accounts by their source key, whatever
+    address the file gives then."""
+    number = nin("020280")
+    User = get_user_model()
+    User.objects.filter(pk=world.guardian_a.pk).update(nin_digest=nin_digest(number))
+    teacher = world.contact_teacher_a
+
+    def rows(ola: str, eva: str, lise: str) -> list[str]:
+        return [
+            "klasse;;;;;;5C;;;;;;;;",
+            "elev;E1;Kari;Nordmann;31.08.2016;;5C;;;;;;;;",
+            f"føresett;F1;Ola;Nordmann;;{number};;;{ola};;E1;ja;ja;;",
+            f"føresett;F2;Eva;Hansen;;;;;{eva};;E1;ja;ja;;",
+            f"tilsett;T1;Lise;Lærar;;;5C;;{lise};;;;;kontaktlærar;",
+        ]
+
+    first = preview(
+        world, roster_csv(*rows("ola@example.no", world.guardian_b.email, teacher.email))
+    )
+    assert first.rejected == []
+    assert first.counts["accounts_new"] == 0 and first.counts["staff_new"] == 0
+    assert first.counts["guardians_changed"] == 2  # their names are the file's now
+    assert services.roster_apply(actor=world.office, roster_import=first)
+    kari = Pupil.objects.get(first_name="Kari", last_name="Nordmann")
+    assert set(kari.guardianships.values_list("guardian_id", flat=True)) == {
+        world.guardian_a.pk,
+        world.guardian_b.pk,
+    }
+    keys = RosterKey.objects.filter(school=world.school, kind__in=["guardian", "staff"])
+    assert dict(keys.values_list("source_id", "object_id")) == {
+        "F1": world.guardian_a.pk,
+        "F2": world.guardian_b.pk,
+        "T1": teacher.pk,
+    }
+    # New addresses in the file: the same accounts, found by their keys.
+    again = preview(world, roster_csv(*rows("ny1@example.no", "ny2@example.no", "ny3@example.no")))
+    assert again.counts["accounts_new"] == 0 and again.changes == 0, again.counts

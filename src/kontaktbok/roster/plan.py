@@ -235,13 +235,24 @@ def _plan_memberships(plan: Plan, pupils: list[PupilRecord], keyed: dict[str, in
         plan.memberships_ended.extend((g, pupil_id) for g in now.get(pupil_id, ()))
 
 
-def _users(emails: list[str], ids: list[int]) -> dict[int, dict[str, Any]]:
+USER_FIELDS = ("id", "email", "full_name", "phone", "nin_digest")
+
+
+def _keyed_users(school: School, kind: str) -> dict[int, dict[str, Any]]:
+    """The accounts the school's roster keys of ``kind`` point to, by id: one query with a
+    subquery, however many (a re-import finds nearly everyone this way)."""
+    keys = RosterKey.objects.filter(school=school, kind=kind).values("object_id")
+    users = get_user_model().objects.filter(pk__in=keys).values(*USER_FIELDS)
+    return {u["id"]: u for u in users}
+
+
+def _users(emails: list[str], ids: set[int]) -> dict[int, dict[str, Any]]:
     """The accounts with these addresses or ids, by id."""
-    users = get_user_model().objects.values("id", "email", "full_name", "phone", "nin_digest")
+    users = get_user_model().objects.values(*USER_FIELDS)
     found: dict[int, Any] = {}
     for chunk in _chunks(emails):
         found.update((u["id"], u) for u in users.filter(email__in=chunk))
-    for chunk in _chunks(ids):
+    for chunk in _chunks(sorted(ids)):
         found.update((u["id"], u) for u in users.filter(pk__in=chunk))
     return found
 
@@ -249,13 +260,15 @@ def _users(emails: list[str], ids: list[int]) -> dict[int, dict[str, Any]]:
 def _plan_guardians(plan: Plan, roster: Roster, keyed: dict[str, int]) -> list[GuardianRecord]:
     User = get_user_model()
     records = roster.guardians
-    emails = [r.email for r in records]
-    digests = [r.nin_digest for r in records if r.nin_digest]
+    users = _keyed_users(plan.school, Kind.GUARDIAN)
+    # Only those not found by their key are looked for by identity number and address.
+    unkeyed = [r for r in records if keyed.get(r.key) not in users]
+    digests = [r.nin_digest for r in unkeyed if r.nin_digest]
     by_nin: dict[str, int] = {}
     for chunk in _chunks(digests):
         rows = User.objects.filter(nin_digest__in=chunk).values_list("nin_digest", "id")
         by_nin.update((digest, pk) for digest, pk in rows if digest)
-    users = _users(emails, [*keyed.values(), *by_nin.values()])
+    users.update(_users([r.email for r in unkeyed], set(by_nin.values()) - set(users)))
     by_email = {u["email"]: u["id"] for u in users.values()}
     seen: dict[str, int] = {}
     taken = []
@@ -345,7 +358,9 @@ def _plan_staff(
             "id", "user_id", "work_phone", "feide_id"
         )
     }
-    users = _users([r.email for r in roster.staff], list(keyed.values()))
+    users = _keyed_users(plan.school, Kind.STAFF)
+    unkeyed = [r for r in roster.staff if keyed.get(r.key) not in users]
+    users.update(_users([r.email for r in unkeyed], set()))
     by_email = {u["email"]: u["id"] for u in users.values()}
     managed_groups = set(group_keys.values()) | set(plan.group_of.values())
     roles: dict[int, dict[tuple[str, int], Any]] = defaultdict(dict)

@@ -7,14 +7,14 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
-from kontaktbok.schools.identity import is_valid_nin, nin_digest
+from kontaktbok.schools.identity import nin_digest
 from kontaktbok.schools.phones import mobile_number
 
 # Why a row was refused, in the reader's language when it is shown.
@@ -122,11 +122,19 @@ class Roster:
             self.refused_keys.add(key)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["refused_keys"] = sorted(self.refused_keys)
-        for pupil in data["pupils"]:
-            pupil["date_of_birth"] = pupil["date_of_birth"].isoformat()
-        return data
+        return {
+            "source": self.source,
+            "classes": [_fields(c) for c in self.classes],
+            "pupils": [
+                _fields(p) | {"date_of_birth": p.date_of_birth.isoformat()} for p in self.pupils
+            ],
+            "guardians": [
+                _fields(g) | {"links": [_fields(link) for link in g.links]} for g in self.guardians
+            ],
+            "staff": [_fields(s) for s in self.staff],
+            "rejected": [_fields(r) for r in self.rejected],
+            "refused_keys": sorted(self.refused_keys),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Roster":
@@ -156,6 +164,12 @@ class Roster:
         )
 
 
+def _fields(record: Any) -> dict[str, Any]:
+    """A record's fields by name (``dataclasses.asdict`` deep-copies every value, and is
+    slow for a school's whole roster)."""
+    return dict(vars(record))
+
+
 class BadValue(Exception):
     """A value in a row that cannot be used: carries the reason and its parameters."""
 
@@ -183,9 +197,16 @@ def csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
     is the one the header line uses: comma, or the semicolon Norwegian Excel writes."""
     header_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=header_line.count)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, restval="")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, [])
+    # A column named twice takes its last cell's value (as with csv.DictReader); a cell
+    # beyond the header is left out, a row shorter than it is filled with "".
+    last = {name: n for n, name in enumerate(header)}
+    columns = [(name.strip(), last[name]) for name in dict.fromkeys(header)]
+    missing = [""] * len(header)
     for row in reader:
-        values = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        cells = [value.strip() for value in row] + missing
+        values = {name: cells[n] for name, n in columns}
         if any(values.values()):
             yield reader.line_num, values
 
@@ -216,9 +237,10 @@ def parse_nin(value: str) -> str | None:
     text = value.replace(" ", "")
     if not text:
         return None
-    if not is_valid_nin(text):
-        raise BadValue("bad_nin")
-    return nin_digest(text)
+    try:
+        return nin_digest(text)  # checks the control digits
+    except ValidationError:
+        raise BadValue("bad_nin") from None
 
 
 def parse_email(value: str) -> str:
