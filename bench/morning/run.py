@@ -337,7 +337,13 @@ def run(args: argparse.Namespace) -> int:
     generation = time.monotonic() - started
     world = json.loads(world_file.read_text())
     _django_setup(args)
+    from django.core.cache import cache
     from django.utils import timezone
+
+    # The rate limits count in the cache, a table flush leaves alone: a second run in the
+    # same hour would find the first one's counters (the same user ids) and each limited
+    # POST would cost the counter's update instead of its insert.
+    cache.clear()
 
     people = _sessions(world, args.share)
     people_file = DATA_DIR / "people.json"
