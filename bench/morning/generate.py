@@ -14,6 +14,17 @@ numbers stored only as keyed digests, one guardian with parental responsibility 
 contact teacher each, one SFO group per school for grades 1–4, kontor and leiing at every
 school. Every school looks for missing pupils from 07:00, so a pupil registered absent in
 the benchmark's morning (08:00 on Tuesday 24 November 2026) opens a case at once.
+
+With ``--past-years`` (``run.py --retention``) each school also has the two school years
+before, 2024–2025 and 2025–2026, with their classes (the same pupils, a grade lower each
+year back), as a system in its third year on which the retention run has never run: per
+year the marks of as many school days as the current term has (the autumn term), and over
+the whole year guardians' reports (2 % of the pupil-days), closed lookup cases (1 %, one
+in a hundred escalated) with the guardian's alert and its e-mail and SMS deliveries, and a
+thread with the contact teacher for every fourth pupil. On the benchmark's day the reports,
+lookups and alerts of both years are due, and the marks and threads of 2024–2025; the
+current year's rows are not. These rows are written with ``INSERT … SELECT`` (their
+foreign keys hold by construction; their triggers are skipped for the speed).
 """
 
 import argparse
@@ -33,6 +44,22 @@ sys.path.insert(0, str(ROOT / "src"))
 TODAY = dt.date(2026, 11, 24)  # the benchmark's school day (a Tuesday)
 YEAR_START, YEAR_END = dt.date(2026, 8, 17), dt.date(2027, 6, 18)
 AUTUMN_HOLIDAY = (dt.date(2026, 9, 28), dt.date(2026, 10, 2))
+# The school years before the current one: name, first and last day, autumn holiday.
+PAST_YEARS = (
+    (
+        "2024–2025",
+        dt.date(2024, 8, 19),
+        dt.date(2025, 6, 20),
+        (dt.date(2024, 9, 30), dt.date(2024, 10, 4)),
+    ),
+    (
+        "2025–2026",
+        dt.date(2025, 8, 18),
+        dt.date(2026, 6, 19),
+        (dt.date(2025, 9, 29), dt.date(2025, 10, 3)),
+    ),
+)
+REPORT_SHARE, LOOKUP_SHARE, ESCALATED_SHARE = 0.02, 0.01, 0.01  # of a past year's pupil-days
 CLASS_SIZE = 25
 ABSENT_SHARE = 0.05  # of the history's marks
 
@@ -44,11 +71,13 @@ def _setup() -> None:
     django.setup()
 
 
-def _school_days(start: dt.date, end: dt.date) -> list[dt.date]:
+def _school_days(
+    start: dt.date, end: dt.date, holiday: tuple[dt.date, dt.date] = AUTUMN_HOLIDAY
+) -> list[dt.date]:
     days = []
     day = start
     while day <= end:
-        if day.weekday() < 5 and not (AUTUMN_HOLIDAY[0] <= day <= AUTUMN_HOLIDAY[1]):
+        if day.weekday() < 5 and not (holiday[0] <= day <= holiday[1]):
             days.append(day)
         day += dt.timedelta(days=1)
     return days
@@ -73,7 +102,176 @@ class Nins:
         raise RuntimeError(f"no identity number left for {born}")
 
 
-def generate(*, schools: int, pupils: int, seed: int = 8) -> dict[str, Any]:
+def _past_years(
+    school_rows: list[tuple[Any, Any]],
+    roll: list[tuple[int, Any, int, int, int]],
+    marked_days: int,
+    seed: int,
+) -> dict[str, int]:
+    """The school years before the current one, with their classes and records (see the
+    module's docstring). ``roll``: per pupil (id, current class, a guardian's and the
+    contact teacher's user ids, the school's sick type); returns the rows made per kind."""
+    from django.db import connection, transaction
+
+    from kontaktbok.absence.models import AttendanceMark, LookupCase
+    from kontaktbok.schools import services
+    from kontaktbok.schools.models import Group
+
+    statuses = AttendanceMark.Status
+    made = dict.fromkeys(
+        ["marks", "reports", "lookups", "notifications", "deliveries", "threads", "messages"], 0
+    )
+    for back, (name, starts_on, ends_on, holiday) in enumerate(reversed(PAST_YEARS), start=1):
+        years = {
+            school.pk: services.school_year_create(
+                actor=None, school=school, name=name, starts_on=starts_on, ends_on=ends_on,
+                holidays=[("Haustferie", *holiday)],
+            )
+            for school, _year in school_rows
+        }  # fmt: skip
+        current = {group.pk: group for _pupil, group, *_ids in roll}
+        past = Group.objects.bulk_create(
+            [
+                Group(
+                    school_id=g.school_id,
+                    school_year=years[g.school_id],
+                    name=g.name,
+                    grade=max(1, (g.grade or 1) - back),
+                )
+                for g in current.values()
+            ],
+            batch_size=2000,
+        )
+        past_of = {g.pk: p.pk for g, p in zip(current.values(), past, strict=True)}
+        Group.pupils.through.objects.bulk_create(
+            [Group.pupils.through(group_id=past_of[g.pk], pupil_id=p) for p, g, *_ids in roll],
+            batch_size=10000,
+        )
+        days = _school_days(starts_on, ends_on, holiday)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")  # no FK triggers
+            cursor.execute("SELECT setseed(%s)", [1 / (seed + back)])
+            cursor.execute(
+                "CREATE TEMP TABLE bench_roll (pupil_id bigint, group_id bigint,"
+                " school_id bigint, teacher_id bigint, guardian_id bigint, sick_id bigint)"
+                " ON COMMIT DROP"
+            )
+            cursor.execute(
+                "INSERT INTO bench_roll SELECT * FROM unnest(%s::bigint[], %s::bigint[],"
+                " %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])",
+                [
+                    [p for p, *_rest in roll],
+                    [past_of[g.pk] for _p, g, *_rest in roll],
+                    [g.school_id for _p, g, *_rest in roll],
+                    [t for *_rest, t, _s in roll],
+                    [u for _p, _g, u, _t, _s in roll],
+                    [s for *_rest, s in roll],
+                ],
+            )
+            # The autumn term's marks: as many school days as the current year has had.
+            cursor.execute(
+                "INSERT INTO absence_attendancemark (pupil_id, group_id, date, status,"
+                " late_minutes, staff_reason, registered_by_id, registered_at)"
+                " SELECT pupil_id, group_id, day, CASE WHEN x < %(absent)s THEN %(a)s"
+                " WHEN x < %(absent)s + 0.01 THEN %(l)s ELSE %(p)s END,"
+                " CASE WHEN x >= %(absent)s AND x < %(absent)s + 0.01 THEN 10 END, '',"
+                " teacher_id, (day + time '08:40') AT TIME ZONE 'Europe/Oslo'"
+                " FROM (SELECT r.*, d.day, random() AS x FROM bench_roll r"
+                " CROSS JOIN unnest(%(days)s::date[]) AS d(day)) s",
+                {"absent": ABSENT_SHARE, "a": statuses.ABSENT, "l": statuses.LATE,
+                 "p": statuses.PRESENT, "days": days[:marked_days]},
+            )  # fmt: skip
+            made["marks"] += cursor.rowcount
+            pupil_days = (
+                "SELECT r.*, d.day, (d.day + time '07:30') AT TIME ZONE 'Europe/Oslo' AS t,"
+                " random() AS x FROM bench_roll r CROSS JOIN unnest(%(days)s::date[]) AS d(day)"
+            )
+            cursor.execute(
+                "INSERT INTO absence_absencereport (pupil_id, school_id, reported_by_id,"  # noqa: S608
+                " absence_type_id, start_date, end_date, whole_day, comment, late, status,"
+                " created_at, updated_at)"
+                " SELECT pupil_id, school_id, guardian_id, sick_id, day, day, true, '', false,"
+                f" 'active', t, t FROM ({pupil_days}) s WHERE x < %(share)s",
+                {"days": days, "share": REPORT_SHARE},
+            )
+            made["reports"] += cursor.rowcount
+            cursor.execute(
+                "INSERT INTO absence_lookupcase (pupil_id, school_id, group_id, date, status,"  # noqa: S608
+                " registered_by_id, registered_at, opened_at, escalate_at, escalated_at, answer,"
+                " answer_text, answered_by_id, answered_at, outcome, outcome_text,"
+                " closed_by_id, closed_at)"
+                " SELECT pupil_id, school_id, group_id, day, %(closed)s, teacher_id,"
+                " t + interval '70 minutes', t + interval '71 minutes',"
+                " t + interval '101 minutes',"
+                " CASE WHEN x < %(escalated)s THEN t + interval '101 minutes' END,"
+                " %(answer)s, '', guardian_id, t + interval '80 minutes', %(outcome)s, '',"
+                " teacher_id, t + interval '3 hours'"
+                f" FROM ({pupil_days}) s WHERE x < %(share)s",
+                {"days": days, "share": LOOKUP_SHARE, "escalated": LOOKUP_SHARE * ESCALATED_SHARE,
+                 "closed": LookupCase.Status.CLOSED, "answer": LookupCase.Answer.HOME_SICK,
+                 "outcome": LookupCase.Outcome.HOME_SICK},
+            )  # fmt: skip
+            made["lookups"] += cursor.rowcount
+            cursor.execute(
+                "INSERT INTO notifications_notification (recipient_id, kind, urgent, payload,"
+                " url, dedup_key, school_id, created_at)"
+                " SELECT r.guardian_id, 'absence.lookup.alert', true, '{}', '',"
+                " 'lookup:' || c.id, c.school_id, c.opened_at"
+                " FROM absence_lookupcase c JOIN bench_roll r USING (pupil_id)"
+                " WHERE c.date BETWEEN %s AND %s",
+                [starts_on, ends_on],
+            )
+            made["notifications"] += cursor.rowcount
+            cursor.execute(
+                "INSERT INTO notifications_delivery (notification_id, channel, target, status,"
+                " attempts, due_at, claimed_at, delivered_at, provider_answer, queued_at,"
+                " in_digest)"
+                " SELECT n.id, c.channel, 'guardian@bench.test', 'delivered', 1, n.created_at,"
+                " n.created_at, n.created_at + interval '2 seconds', '', n.created_at, false"
+                " FROM notifications_notification n"
+                " CROSS JOIN (VALUES ('email'), ('sms')) AS c(channel)"
+                " WHERE n.kind = 'absence.lookup.alert' AND n.created_at >= %s"
+                " AND n.created_at < %s",
+                [starts_on, ends_on + dt.timedelta(days=1)],
+            )
+            made["deliveries"] += cursor.rowcount
+            cursor.execute(
+                "INSERT INTO messaging_thread (school_id, pupil_id, subject, sensitive,"
+                " created_by_id, created_at, last_message_at)"
+                " SELECT school_id, pupil_id, 'Spørsmål', false, guardian_id,"
+                " (d + time '15:00') AT TIME ZONE 'Europe/Oslo',"
+                " (d + time '17:00') AT TIME ZONE 'Europe/Oslo'"
+                " FROM (SELECT r.*, (%(days)s::date[])[1 + r.pupil_id %% %(n)s] AS d"
+                " FROM bench_roll r WHERE r.pupil_id %% 4 = 0) s",
+                {"days": days, "n": len(days)},
+            )
+            made["threads"] += cursor.rowcount
+            bounds = {"start": starts_on, "end": ends_on + dt.timedelta(days=1)}
+            cursor.execute(
+                "INSERT INTO messaging_participant (thread_id, user_id, side, role, joined_at,"
+                " last_read_at) SELECT t.id, p.user_id, p.side, p.role, t.created_at,"
+                " t.last_message_at FROM messaging_thread t JOIN bench_roll r USING (pupil_id)"
+                " CROSS JOIN LATERAL (VALUES (r.guardian_id, 'guardian', 'guardian'),"
+                " (r.teacher_id, 'staff', 'contact_teacher')) AS p(user_id, side, role)"
+                " WHERE t.created_at >= %(start)s AND t.created_at < %(end)s",
+                bounds,
+            )
+            cursor.execute(
+                "INSERT INTO messaging_message (thread_id, author_id, body, created_at)"
+                " SELECT t.id, CASE WHEN k = 1 THEN r.teacher_id ELSE r.guardian_id END,"
+                " 'Melding ' || k, t.created_at + k * interval '1 hour'"
+                " FROM messaging_thread t JOIN bench_roll r USING (pupil_id)"
+                " CROSS JOIN generate_series(0, 2) AS k"
+                " WHERE t.created_at >= %(start)s AND t.created_at < %(end)s",
+                bounds,
+            )
+            made["messages"] += cursor.rowcount
+    return made
+
+
+def generate(
+    *, schools: int, pupils: int, past_years: bool = False, seed: int = 8
+) -> dict[str, Any]:
     """Create the municipality; return what the load generator needs (ids per role)."""
     from allauth.mfa.totp.internal.auth import TOTP
     from django.contrib.auth import get_user_model
@@ -281,6 +479,14 @@ def generate(*, schools: int, pupils: int, seed: int = 8) -> dict[str, Any]:
                 batch = []
     AttendanceMark.objects.bulk_create(batch)
     marks += len(batch)
+    past: dict[str, int] = {}
+    if past_years:
+        sick = {school.pk: school.absence_types.get(code="sick").pk for school, _y in school_rows}
+        roll = [
+            (pupil.pk, group, users[own[0]].pk, teacher_of[group.pk], sick[pupil.school_id])
+            for pupil, group, own in zip(pupils_made, pupil_group, guardian_of, strict=True)
+        ]
+        past = _past_years(school_rows, roll, len(days), seed)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -309,6 +515,7 @@ def generate(*, schools: int, pupils: int, seed: int = 8) -> dict[str, Any]:
         "groups": len(groups),
         "attendance_marks": marks,
         "school_days_of_history": len(days),
+        "past_years": past,
         "seconds": round(time.monotonic() - started, 1),
         "guardian_sample": guardians,
         "teachers": teachers,
@@ -324,9 +531,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schools", type=int, default=20)
     parser.add_argument("--pupils", type=int, default=6000)
     parser.add_argument("--out", type=Path, help="write the ids for the load generator here")
+    parser.add_argument(
+        "--past-years", action="store_true", help="also the two school years before, with records"
+    )
     args = parser.parse_args(argv)
     _setup()
-    result = generate(schools=args.schools, pupils=args.pupils)
+    result = generate(schools=args.schools, pupils=args.pupils, past_years=args.past_years)
     if args.out:
         args.out.write_text(json.dumps(result))
     summary = {k: v for k, v in result.items() if not isinstance(v, list | dict)}

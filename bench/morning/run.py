@@ -15,7 +15,11 @@
    ``KONTAKTBOK_BENCH_QUERY_HEADER=1``, and runs locust headless in its own process.
 5. With ``--backup``: takes ``kontaktbok backup`` of the running system while the load goes
    on, then restores it into an empty data dir and database; prints both times.
-6. Prints per endpoint: requests/s, p50/p95/p99 latency, errors, queries per request; the
+6. With ``--retention``: the generated data also has the two school years before
+   (``generate.py --past-years``), and ``kontaktbok retention`` (the production command,
+   in its own process) deletes what is due while the load goes on; prints its time and,
+   per rule, the rows due, held and deleted.
+7. Prints per endpoint: requests/s, p50/p95/p99 latency, errors, queries per request; the
    baseline page and the ratio to it; the alert latency (registration → the lookup alert's
    delivery handed to its channel). Exits 1 if a budget fails.
 
@@ -214,6 +218,50 @@ def _backup_during_load(env: dict[str, str]) -> dict[str, Any]:
     return {"file": output, "seconds": time.monotonic() - started, "key": folder / "key.txt"}
 
 
+def _retention_during_load(env: dict[str, str]) -> dict[str, Any]:
+    """``kontaktbok retention`` on the running system, timed, while the morning load goes on.
+    Its day is the server's (the demo clock file): the benchmark's morning."""
+    started = time.monotonic()
+    result = subprocess.run(  # noqa: S603
+        [PY, "-m", "kontaktbok.cli", "retention"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    rows = [
+        fields
+        for fields in map(str.split, result.stdout.splitlines())
+        if len(fields) == 4 and all(f.isdigit() for f in fields[1:])
+    ]
+    return {"seconds": seconds, "status": result.returncode, "rows": rows,
+            "output": result.stdout + result.stderr}  # fmt: skip
+
+
+def _report_retention(world: dict[str, Any], retention: dict[str, Any]) -> int:
+    past = world.get("past_years") or {}
+    print(
+        "\npast school years generated (2024–2025, 2025–2026): "
+        + ", ".join(f"{count} {kind}" for kind, count in past.items())
+    )
+    print(
+        f"retention during the load (kontaktbok retention, batches of {_batch_size()} ids, "
+        f"one transaction each): {retention['seconds']:.0f} s"
+    )
+    if retention["status"] != 0:
+        print("retention FAILED\n" + retention["output"][-3000:])
+        return 1
+    head = f"  {'rule':<18}{'due':>10}{'held':>10}{'deleted':>10}"
+    print(head + "\n  " + "-" * (len(head) - 2))
+    for code, due, held, deleted in retention["rows"]:
+        print(f"  {code:<18}{int(due):>10}{int(held):>10}{int(deleted):>10}")
+    return 0
+
+
+def _batch_size() -> int:
+    from kontaktbok.privacy.retention import BATCH
+
+    return BATCH
+
+
 def _restore_elsewhere(
     args: argparse.Namespace, env: dict[str, str], backup: Path
 ) -> dict[str, Any]:
@@ -282,13 +330,20 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     subprocess.run(  # noqa: S603
         [PY, str(ROOT / "bench/morning/generate.py"), "--schools", str(args.schools),
-         "--pupils", str(args.pupils), "--out", str(world_file)],
+         "--pupils", str(args.pupils), "--out", str(world_file)]
+        + (["--past-years"] if args.retention else []),
         env=env, check=True,
     )  # fmt: skip
     generation = time.monotonic() - started
     world = json.loads(world_file.read_text())
     _django_setup(args)
+    from django.core.cache import cache
     from django.utils import timezone
+
+    # The rate limits count in the cache, a table flush leaves alone: a second run in the
+    # same hour would find the first one's counters (the same user ids) and each limited
+    # POST would cost the counter's update instead of its insert.
+    cache.clear()
 
     people = _sessions(world, args.share)
     people_file = DATA_DIR / "people.json"
@@ -323,6 +378,12 @@ def run(args: argparse.Namespace) -> int:
         if args.backup:
             time.sleep(min(15, args.duration / 4))  # into the steady load
             backup = _backup_during_load(env)
+        retention: dict[str, Any] = {}
+        if args.retention:
+            time.sleep(min(15, args.duration / 4))  # into the steady load
+            retention = _retention_during_load(env)
+            if locust.poll() is not None:
+                print("the retention run outlasted the load: make --duration longer")
         locust.wait()
         # Let the worker finish the queue (the last registrations' look-ups among it) and
         # hand over the last alerts.
@@ -348,6 +409,8 @@ def run(args: argparse.Namespace) -> int:
     if args.backup:
         restore = _restore_elsewhere(args, env, backup["file"])
         status |= _report_backup(args, backup, restore)
+    if args.retention:
+        status |= _report_retention(world, retention)
     return status
 
 
@@ -444,6 +507,12 @@ def main(argv: list[str] | None = None) -> int:
         "--backup",
         action="store_true",
         help="take a backup during the load, then restore it elsewhere; time both",
+    )
+    parser.add_argument(
+        "--retention",
+        action="store_true",
+        help="generate the two school years before too, and run the retention job during "
+        "the load; time it",
     )
     parser.add_argument(
         "--database-url", default=os.environ.get("BENCH_MORNING_DATABASE_URL", DEFAULT_DATABASE_URL)

@@ -184,7 +184,9 @@ def run(today: dt.date | None = None, *, dry_run: bool = False) -> list[Outcome]
     for rule in RULES:
         due = rule.due(today)
         held = rule.held(today) if rule.held else due.none()
-        deletable = due.exclude(pk__in=held.values("pk")) if rule.held else due
+        # NOT EXISTS, not NOT IN (subquery): PostgreSQL keeps a NOT IN list too large for
+        # work_mem as a plain list and scans it for every row (hours on millions of marks).
+        deletable = due.exclude(Exists(held.filter(pk=OuterRef("pk")))) if rule.held else due
         due_count, held_count = due.count(), held.count()
         deleted = 0
         while not dry_run:
