@@ -1,4 +1,5 @@
-"""The school year turns: the next year with last year's calendar shape, next year's classes
+"""The school year turns: the next year with the municipality's school calendar (or, when it
+has set none, last year's calendar shape), next year's classes
 (4A becomes 5A) with their pupils moved up, and the 10th graders leaving. Staff roles are
 per year and are given anew; last year's roles lapse with last year's groups."""
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.schools import access
+from kontaktbok.schools.calendars import municipal_calendar_after
 from kontaktbok.schools.models import Group, Pupil, School, SchoolYear
 from kontaktbok.schools.selectors import current_school_year
 from kontaktbok.schools.services import school_year_create
@@ -43,6 +45,7 @@ class YearTurn:
     holidays: list[tuple[str, dt.date, dt.date]] = field(default_factory=list)
     classes: list[ClassStep] = field(default_factory=list)
     leaving: list[tuple[int, str, str]] = field(default_factory=list)  # pupil, name, class
+    from_municipality: bool = False  # the calendar is the municipality's, not last year's
 
     @property
     def pupils_moving(self) -> int:
@@ -73,16 +76,29 @@ def year_turn_plan(school: School) -> YearTurn:
         )
     if school.school_years.filter(starts_on__gt=current.starts_on).exists():
         raise ValidationError(_("The next school year is made already."))
-    turn = YearTurn(
-        school=school,
-        current=current,
-        name=_next_name(current),
-        starts_on=current.starts_on + ONE_YEAR,
-        ends_on=current.ends_on + ONE_YEAR,
-        holidays=[
-            (h.name, h.starts_on + ONE_YEAR, h.ends_on + ONE_YEAR) for h in current.holidays.all()
-        ],
-    )
+    calendar = municipal_calendar_after(school.municipality_id, current.ends_on)
+    if calendar is not None:
+        turn = YearTurn(
+            school=school,
+            current=current,
+            name=calendar.name,
+            starts_on=calendar.starts_on,
+            ends_on=calendar.ends_on,
+            holidays=calendar.holiday_periods(),
+            from_municipality=True,
+        )
+    else:
+        turn = YearTurn(
+            school=school,
+            current=current,
+            name=_next_name(current),
+            starts_on=current.starts_on + ONE_YEAR,
+            ends_on=current.ends_on + ONE_YEAR,
+            holidays=[
+                (h.name, h.starts_on + ONE_YEAR, h.ends_on + ONE_YEAR)
+                for h in current.holidays.all()
+            ],
+        )
     classes = (
         Group.objects.filter(school_year=current, kind=Group.Kind.CLASS)
         .order_by("grade", "name")
@@ -151,6 +167,7 @@ def year_turn_apply(*, actor: Any, school: School) -> SchoolYear:
                 "classes": len(turn.classes),
                 "pupils_moved": turn.pupils_moving,
                 "pupils_left": len(turn.leaving),
+                "calendar": "municipality" if turn.from_municipality else "last year",
             },
         )
     return year

@@ -236,6 +236,45 @@ class Holiday(models.Model):
         return self.name
 
 
+class MunicipalCalendar(models.Model):
+    """The school calendar (skolerute) the municipality sets for all its schools for one
+    year. A school turning its year takes the next one when it exists."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.CASCADE,
+        related_name="calendars",
+    )
+    name = models.CharField(_("name"), max_length=20)
+    starts_on = models.DateField(_("first school day"))
+    ends_on = models.DateField(_("last school day"))
+    # [[name, "YYYY-MM-DD", "YYYY-MM-DD"], ...]: holidays and planning days.
+    holidays = models.JSONField(_("holidays"), default=list)
+
+    class Meta:
+        verbose_name = _("the municipality's school calendar")
+        verbose_name_plural = _("the municipality's school calendars")
+        ordering = ["municipality", "starts_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "name"], name="municipal_calendar_name_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_on__lt=models.F("ends_on")), name="municipal_calendar_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def holiday_periods(self) -> list[tuple[str, dt.date, dt.date]]:
+        return [
+            (name, dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+            for name, start, end in self.holidays
+        ]
+
+
 class Group(models.Model):
     """A class (with its grade), another teaching group, or an SFO group."""
 
