@@ -4,6 +4,7 @@ every change audited; a protected address only with a second factor; leiing read
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -344,8 +345,6 @@ def test_the_staff_pages(world):
 
 
 def test_a_pupil_who_leaves_is_in_no_group_but_kept(world):
-    with pytest.raises(ValidationError):  # not before the last day
-        services.pupil_leave(actor=world.office, pupil=world.child_b, last_day=dt.date(2026, 12, 1))
     services.pupil_leave(actor=world.office, pupil=world.child_b, last_day=dt.date(2026, 11, 24))
     world.child_b.refresh_from_db()
     assert world.child_b.left_on == dt.date(2026, 11, 24) and not world.child_b.groups.exists()
@@ -370,6 +369,37 @@ def test_a_pupil_who_leaves_is_in_no_group_but_kept(world):
     assert response.status_code == 302
     world.child_a.refresh_from_db()
     assert world.child_a.left_on is None
+
+
+def test_a_pupil_leaving_on_a_later_day_stays_in_class_until_then(world):
+    office = _mfa_client(world.office)
+    url = reverse("pupil_leave", args=[world.child_a.pk])
+    response = office.post(url, {"last_day": "2026-12-11"})
+    assert response.url == reverse("pupil_edit", args=[world.child_a.pk])
+    world.child_a.refresh_from_db()
+    assert world.child_a.left_on == dt.date(2026, 12, 11)
+    assert world.child_a.groups.filter(pk=world.class_a.pk).exists()
+    page = office.get(response.url).content.decode()
+    assert 'data-testid="leaving"' in page and "11.12.2026" in page
+    office.post(url, {"last_day": "2026-12-18"})  # the day changed: still possible
+    world.child_a.refresh_from_db()
+    assert world.child_a.left_on == dt.date(2026, 12, 18)
+    assert AuditEntry.objects.filter(action="schools.pupil.leaving").count() == 2
+
+    assert services.remove_left_pupils(dt.date(2026, 12, 18)) == 0  # the last day itself
+    assert world.child_a.groups.exists()
+    assert services.remove_left_pupils(dt.date(2026, 12, 19)) == 1
+    assert not world.child_a.groups.exists()
+    assert services.remove_left_pupils(dt.date(2026, 12, 20)) == 0
+    entry = AuditEntry.objects.get(action="schools.pupil.left")
+    assert entry.detail == {"last_day": "2026-12-18", "groups": [world.class_a.pk]}
+    with (
+        time_machine.travel(dt.datetime(2026, 12, 19, 9, 0), tick=False),
+        pytest.raises(ValidationError),  # left now: the day is history
+    ):
+        services.pupil_leave(
+            actor=world.office, pupil=world.child_a, last_day=dt.date(2026, 12, 31)
+        )
 
 
 def test_kontor_changes_a_guardianship_and_a_restricted_one_only_with_a_second_factor(world):

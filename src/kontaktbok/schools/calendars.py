@@ -28,9 +28,7 @@ def municipal_calendar_set(
         raise ValidationError(_("The first school day must come before the last."))
     for holiday, start, end in holidays:
         if start > end:
-            raise ValidationError(
-                _("%(name)s ends before it begins.") % {"name": holiday}
-            )
+            raise ValidationError(_("%(name)s ends before it begins.") % {"name": holiday})
         if start < starts_on or end > ends_on:
             raise ValidationError(_("A holiday must lie within the school year."))
     with transaction.atomic():

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -229,6 +230,13 @@ def pupil_leave(request: HttpRequest, pupil_id: int) -> HttpResponse:
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
+        return redirect("pupil_edit", pupil_id=pupil.pk)
+    if last_day > clock.today():
+        messages.success(
+            request,
+            _("The pupil leaves the school after %(day)s.")
+            % {"day": date_format(last_day, "j.n.Y")},
+        )
         return redirect("pupil_edit", pupil_id=pupil.pk)
     messages.success(request, _("The pupil is marked as having left the school."))
     return redirect("people_pupils", school_id=pupil.school_id)

@@ -411,31 +411,65 @@ def _people_role(actor: Any, school: School) -> str:
 
 
 def pupil_leave(*, actor: Any, pupil: Pupil, last_day: dt.date) -> Pupil:
-    """Kontor marks a pupil as having left the school after ``last_day`` (today or before):
-    the pupil leaves this year's groups, so nobody registers or is told about them any
-    more; everything recorded is kept for the archive."""
+    """Kontor marks a pupil as leaving the school after ``last_day``: from the day after,
+    the pupil is in no group of this year, so nobody registers or is told about them any
+    more; everything recorded is kept for the archive. A last day today or before takes
+    the pupil out at once; a later one on that day's end (``remove_left_pupils``), and can
+    be changed until then."""
     with transaction.atomic():
         pupil = Pupil.objects.select_for_update().select_related("school").get(pk=pupil.pk)
         _require_people_admin(actor, pupil.school)
-        if last_day > clock.today():
-            raise ValidationError(
-                {"last_day": _("Mark the pupil as left on their last day or after it.")}
-            )
-        if pupil.left_on is not None:
+        if pupil.left_on is not None and pupil.left_on <= clock.today():
             raise ValidationError(_("The pupil has already left the school."))
         pupil.left_on = last_day
         pupil.save(update_fields=["left_on"])
-        groups = list(pupil.groups.filter(access.current_year_q()))
-        pupil.groups.remove(*groups)
+        gone_now = last_day <= clock.today()
+        groups = []
+        if gone_now:
+            groups = list(pupil.groups.filter(access.current_year_q()))
+            pupil.groups.remove(*groups)
         audit_log(
             actor=actor,
-            action="schools.pupil.left",
+            action="schools.pupil.left" if gone_now else "schools.pupil.leaving",
             obj=pupil,
             role=_people_role(actor, pupil.school),
             school_id=pupil.school_id,
             detail={"last_day": str(last_day), "groups": [g.pk for g in groups]},
         )
     return pupil
+
+
+def remove_left_pupils(today: dt.date | None = None) -> int:
+    """The daily step of ``pupil_leave``: pupils past their last day leave this year's
+    groups, each audited; returns how many."""
+    today = today or clock.today()
+    through = Pupil.groups.through
+    with transaction.atomic():
+        rows = list(
+            through.objects.select_for_update()
+            .filter(pupil__left_on__lt=today)
+            .filter(access.current_year_q("group__", today))
+            .select_related("pupil")
+        )
+        if not rows:
+            return 0
+        through.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        groups: dict[Pupil, list[int]] = {}
+        for row in rows:
+            groups.setdefault(row.pupil, []).append(row.group_id)
+        audit_log_many(
+            *(
+                {
+                    "actor": None,
+                    "action": "schools.pupil.left",
+                    "obj": pupil,
+                    "school_id": pupil.school_id,
+                    "detail": {"last_day": str(pupil.left_on), "groups": sorted(ids)},
+                }
+                for pupil, ids in groups.items()
+            )
+        )
+    return len(groups)
 
 
 def _person(actor: Any, email: str, full_name: str, phone: str = "") -> tuple[Any, bool]:

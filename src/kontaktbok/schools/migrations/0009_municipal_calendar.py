@@ -5,27 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('schools', '0008_guardianship_ends_on'),
+        ("schools", "0008_guardianship_ends_on"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MunicipalCalendar',
+            name="MunicipalCalendar",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=20, verbose_name='name')),
-                ('starts_on', models.DateField(verbose_name='first school day')),
-                ('ends_on', models.DateField(verbose_name='last school day')),
-                ('holidays', models.JSONField(default=list, verbose_name='holidays')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='calendars', to='schools.municipality', verbose_name='municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=20, verbose_name="name")),
+                ("starts_on", models.DateField(verbose_name="first school day")),
+                ("ends_on", models.DateField(verbose_name="last school day")),
+                ("holidays", models.JSONField(default=list, verbose_name="holidays")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="calendars",
+                        to="schools.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "the municipality's school calendar",
-                'verbose_name_plural': "the municipality's school calendars",
-                'ordering': ['municipality', 'starts_on'],
-                'constraints': [models.UniqueConstraint(fields=('municipality', 'name'), name='municipal_calendar_name_unique'), models.CheckConstraint(condition=models.Q(('starts_on__lt', models.F('ends_on'))), name='municipal_calendar_ordered')],
+                "verbose_name": "the municipality's school calendar",
+                "verbose_name_plural": "the municipality's school calendars",
+                "ordering": ["municipality", "starts_on"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("municipality", "name"), name="municipal_calendar_name_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("starts_on__lt", models.F("ends_on"))),
+                        name="municipal_calendar_ordered",
+                    ),
+                ],
             },
         ),
     ]

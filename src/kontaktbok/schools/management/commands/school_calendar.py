@@ -35,13 +35,14 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar=("NAME", "FROM", "TO"),
-            help='e.g. --holiday Haustferie 2027-10-04 2027-10-08 (repeat for each)',
+            help="e.g. --holiday Haustferie 2027-10-04 2027-10-08 (repeat for each)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        municipality = Municipality.objects.filter(org_number=options["municipality"]).first()
+        number = options["municipality"]
+        municipality = Municipality.objects.filter(org_number=number).first()
         if municipality is None:
-            raise CommandError(f"No municipality with organisation number {options['municipality']}.")
+            raise CommandError(f"No municipality with organisation number {number}.")
         try:
             calendar = municipal_calendar_set(
                 actor=None,
