@@ -205,3 +205,35 @@ def test_adults_are_found_by_identity_number_or_address_then_by_their_key(world)
     # New addresses in the file: the same accounts, found by their keys.
     again = preview(world, roster_csv(*rows("ny1@example.no", "ny2@example.no", "ny3@example.no")))
     assert again.counts["accounts_new"] == 0 and again.changes == 0, again.counts
+
+
+def test_guardians_with_a_mobile_number_only_get_accounts_without_an_address(world):
+    """Reached by SMS and by phone, logging in with ID-porten (matched by identity number):
+    two such guardians are two people, and the second import changes nothing."""
+    rows = [
+        "klasse;;;;;;5C;;;;;;;;",
+        "elev;E1;Kari;Nordmann;31.08.2016;;5C;;;;;;;;",
+        f"føresett;F1;Ola;Nordmann;;{nin('020280')};;;;412 34 567;E1;ja;ja;;",
+        "føresett;F2;Eva;Hansen;;;;;;+46 70 123 45 67;E1;ja;nei;;",
+    ]
+    item = preview(world, roster_csv(*rows))
+    assert item.rejected == [] and item.counts["accounts_new"] == 2
+    assert services.roster_apply(actor=world.office, roster_import=item)
+    kari = Pupil.objects.get(first_name="Kari", last_name="Nordmann")
+    guardians = get_user_model().objects.filter(guardianships__pupil=kari).order_by("full_name")
+    assert [(g.full_name, g.email, g.phone) for g in guardians] == [
+        ("Eva Hansen", None, "+46 70 123 45 67"),
+        ("Ola Nordmann", None, "+47 41 23 45 67"),
+    ]
+    assert guardians[1].nin_digest == nin_digest(nin("020280"))
+    again = preview(world, roster_csv(*rows))
+    assert again.rejected == [] and not any(
+        n for name, n in again.counts.items() if name != "rejected"
+    )
+    from kontaktbok.accounts.invitations import invitations_send_missing
+    from kontaktbok.accounts.selectors import not_activated_q
+
+    waiting = get_user_model().objects.filter(not_activated_q(world.school))
+    assert not waiting.filter(pk__in=[g.pk for g in guardians]).exists()  # no password to set
+    invitations_send_missing(actor=world.office, school=world.school)
+    assert not guardians[0].invitations.exists()

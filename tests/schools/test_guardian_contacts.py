@@ -137,3 +137,13 @@ def test_the_lookup_case_gives_the_guardians_numbers(people):
     teacher.force_login(people.contact_teacher_a)
     page = teacher.get(reverse("lookup_case", args=[case.pk])).content.decode()
     assert 'data-testid="lookup-contacts"' in page and 'href="tel:+4791234567"' in page
+
+
+def test_a_guardian_with_a_mobile_number_only_is_shown_with_the_number(people):
+    people.guardian_b.email = None
+    people.guardian_b.save(update_fields=["email"])
+    teacher = Client()
+    teacher.force_login(people.contact_teacher_a)
+    url = reverse("pupil_guardian_contacts", args=[people.child_b.pk])
+    page = teacher.get(url).content.decode()
+    assert 'href="tel:+47912' in page and "mailto:None" not in page and "None" not in page

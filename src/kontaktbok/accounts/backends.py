@@ -9,7 +9,7 @@ from allauth.account.models import EmailAddress
 
 def owns(user: Any, email: str) -> bool:
     """The address the school registered for the user, or one they have confirmed."""
-    if user.email.lower() == email.lower():
+    if user.email and user.email.lower() == email.lower():
         return True
     return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
 

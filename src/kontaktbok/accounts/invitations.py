@@ -38,6 +38,11 @@ def invitation_send(*, actor: Any, user: Any, school: School) -> Invitation:
         raise PermissionDenied
     if user.has_usable_password() or user.last_login is not None:
         raise ValidationError(_("%(name)s has already chosen a password.") % {"name": user})
+    if not user.email:
+        raise ValidationError(
+            _("%(name)s has no e-mail address to log in with a password: they use ID-porten.")
+            % {"name": user}
+        )
     now = clock.now()
     token = secrets.token_urlsafe(32)
     with transaction.atomic():

@@ -12,8 +12,10 @@ from django.utils.translation import gettext_lazy as _
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+    def create_user(self, email: str | None, password: str | None = None, **extra: Any) -> "User":
+        """``email`` may be empty for a guardian the school reaches by mobile only: they log
+        in nationally (ID-porten), never with a password."""
+        user = self.model(email=self.normalize_email(email).lower() or None, **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -25,7 +27,8 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    email = models.EmailField(_("e-mail address"), unique=True)
+    # None for a guardian with a mobile number only (no password login for them).
+    email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
     full_name = models.CharField(_("full name"), max_length=200)
     phone = models.CharField(_("mobile number"), max_length=20, blank=True)
     language = models.CharField(_("language"), max_length=2, blank=True)
@@ -50,13 +53,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["full_name"]
 
     def __str__(self) -> str:
-        return self.full_name or self.email
+        return self.full_name or self.email or self.phone
 
     def get_full_name(self) -> str:
-        return self.full_name or self.email
+        return str(self)
 
     def get_short_name(self) -> str:
-        return self.full_name.split(" ")[0] if self.full_name else self.email
+        return self.full_name.split(" ")[0] if self.full_name else str(self)
 
 
 class Invitation(models.Model):

@@ -21,7 +21,8 @@ class NotActivated:
 
 def not_activated_q(school: School) -> Q:
     """Guardians (with parental responsibility, of pupils still at the school) and staff of
-    the school who have no password and have never logged in."""
+    the school who have no password and have never logged in. Those without an e-mail
+    address are not among them: they log in nationally and choose no password."""
     guardian = Exists(
         Guardianship.objects.filter(
             guardian=OuterRef("pk"),
@@ -32,7 +33,9 @@ def not_activated_q(school: School) -> Q:
     )
     staff = Exists(StaffMember.objects.filter(user=OuterRef("pk"), school=school))
     no_password = Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)
-    return (Q(guardian) | Q(staff)) & no_password & Q(last_login__isnull=True)
+    return (
+        (Q(guardian) | Q(staff)) & no_password & Q(last_login__isnull=True) & Q(email__isnull=False)
+    )
 
 
 def not_activated(*, actor: Any, school_id: int, limit: int = 1000) -> NotActivated:

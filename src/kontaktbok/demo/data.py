@@ -192,7 +192,7 @@ def _logins() -> DemoLogins:
         guardian=f"foresett@{DOMAIN}",
         contact_teacher=f"kontaktlaerar@{DOMAIN}",
         office=f"kontor@{DOMAIN}",
-        principal=principal.email,
+        principal=principal.email or "",
         password=DEMO_PASSWORD,
         totp_secret=DEMO_TOTP_SECRET,
         recovery_codes=RecoveryCodes(recovery).get_unused_codes()[:3],

@@ -100,21 +100,25 @@ def _memberships(plan: Plan) -> None:
 
 def _users(plan: Plan) -> None:
     User = get_user_model()
-    by_email: dict[str, Any] = {}  # a guardian who also works at the school: one account
-    for _kind, record in plan.users_new:
-        user = by_email.get(record.email)
+    # A guardian who also works at the school: one account. A guardian with a mobile
+    # number only has an account of their own, without an address.
+    by_email: dict[str, Any] = {}
+    for kind, record in plan.users_new:
+        identity = record.email or f"{kind}:{record.key}"
+        user = by_email.get(identity)
         if user is None:
-            user = by_email[record.email] = User(email=record.email, full_name=record.full_name)
+            user = User(email=record.email or None, full_name=record.full_name)
             user.set_unusable_password()
+            by_email[identity] = user
         if isinstance(record, GuardianRecord):
             user.phone = record.phone
             user.nin_digest = record.nin_digest
     made = User.objects.bulk_create(list(by_email.values()), batch_size=BATCH)
     for kind, record in plan.users_new:
-        plan.user_of[(kind, record.key)] = by_email[record.email].pk
+        plan.user_of[(kind, record.key)] = by_email[record.email or f"{kind}:{record.key}"].pk
     # The school registered the address: it counts as verified, as for accounts kontor makes.
     EmailAddress.objects.bulk_create(
-        [EmailAddress(user=u, email=u.email, primary=True, verified=True) for u in made],
+        [EmailAddress(user=u, email=u.email, primary=True, verified=True) for u in made if u.email],
         batch_size=BATCH,
     )
 

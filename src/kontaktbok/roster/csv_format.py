@@ -233,8 +233,6 @@ class _Reader:
         phone = parse_phone(row.get("mobile", ""))
         if not email and not phone:
             raise BadValue("no_contact")
-        if not email:
-            raise BadValue("no_email")
         nin = parse_nin(row.get("nin", ""))
         self._once(line, row["id"])
         link = {

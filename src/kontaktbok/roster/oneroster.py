@@ -346,13 +346,13 @@ def _pupil(
 def _guardian(
     uid: str, line: int, row: Row, pupils: list[str], responsible: bool
 ) -> GuardianRecord:
-    """A guardian, reached by e-mail and by the mobile number in ``sms`` or ``phone``."""
+    """A guardian, reached by e-mail and/or by the mobile number in ``sms`` or ``phone``."""
     first, last = _names(row)
     digest = _nin_digest(row)
     email = parse_email(row.get("email", ""))
     phone = parse_phone(row.get("sms") or row.get("phone", ""))
-    if not email:
-        raise BadValue("no_email" if phone else "no_contact")
+    if not email and not phone:
+        raise BadValue("no_contact")
     links = tuple(GuardianLink(pupil, parental_responsibility=responsible) for pupil in pupils)
     return GuardianRecord(uid, f"{first} {last}", email, phone, digest, links, line=line)
 

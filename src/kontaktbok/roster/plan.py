@@ -268,24 +268,25 @@ def _plan_guardians(plan: Plan, roster: Roster, keyed: dict[str, int]) -> list[G
     for chunk in _chunks(digests):
         rows = User.objects.filter(nin_digest__in=chunk).values_list("nin_digest", "id")
         by_nin.update((digest, pk) for digest, pk in rows if digest)
-    users.update(_users([r.email for r in unkeyed], set(by_nin.values()) - set(users)))
+    emails = [r.email for r in unkeyed if r.email]  # a guardian may have a mobile only
+    users.update(_users(emails, set(by_nin.values()) - set(users)))
     by_email = {u["email"]: u["id"] for u in users.values()}
     seen: dict[str, int] = {}
     taken = []
     for record in records:
-        other = seen.get(record.email) or seen.get(record.nin_digest or "")
+        other = seen.get(record.email or "-") or seen.get(record.nin_digest or "-")
         if other:
             plan.rejected.append(
                 Rejected(roster.source, record.line, "duplicate", {"other": other})
             )
             roster.refused_keys.add(record.key)
             continue
-        seen[record.email] = record.line
-        if record.nin_digest:
-            seen[record.nin_digest] = record.line
+        for identity in (record.email, record.nin_digest):
+            if identity:
+                seen[identity] = record.line
         user_id = keyed.get(record.key) if keyed.get(record.key) in users else None
         if user_id is None:
-            user_id = by_nin.get(record.nin_digest or "") or by_email.get(record.email)
+            user_id = by_nin.get(record.nin_digest or "-") or by_email.get(record.email or "-")
             plan.keys_new.append((Kind.GUARDIAN, record.key))
         taken.append(record)
         if user_id is None:

@@ -30,7 +30,7 @@ REASONS = {
     "bad_role": _("“%(value)s” is not a role kontaktbok knows."),
     "duplicate": _("The same person is in the file twice (also on line %(other)s)."),
     "no_contact": _("The guardian has neither an e-mail address nor a mobile number."),
-    "no_email": _("The person has no e-mail address (needed to log in for now)."),
+    "no_email": _("The staff member has no e-mail address."),
     "unknown_class": _("The class or group “%(value)s” is neither in the file nor at the school."),
     "unknown_pupil": _("The pupil “%(value)s” is not in the file."),
     "other_school": _(

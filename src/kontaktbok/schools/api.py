@@ -43,7 +43,7 @@ def me(request: HttpRequest) -> dict:
     return {
         "id": user.pk,
         "full_name": user.get_full_name(),
-        "email": user.email,
+        "email": user.email or "",
         "is_guardian": roles.is_guardian,
         "school_roles": {k: sorted(v) for k, v in roles.school_roles.items()},
     }

@@ -42,7 +42,7 @@ def _caseworker_contact(decision: Decision, school: Any) -> dict[str, str]:
     )
     if found is None:
         return {"phone": "", "email": ""}
-    return {"phone": found["work_phone"], "email": found["user__email"]}
+    return {"phone": found["work_phone"], "email": found["user__email"] or ""}
 
 
 def letter_context(application: LeaveApplication, decision: Decision) -> dict[str, Any]:

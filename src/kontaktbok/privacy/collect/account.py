@@ -64,7 +64,7 @@ def account(person: User, hidden: set[int]) -> dict[str, Any]:
     )
     return {
         "id": person.pk,
-        "email": person.email,
+        "email": person.email or "",
         "full_name": person.full_name,
         "phone": person.phone,
         "language": person.language,
