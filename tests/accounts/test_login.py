@@ -34,6 +34,9 @@ def test_login_with_password_lands_on_home(world):
     assert response["Location"] == "/"
     home = client.get("/")
     assert "Borna mine" in home.content.decode()
+    entry = AuditEntry.objects.get(action="accounts.login")  # the login history
+    assert entry.actor == world.guardian_a
+    assert entry.detail == {"backend": "VerifiedEmailBackend"}
 
 
 def test_wrong_login_does_not_reveal_whether_the_account_exists(world):

@@ -4,6 +4,9 @@ due and keeps what the archive must have first."""
 import datetime as dt
 
 import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from kontaktbok.absence.models import AbsenceReport, AttendanceMark, LookupCase
@@ -146,7 +149,8 @@ def test_the_command_prints_the_rules_counts(records):
     out = io.StringIO()
     call_command("retention", "--dry-run", "--date", "2027-08-20", stdout=out)
     lines = {line.split()[0]: line.split()[1:] for line in out.getvalue().splitlines()[1:]}
-    assert lines["lookup_cases"] == ["2", "1", "1"]
+    assert lines["lookup_cases"] == ["-", "2", "1", "1"]
+    assert lines["notifications"][0] == "90"
     assert exists(records["report"])
 
 
@@ -164,3 +168,110 @@ def test_the_retention_table_is_shown_to_everyone_signed_in(world, client):
     client.force_login(world.guardian_a)
     page = client.get(reverse("retention_table")).content.decode()
     assert page.count('data-testid="rule"') == len(retention.RULES)
+
+
+def test_a_legal_hold_keeps_a_pupils_records_until_it_is_lifted(records, world):
+    hold = retention.legal_hold_set(actor=None, pupil=world.child_a, reason="Klage til fylket")
+    assert retention.legal_hold_set(actor=None, pupil=world.child_a, reason="igjen") == hold
+    outcomes = {o.rule.code: o for o in retention.run(dt.date(2027, 8, 20))}
+    # Kari's report and quiet lookup are due, but held; Ola's escalated lookup as before.
+    assert exists(records["report"]) and exists(records["quiet"])
+    assert outcomes["absence_reports"].held == 1 and outcomes["absence_reports"].deleted == 0
+    assert retention.legal_hold_lift(actor=None, pupil=world.child_a) == 1
+    retention.run(dt.date(2027, 8, 20))
+    assert not exists(records["report"]) and not exists(records["quiet"])
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"privacy.legal_hold.set", "privacy.legal_hold.lifted"} <= actions
+    with pytest.raises(ValidationError):
+        retention.legal_hold_set(actor=None, pupil=world.child_a, reason=" ")
+
+
+def test_the_municipality_chooses_days_within_the_bounds(records, world, client):
+    from django.conf import settings
+    from django.urls import reverse
+
+    retention.run(dt.date(2027, 1, 20))  # 71 days after: the notification is kept (90)
+    assert exists(records["note"])
+    retention.retention_choose(actor=None, code="notifications", days=60)
+    retention.run(dt.date(2027, 1, 20))
+    assert not exists(records["note"])
+    entry = AuditEntry.objects.get(action="privacy.retention.chosen")
+    assert entry.detail == {"rule": "notifications", "from": 90, "to": 60}
+    for code, days in (("notifications", 7), ("audit", 100), ("leave", 10), ("nothing", 9)):
+        with pytest.raises(ValidationError):
+            retention.retention_choose(actor=None, code=code, days=days)
+    client.force_login(world.guardian_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert ">60 days<" in client.get(reverse("retention_table")).content.decode()
+
+
+def test_the_commands_choose_and_hold(records, world):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("retention", "--choose", "sink=14", stdout=out)
+    assert retention.days_chosen()["sink"] == 14
+    call_command("retention", "--hold", str(world.child_a.pk), "--reason", "Sak", stdout=out)
+    assert world.child_a.legal_holds.filter(lifted_at=None).exists()
+    call_command("retention", "--lift", str(world.child_a.pk), stdout=out)
+    assert not world.child_a.legal_holds.filter(lifted_at=None).exists()
+    for args in (("--choose", "sink=x"), ("--choose", "sink=400"), ("--hold", "999999")):
+        with pytest.raises(CommandError):
+            call_command("retention", *args, stdout=out)
+
+
+def test_old_audit_days_go_whole_and_the_rest_still_verifies(db):
+    from kontaktbok.core import audit_seal
+    from kontaktbok.core.audit import audit_log
+
+    def write(day: dt.date) -> AuditEntry:
+        with time_machine.travel(moment(day), tick=False):
+            return audit_log(actor=None, action="test.thing.done", detail={"day": str(day)})
+
+    old = [write(dt.date(2022, 3, 1)), write(dt.date(2022, 3, 1))]
+    young = write(dt.date(2025, 3, 1))
+    with time_machine.travel(moment(dt.date(2026, 11, 24)), tick=False):
+        audit_seal.seal_pending()
+        outcomes = {o.rule.code: o for o in retention.run(dt.date(2026, 11, 24))}
+    assert outcomes["audit"].deleted == 2
+    assert not AuditEntry.objects.filter(pk__in=[e.pk for e in old]).exists()
+    assert AuditEntry.objects.filter(pk=young.pk).exists()
+    kept = audit_seal.verify_day(dt.date(2025, 3, 1))
+    assert kept.rows == 1 and kept.broken is None
+    assert audit_seal.sealed_days()[0] == dt.date(2025, 3, 1)
+
+
+def test_the_database_refuses_to_delete_a_young_audit_entry_even_on_the_retention_path(db):
+    from kontaktbok.core.audit import audit_log
+
+    entry = audit_log(actor=None, action="test.thing.done")
+    retention._delete_audit_entries([entry.pk])  # younger than a year: not deleted
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+    if connection.vendor != "postgresql":
+        return
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL kontaktbok.audit_retention = 'on'")
+        cursor.execute("DELETE FROM core_auditentry WHERE id = %s", [entry.pk])
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditentry WHERE id = %s", [entry.pk])
+
+
+def test_expired_sessions_and_old_finished_tasks_go(db):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django_tasks_db.models import DBTaskResult
+
+    from kontaktbok.privacy import tasks
+
+    store = SessionStore()
+    store["x"] = 1
+    store.set_expiry(60)
+    store.create()
+    tasks.retention_run.enqueue()
+    DBTaskResult.objects.update(status="SUCCESSFUL", finished_at=moment(dt.date(2026, 9, 1)))
+    outcomes = {o.rule.code: o for o in retention.run(dt.date(2026, 12, 24))}
+    assert outcomes["sessions"].deleted == 1 and not Session.objects.exists()
+    assert outcomes["tasks"].deleted == DBTaskResult.objects.count() + outcomes["tasks"].deleted
+    assert not DBTaskResult.objects.exists()

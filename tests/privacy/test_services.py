@@ -406,3 +406,11 @@ def test_the_file_is_deleted_after_its_week(seeded, time_machine):
         action="privacy.export.deleted", object_id=str(export.pk)
     ).exists()
     assert services.exports_delete_expired() == 0
+
+
+def test_the_login_history_is_each_login(world, client):
+    from kontaktbok.privacy.collect.account import history
+
+    client.force_login(world.guardian_a)
+    client.force_login(world.guardian_b)  # another person's login is not hers
+    assert [h["action"] for h in history(world.guardian_a)].count("accounts.login") == 1

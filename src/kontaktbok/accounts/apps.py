@@ -8,4 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from kontaktbok.accounts import kinds  # noqa: F401  (registers notification kinds)
+        from kontaktbok.accounts import (
+            kinds,  # noqa: F401  (registers notification kinds)
+            login_audit,  # noqa: F401  (audits every login)
+        )

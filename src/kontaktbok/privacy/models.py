@@ -86,3 +86,71 @@ class DataExportFile(models.Model):
 
     def __str__(self) -> str:
         return str(self.export)
+
+
+class RetentionChoice(models.Model):
+    """The number of days the municipality has chosen for a retention rule (within the
+    rule's bounds; see ``privacy.retention``)."""
+
+    code = models.CharField(_("rule"), max_length=30, unique=True)
+    days = models.PositiveIntegerField(_("days"))
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("chosen by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    chosen_at = models.DateTimeField(_("chosen"))
+
+    class Meta:
+        verbose_name = _("retention choice")
+        verbose_name_plural = _("retention choices")
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.days}"
+
+
+class LegalHold(models.Model):
+    """While a hold lasts, the retention rules delete nothing of the pupil."""
+
+    pupil = models.ForeignKey(
+        "schools.Pupil",
+        verbose_name=_("pupil"),
+        on_delete=models.CASCADE,
+        related_name="legal_holds",
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    set_at = models.DateTimeField(_("set"))
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lifted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil"],
+                condition=Q(lifted_at__isnull=True),
+                name="legal_hold_one_open_per_pupil",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reason

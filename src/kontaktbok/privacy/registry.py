@@ -64,4 +64,12 @@ EXCLUDED: dict[str, str] = {
         "guardians, staff), kept only until it is applied"
     ),
     "privacy.dataexportfile": "the encrypted copy itself, which is what is downloaded",
+    "privacy.legalhold": (
+        "a hold on a pupil's records for a complaint, a court case or the police: its reason "
+        "may concern an investigation; every record it keeps is in the copy"
+    ),
+    "privacy.retentionchoice": (
+        "the municipality's number of days for a retention rule, with who set it: a setting "
+        "of the municipality, not about the person"
+    ),
 }

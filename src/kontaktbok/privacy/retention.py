@@ -1,30 +1,41 @@
 """How long each kind of record is kept, and the daily run that deletes what is due.
 
 The rules are data (``RULES``): what kind of record, how long, from which event, whether the
-archive must have it first, and on what basis. The rule of the house: a record the archive
-law requires is never deleted before the archive's receipt for it is stored. Until the
-archive delivery exists (the archive app), such records are counted as held, never
-deleted. Deletion goes in small batches, each in its own short transaction, so no table is
-locked for long; each run is audited with its counts and no personal data.
+archive must have it first, and on what basis. Where a rule counts days, the municipality
+may choose another number within the rule's legal bounds (``retention_choose``). The rule
+of the house: a record the archive law requires is never deleted before the archive's
+receipt for it is stored. Until the archive delivery exists (the archive app), such records
+are counted as held, never deleted; so are the records of a pupil under a legal hold.
+Deletion goes in small batches, each in its own short transaction, so no table is locked
+for long; each run is audited with its counts and no personal data.
 """
 
 import datetime as dt
+import functools
+import json
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 from kontaktbok.absence.models import AbsenceReport, AttendanceMark, LookupCase
 from kontaktbok.accounts.models import Invitation
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
+from kontaktbok.core.models import AuditEntry
 from kontaktbok.leave.models import LeaveApplication
 from kontaktbok.messaging.models import Attachment, AttachmentContent, Message, Thread
 from kontaktbok.notifications.models import Notification, SinkMessage
+from kontaktbok.privacy.models import LegalHold, RetentionChoice
 from kontaktbok.schools.models import SchoolYear
 
 BATCH = 1000
@@ -57,46 +68,85 @@ def _delete_threads(ids: list[int]) -> None:
     Thread.objects.filter(pk__in=ids).delete()
 
 
-def _attendance_due(today: dt.date) -> QuerySet:
-    return AttendanceMark.objects.filter(_year_begun_since("group__school", "date", today, 365))
+def _delete_audit_entries(ids: list[int]) -> None:
+    """The audit log refuses every change (model and database trigger) but this one: rows
+    older than the shortest time a municipality may choose, by this transaction only.
+    Whole days go (``_audit_due``), so each remaining day's seal chain still verifies."""
+    oldest_kept = clock.now() - dt.timedelta(days=AUDIT_MINIMUM_DAYS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL kontaktbok.audit_retention = 'on'")
+            cursor.execute(
+                "DELETE FROM core_auditentry WHERE id = ANY(%s) AND created_at < %s",
+                [ids, oldest_kept],
+            )
+        else:
+            cursor.execute(
+                "DELETE FROM core_auditentry WHERE id IN (SELECT value FROM json_each(%s))"
+                " AND created_at < %s",
+                [json.dumps(ids), oldest_kept],
+            )
 
 
-def _leave_due(today: dt.date) -> QuerySet:
+def _audit_due(today: dt.date, days: int) -> QuerySet:
+    """Entries of the days that ended ``days`` or more days ago (whole days: the seal
+    chains are per day)."""
+    return AuditEntry.objects.filter(**_before("created_at", today, days))
+
+
+def _attendance_due(today: dt.date, days: int = 365) -> QuerySet:
+    return AttendanceMark.objects.filter(_year_begun_since("group__school", "date", today, days))
+
+
+def _leave_due(today: dt.date, days: int = 0) -> QuerySet:
     return LeaveApplication.objects.filter(_year_begun_since("school", "end_date", today, 0))
 
 
-def _lookups_due(today: dt.date) -> QuerySet:
+def _lookups_due(today: dt.date, days: int = 0) -> QuerySet:
     return LookupCase.objects.filter(_year_begun_since("school", "date", today, 0))
+
+
+# The audit log is kept at least this long, whatever is chosen (the database enforces it).
+AUDIT_MINIMUM_DAYS = 365
 
 
 @dataclass(frozen=True)
 class Rule:
     code: str
     kind: Promise
-    kept: Promise  # how long, from which event
+    kept: Promise  # how long, from which event; "%(days)s" where the days may be chosen
     archive: Promise  # what the archive gets
     basis: Promise
-    due: Callable[[dt.date], QuerySet]  # the rows past their time on a day
+    due: Callable[[dt.date, int], QuerySet]  # the rows past their time on a day
     # Due rows the archive must have first: held until its receipt is stored.
-    held: Callable[[dt.date], QuerySet] | None = None
+    held: Callable[[dt.date, int], QuerySet] | None = None
     delete: Callable[[list[int]], Any] | None = None  # default: the model's delete
+    days: int = 0  # the default where the municipality may choose (else 0)
+    bounds: tuple[int, int] | None = None  # the lowest and highest number it may choose
+    pupil: str = ""  # the path to the pupil, for a legal hold
+
+    def kept_for(self, days: int) -> str:
+        return str(self.kept) % {"days": days} if self.bounds else str(self.kept)
 
     def remove(self, ids: list[int]) -> None:
         if self.delete is not None:
             self.delete(ids)
         else:
-            self.due(clock.today()).model.objects.filter(pk__in=ids).delete()
+            self.due(clock.today(), self.days).model.objects.filter(pk__in=ids).delete()
 
 
 RULES: tuple[Rule, ...] = (
     Rule(
         code="attendance",
         kind=_("Attendance and absence registered by the school"),
-        kept=_("the school year and one more"),
+        kept=_("the school year and %(days)s days more"),
         archive=_("yes: each pupil's attendance and absence per school year (elevmappe)"),
         basis=_("The archive regulations § 7-28; the education act (absence on the report)."),
         due=_attendance_due,
         held=_attendance_due,  # all of it: the archive's yearly extract comes first
+        days=365,
+        bounds=(0, 1825),
+        pupil="pupil",
     ),
     Rule(
         code="absence_reports",
@@ -104,9 +154,10 @@ RULES: tuple[Rule, ...] = (
         kept=_("until the school year is over"),
         archive=_("no (the registered absence is archived)"),
         basis=_("Needed only to follow up the absence this school year."),
-        due=lambda today: AbsenceReport.objects.filter(
+        due=lambda today, days: AbsenceReport.objects.filter(
             _year_begun_since("school", "end_date", today, 0)
         ),
+        pupil="pupil",
     ),
     Rule(
         code="lookup_cases",
@@ -115,7 +166,8 @@ RULES: tuple[Rule, ...] = (
         archive=_("only an escalated case, as a case document"),
         basis=_("The school's duty of care; an escalated case is part of the pupil's file."),
         due=_lookups_due,
-        held=lambda today: _lookups_due(today).filter(escalated_at__isnull=False),
+        held=lambda today, days: _lookups_due(today).filter(escalated_at__isnull=False),
+        pupil="pupil",
     ),
     Rule(
         code="leave",
@@ -125,48 +177,174 @@ RULES: tuple[Rule, ...] = (
         basis=_("The archive regulations § 7-28; the public administration act."),
         due=_leave_due,
         held=_leave_due,  # all of it: the archive has each case first
+        pupil="pupil",
     ),
     Rule(
         code="messages",
         kind=_("Messages and their attachments"),
-        kept=_("the school year of the last message and one more"),
+        kept=_("the school year of the last message and %(days)s days more"),
         archive=_("only threads the school files in the archive"),
         basis=_("Contact between home and school; not a case record."),
-        due=lambda today: Thread.objects.filter(
-            _year_begun_since("school", "last_message_at__date", today, 365)
+        due=lambda today, days: Thread.objects.filter(
+            _year_begun_since("school", "last_message_at__date", today, days)
         ),
         delete=_delete_threads,
+        days=365,
+        bounds=(0, 1825),
+        pupil="pupil",
     ),
     Rule(
         code="notifications",
         kind=_("Notifications and their deliveries (e-mail, SMS, push)"),
-        kept=_("90 days"),
+        kept=_("%(days)s days"),
         archive=_("no"),
         basis=_("Needed only to deliver and to answer questions about a delivery."),
-        due=lambda today: Notification.objects.filter(**_before("created_at", today, 90)),
+        due=lambda today, days: Notification.objects.filter(**_before("created_at", today, days)),
+        days=90,
+        bounds=(30, 365),
     ),
     Rule(
         code="sink",
         kind=_("Copies kept by the test mail and SMS sink"),
-        kept=_("30 days"),
+        kept=_("%(days)s days"),
         archive=_("no"),
         basis=_("Only for testing a school's set-up."),
-        due=lambda today: SinkMessage.objects.filter(**_before("created_at", today, 30)),
+        due=lambda today, days: SinkMessage.objects.filter(**_before("created_at", today, days)),
+        days=30,
+        bounds=(1, 90),
     ),
     Rule(
         code="invitations",
         kind=_("Invitation links"),
-        kept=_("30 days after they stop working"),
+        kept=_("%(days)s days after they stop working"),
         archive=_("no"),
         basis=_("Needed only while the link works."),
-        due=lambda today: Invitation.objects.filter(**_before("expires_at", today, 30)),
+        due=lambda today, days: Invitation.objects.filter(**_before("expires_at", today, days)),
+        days=30,
+        bounds=(0, 365),
+    ),
+    Rule(
+        code="sessions",
+        kind=_("Login sessions"),
+        kept=_("until they expire (after two weeks at most, sooner when idle)"),
+        archive=_("no"),
+        basis=_("Needed only while a person is logged in."),
+        due=lambda today, days: Session.objects.filter(expire_date__lt=clock.at(today, dt.time(0))),
+    ),
+    Rule(
+        code="tasks",
+        kind=_("Finished background tasks (sending, building copies, checks)"),
+        kept=_("%(days)s days"),
+        archive=_("no"),
+        basis=_("Needed only to find faults in the running of the system."),
+        due=lambda today, days: DBTaskResult.objects.filter(
+            finished_at__isnull=False, **_before("finished_at", today, days)
+        ),
+        days=30,
+        bounds=(7, 365),
+    ),
+    Rule(
+        code="audit",
+        kind=_("The audit log: who did or read what, and when"),
+        kept=_("%(days)s days"),
+        archive=_("no"),
+        basis=_(
+            "Shows the person who has read their data, and the municipality that data are "
+            "used rightly; kept long enough to look into a complaint."
+        ),
+        due=_audit_due,
+        delete=_delete_audit_entries,
+        days=1096,
+        bounds=(AUDIT_MINIMUM_DAYS, 3650),
     ),
 )
+
+
+def days_chosen() -> dict[str, int]:
+    """The days in force per rule: the municipality's choice, else the rule's default."""
+    chosen = dict(RetentionChoice.objects.values_list("code", "days"))
+    return {rule.code: chosen.get(rule.code, rule.days) for rule in RULES}
+
+
+def retention_choose(*, actor: Any, code: str, days: int) -> RetentionChoice:
+    """The municipality chooses how many days a rule keeps its records, within the rule's
+    legal bounds. Audited with the old and the new number."""
+    rule = next((r for r in RULES if r.code == code), None)
+    if rule is None or rule.bounds is None:
+        raise ValidationError(gettext("This rule has no number of days to choose."))
+    low, high = rule.bounds
+    if not low <= days <= high:
+        raise ValidationError(
+            gettext("Choose between %(low)s and %(high)s days.") % {"low": low, "high": high}
+        )
+    with transaction.atomic():
+        before = days_chosen()[code]
+        choice, _created = RetentionChoice.objects.update_or_create(
+            code=code, defaults={"days": days, "chosen_by": actor, "chosen_at": clock.now()}
+        )
+        audit_log(
+            actor=actor,
+            action="privacy.retention.chosen",
+            obj=choice,
+            detail={"rule": code, "from": before, "to": days},
+        )
+    return choice
+
+
+def legal_hold_set(*, actor: Any, pupil: Any, reason: str) -> LegalHold:
+    """Nothing of the pupil is deleted by the retention rules while the hold lasts (a
+    complaint, a court case, a request from the police)."""
+    if not reason.strip():
+        raise ValidationError(gettext("Give the reason for the hold."))
+    with transaction.atomic():
+        hold = LegalHold.objects.filter(pupil=pupil, lifted_at__isnull=True).first()
+        if hold is None:
+            hold = LegalHold.objects.create(
+                pupil=pupil, reason=reason.strip(), set_by=actor, set_at=clock.now()
+            )
+            audit_log(
+                actor=actor,
+                action="privacy.legal_hold.set",
+                obj=hold,
+                school_id=pupil.school_id,
+                detail={"pupil": pupil.pk},
+            )
+    return hold
+
+
+def legal_hold_lift(*, actor: Any, pupil: Any) -> int:
+    """The hold ends; the pupil's records past their time go in the next run."""
+    with transaction.atomic():
+        holds = list(LegalHold.objects.select_for_update().filter(pupil=pupil, lifted_at=None))
+        for hold in holds:
+            hold.lifted_at, hold.lifted_by = clock.now(), actor
+            hold.save(update_fields=["lifted_at", "lifted_by"])
+            audit_log(
+                actor=actor,
+                action="privacy.legal_hold.lifted",
+                obj=hold,
+                school_id=pupil.school_id,
+                detail={"pupil": pupil.pk},
+            )
+    return len(holds)
+
+
+def _kept(rule: Rule, today: dt.date, days: int) -> Q | None:
+    """What keeps a due row: the archive's need (until its receipt) and a legal hold on
+    its pupil. None when nothing can."""
+    conditions = []
+    if rule.held is not None:
+        conditions.append(Q(Exists(rule.held(today, days).filter(pk=OuterRef("pk")))))
+    if rule.pupil:
+        hold = LegalHold.objects.filter(pupil=OuterRef(rule.pupil), lifted_at__isnull=True)
+        conditions.append(Q(Exists(hold)))
+    return functools.reduce(operator.or_, conditions) if conditions else None
 
 
 @dataclass(frozen=True)
 class Outcome:
     rule: Rule
+    days: int
     due: int
     held: int
     deleted: int
@@ -178,16 +356,20 @@ def _ids(queryset: QuerySet, limit: int) -> list[int]:
 
 def run(today: dt.date | None = None, *, dry_run: bool = False) -> list[Outcome]:
     """Delete what is due today, rule by rule, in batches; the archive's records wait for
-    its receipt. ``dry_run`` only counts. Audited as one entry with the counts."""
+    its receipt, a pupil's under a legal hold for its end. ``dry_run`` only counts.
+    Audited as one entry with the counts."""
     today = today or clock.today()
+    chosen = days_chosen()
     outcomes = []
     for rule in RULES:
-        due = rule.due(today)
-        held = rule.held(today) if rule.held else due.none()
+        days = chosen[rule.code]
+        due = rule.due(today, days)
+        kept = _kept(rule, today, days)
         # NOT EXISTS, not NOT IN (subquery): PostgreSQL keeps a NOT IN list too large for
         # work_mem as a plain list and scans it for every row (hours on millions of marks).
-        deletable = due.exclude(Exists(held.filter(pk=OuterRef("pk")))) if rule.held else due
-        due_count, held_count = due.count(), held.count()
+        deletable = due.exclude(kept) if kept is not None else due
+        due_count = due.count()
+        held_count = due.filter(kept).count() if kept is not None else 0
         deleted = 0
         while not dry_run:
             with transaction.atomic():
@@ -196,7 +378,7 @@ def run(today: dt.date | None = None, *, dry_run: bool = False) -> list[Outcome]
                     break
                 rule.remove(batch)
             deleted += len(batch)
-        outcomes.append(Outcome(rule, due_count, held_count, deleted))
+        outcomes.append(Outcome(rule, days, due_count, held_count, deleted))
     if not dry_run:
         audit_log(
             actor=None,

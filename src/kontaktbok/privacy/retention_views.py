@@ -11,4 +11,6 @@ from kontaktbok.privacy import retention
 @login_required
 @require_GET
 def retention_table(request: HttpRequest) -> HttpResponse:
-    return render(request, "privacy/retention.html", {"rules": retention.RULES})
+    days = retention.days_chosen()
+    rules = [(rule, rule.kept_for(days[rule.code])) for rule in retention.RULES]
+    return render(request, "privacy/retention.html", {"rules": rules})
