@@ -25,6 +25,34 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: Any) -> bool:
         return False
 
+    def get_login_stages(self) -> list[str]:
+        """allauth's stages, with a second-factor stage that a national login at a
+        two-factor level passes by itself."""
+        return [
+            "kontaktbok.national.stages.AuthenticateStage"
+            if stage == "allauth.mfa.stages.AuthenticateStage"
+            else stage
+            for stage in super().get_login_stages()
+        ]
+
+    def logout(self, request: Any) -> None:
+        """End the local session; after a national login, also that provider's session
+        (its end-session endpoint, with the id_token as hint) and the sid's record."""
+        from kontaktbok.national import services as national
+
+        key = request.session.session_key
+        super().logout(request)
+        national.session_forget(key)
+
+    def get_logout_redirect_url(self, request: Any) -> str:
+        """Asked before the logout: after a national login, the provider's end-session
+        endpoint, which sends the person back to kontaktbok's front page."""
+        from kontaktbok.national import services as national
+
+        active = request.session.get(national.ACTIVE)
+        url = national.logout_redirect(request, active) if active else None
+        return url or super().get_logout_redirect_url(request)
+
     def format_email_subject(self, subject: str) -> str:
         return f"[{installation_name()}] {subject}"
 

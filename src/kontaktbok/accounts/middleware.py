@@ -23,6 +23,8 @@ AUTH_AT = "kontaktbok_auth_at"
 SEEN_AT = "kontaktbok_seen_at"
 # The last-seen time is written at most this often, to spare the session store.
 SEEN_RESOLUTION = 60
+# Set by a national login (kontaktbok.national.services.ACTIVE).
+NATIONAL_SESSION = "kb_national"
 
 
 def is_staff_session(user: Any) -> bool:
@@ -30,22 +32,32 @@ def is_staff_session(user: Any) -> bool:
 
 
 class SessionTimeoutMiddleware:
-    """Staff are logged out after an idle period and after an absolute session length."""
+    """Staff are logged out after an idle period and after an absolute session length;
+    everyone who logged in with ID-porten or Feide after at most 30 minutes idle."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and is_staff_session(user):
+        # A session begun with ID-porten or Feide ends after at most 30 minutes idle.
+        national = user.is_authenticated and NATIONAL_SESSION in request.session
+        staff = user.is_authenticated and is_staff_session(user)
+        if staff or national:
             now = int(time.time())
             session = request.session
             # allauth records when the user logged in; fall back to the first request.
             records = session.get("account_authentication_methods") or [{}]
             auth_at = session.setdefault(AUTH_AT, int(records[0].get("at", now)))
             seen_at = session.get(SEEN_AT, auth_at)
-            idle = now - seen_at > settings.STAFF_SESSION_IDLE_SECONDS
-            expired = now - auth_at > settings.STAFF_SESSION_ABSOLUTE_SECONDS
+            idle_limit = settings.STAFF_SESSION_IDLE_SECONDS if staff else None
+            if national:
+                idle_limit = min(
+                    idle_limit or settings.NATIONAL_SESSION_IDLE_SECONDS,
+                    settings.NATIONAL_SESSION_IDLE_SECONDS,
+                )
+            idle = now - seen_at > (idle_limit or 0)
+            expired = staff and now - auth_at > settings.STAFF_SESSION_ABSOLUTE_SECONDS
             if idle or expired:
                 logout(request)
                 if request.path.startswith(API_PREFIX):
