@@ -170,3 +170,42 @@ def test_the_pid_is_never_stored_or_logged_in_clear(national, family, caplog):
         assert family["nin"] not in str(session.get_decoded())
     for entry in AuditEntry.objects.all():
         assert family["nin"] not in str(entry.detail)
+
+
+def test_private_key_jwt_proves_the_client_with_a_signed_assertion(
+    settings, provider_url, family, tmp_path
+):
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from kontaktbok.national.oidc import client_assertion
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / "idporten.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    assertion = client_assertion(
+        client_id="kb", audience="https://test.idporten.no", key_file=str(key_file), key_id="k1"
+    )
+    claims = jwt.decode(
+        assertion, key.public_key(), algorithms=["RS256"], audience="https://test.idporten.no"
+    )
+    assert claims["iss"] == claims["sub"] == "kb"
+    assert claims["exp"] - claims["iat"] <= 120 and claims["jti"]
+    assert jwt.get_unverified_header(assertion)["kid"] == "k1"
+    # A whole login with it (the local provider accepts any client authentication).
+    configure(
+        settings,
+        provider_url,
+        IDPORTEN_TOKEN_AUTH_METHOD="private_key_jwt",
+        IDPORTEN_KEY_FILE=str(key_file),
+        IDPORTEN_CLIENT_SECRET="",
+    )
+    response, _ = login(Client(), provider_url, pid=family["nin"], acr=SUBSTANTIAL)
+    assert response.status_code == 302

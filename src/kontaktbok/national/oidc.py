@@ -74,7 +74,7 @@ class NationalOAuth2Adapter(OpenIDConnectOAuth2Adapter):
 class NationalProvider(OpenIDConnectProvider):
     """Registered in place of allauth's ``openid_connect`` (``provider_class``)."""
 
-    package = "allauth.socialaccount.providers.openid_connect"
+    package = "kontaktbok.national.openid"
     oauth2_adapter_class = NationalOAuth2Adapter
 
     def get_pkce_params(self) -> dict:

@@ -15,7 +15,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.csp import CSP
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -51,17 +50,22 @@ def _frame_ancestors() -> list[str]:
 
 @never_cache
 @xframe_options_exempt
-@csp_override({**settings.SECURE_CSP, "frame-ancestors": _frame_ancestors()})
 @require_GET
 def frontchannel_logout(request: HttpRequest) -> HttpResponse:
     """ID-porten loads this in an iframe (its own cookie may be missing): sessions are
-    found by ``sid``."""
+    found by ``sid``. Only the providers' origins may frame it."""
     issuer, sid = request.GET.get("iss", ""), request.GET.get("sid", "")
     found = provider_for(request, issuer) if issuer and sid else None
     if found is None:
-        return HttpResponseBadRequest("")
-    services.sessions_end(provider=found[0], sid=sid)
-    return HttpResponse("", content_type="text/plain")
+        response: HttpResponse = HttpResponseBadRequest("")
+    else:
+        services.sessions_end(provider=found[0], sid=sid)
+        response = HttpResponse("", content_type="text/plain")
+    response._csp_config = {  # type: ignore[attr-defined]
+        **settings.SECURE_CSP,
+        "frame-ancestors": _frame_ancestors(),
+    }
+    return response
 
 
 def logout_token_claims(request: HttpRequest, token: str) -> tuple[str, dict] | None:
