@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kontaktbok.schools.selectors import installation_name
 
@@ -24,6 +26,15 @@ class Site:
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: Any) -> bool:
         return False
+
+    def pre_authenticate(self, request: Any, **credentials: Any) -> None:
+        """Password login can be switched off (``KONTAKTBOK_PASSWORD_LOGIN=off``) once
+        ID-porten and Feide are set up."""
+        if not settings.PASSWORD_LOGIN:
+            raise ValidationError(
+                _("Password login is switched off here. Log in with ID-porten or Feide.")
+            )
+        super().pre_authenticate(request, **credentials)
 
     def get_login_stages(self) -> list[str]:
         """allauth's stages, with a second-factor stage that a national login at a
