@@ -65,6 +65,7 @@ def frontchannel_logout(request: HttpRequest) -> HttpResponse:
         **settings.SECURE_CSP,
         "frame-ancestors": _frame_ancestors(),
     }
+    response["Content-Type"] = "text/plain"
     return response
 
 
