@@ -663,6 +663,8 @@ MATRIX: dict[str, dict] = {
         "method": "post",
         "body": lambda w: {"logout_token": "x.y.z"},
     },
+    # Passkey login: the browser's script fetches its options; a page visit goes to login.
+    "mfa_login_webauthn": row(default=302),
     "mfa_index": row(anonymous=LOGIN, default=200),
     "mfa_authenticate": row(default=ANY_PAGE),
     "mfa_reauthenticate": row(anonymous=LOGIN, default=ANY_PAGE),

@@ -280,7 +280,11 @@ PASSWORD_LOGIN = env_bool("PASSWORD_LOGIN", True)
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "kontaktbok"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
-MFA_PASSKEY_LOGIN_ENABLED = False
+# A passkey (WebAuthn with PIN or biometrics) on one's own device logs in without a new
+# ID-porten round; offered to guardians after an ID-porten login. A municipality that does
+# not accept that risk (docs/login.md) sets KONTAKTBOK_PASSKEY_LOGIN=off.
+PASSKEY_LOGIN = env_bool("PASSKEY_LOGIN", True)
+MFA_PASSKEY_LOGIN_ENABLED = PASSKEY_LOGIN
 
 # Staff sessions end after idle and absolute limits; guardians keep theirs longer.
 STAFF_SESSION_IDLE_SECONDS = int(env("STAFF_SESSION_IDLE_MINUTES", "30")) * 60

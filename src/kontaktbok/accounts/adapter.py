@@ -36,6 +36,26 @@ class AccountAdapter(DefaultAccountAdapter):
             )
         super().pre_authenticate(request, **credentials)
 
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """A login with ID-porten or Feide in the last minutes counts as having just
+        proved who one is (the person may have no password to give again)."""
+        import time
+
+        from allauth.account import app_settings as account_settings
+        from allauth.core import context as allauth_context
+
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = allauth_context.request
+        records = (request.session.get("account_authentication_methods") or []) if request else []
+        national = [
+            r
+            for r in records
+            if r.get("method") == "socialaccount" and r.get("provider") in {"idporten", "feide"}
+        ]
+        recent = time.time() - account_settings.REAUTHENTICATION_TIMEOUT
+        return not (national and national[-1].get("at", 0) > recent)
+
     def get_login_stages(self) -> list[str]:
         """allauth's stages, with a second-factor stage that a national login at a
         two-factor level passes by itself."""

@@ -55,6 +55,8 @@ def login_completed(request: HttpRequest, user: Any) -> None:
     if pending is None:
         request.session.pop(ACTIVE, None)
         return
+    if pending["provider"] == "idporten":
+        _offer_passkey(request, user)
     request.session[ACTIVE] = {
         "provider": pending["provider"],
         "sid": pending["sid"],
@@ -129,3 +131,27 @@ def logout_redirect(request: HttpRequest, active: dict) -> str | None:
 def session_forget(session_key: str | None) -> None:
     if session_key:
         NationalSession.objects.filter(session_key=session_key).delete()
+
+
+def _offer_passkey(request: HttpRequest, user: Any) -> None:
+    """After ID-porten: a guardian may add a passkey on this device to come back without
+    a new ID-porten round (unless the municipality has turned passkey login off)."""
+    from allauth.mfa.models import Authenticator
+    from django.contrib import messages
+    from django.urls import reverse
+    from django.utils.html import format_html
+    from django.utils.translation import gettext as _
+
+    if not (settings.PASSKEY_LOGIN and settings.MFA_PASSKEY_LOGIN_ENABLED):
+        return
+    if Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN).exists():
+        return
+    messages.info(
+        request,
+        format_html(
+            '{} <a class="ds-link" href="{}">{}</a>',
+            _("Next time you can log in on this device with a passkey instead of ID-porten."),
+            reverse("mfa_add_webauthn"),
+            _("Add a passkey"),
+        ),
+    )

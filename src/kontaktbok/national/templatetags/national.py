@@ -18,3 +18,8 @@ def national_logins() -> list[dict]:
 @register.simple_tag
 def password_login() -> bool:
     return bool(settings.PASSWORD_LOGIN)
+
+
+@register.simple_tag
+def passkey_login() -> bool:
+    return bool(settings.PASSKEY_LOGIN and settings.MFA_PASSKEY_LOGIN_ENABLED)
