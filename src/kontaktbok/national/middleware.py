@@ -6,6 +6,7 @@ logout's with one to its end-session endpoint, and browsers hold such redirects 
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -61,7 +62,7 @@ class ProviderFormActionMiddleware:
             return response
         origins = provider_origins()
         if origins:
-            config = dict(settings.SECURE_CSP)
-            config["form-action"] = [*config.get("form-action", []), *origins]
+            config: dict[str, Any] = dict(settings.SECURE_CSP)
+            config["form-action"] = [*list(config.get("form-action", [])), *origins]
             response._csp_config = config  # type: ignore[attr-defined]
         return response

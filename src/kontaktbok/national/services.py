@@ -103,7 +103,8 @@ def end_session_url(active: dict, *, end_session_endpoint: str, state: str) -> s
 
 def configured() -> list[dict]:
     """The national logins set up here (allauth's apps), ID-porten first."""
-    apps = settings.SOCIALACCOUNT_PROVIDERS.get("openid_connect", {}).get("APPS", [])
+    providers: dict[str, Any] = settings.SOCIALACCOUNT_PROVIDERS.get("openid_connect", {})
+    apps: list[dict] = list(providers.get("APPS", []))
     return sorted(apps, key=lambda app: app["provider_id"] != "idporten")
 
 
