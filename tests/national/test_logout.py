@@ -174,3 +174,12 @@ def test_an_idporten_session_ends_after_30_minutes_idle(national, family, settin
         assert client.get("/").status_code == 200
     with time_machine.travel(time.time() + 29 * 60 + 31 * 60, tick=False):
         assert client.get("/").status_code == 302
+
+
+def test_hostile_logout_tokens_are_refused_without_a_server_error(national):
+    from tests.security.test_hostile_input import HOSTILE_VALUES
+
+    for value in [*HOSTILE_VALUES.values(), "a.b.c", "eyJhbGciOiJub25lIn0.e30."]:
+        response = Client().post("/accounts/national/backchannel-logout/", {"logout_token": value})
+        assert response.status_code == 400, value
+    assert Client().get("/accounts/national/backchannel-logout/").status_code == 405
