@@ -103,3 +103,17 @@ def test_kontor_without_the_mfa_level_is_asked_for_the_second_factor(national, f
     assert passed_mfa(client.get("/").wsgi_request)
     # The Feide session is known by its sid, for the provider's logout.
     assert NationalSession.objects.filter(user=office, provider="feide").count() == 1
+
+
+def test_kontor_at_feides_mfa_level_needs_no_second_factor_of_kontaktbok(national, family):
+    office = member(family["school"], Role.OFFICE, "kontor@skule.no")
+    client = Client()
+    response, _ = login(client, national, "feide", acr=FEIDE_MFA_ACR, **{EPPN: "kontor@skule.no"})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(office.pk)
+    home = client.get("/")
+    assert home.status_code == 200  # not sent to set up an authenticator app
+    # The same person logged in by password (no Feide) must still set one up.
+    other = Client()
+    other.force_login(office)
+    assert other.get("/")["Location"] == "/accounts/2fa/totp/activate/"

@@ -95,9 +95,19 @@ def needs_second_factor(user: Any) -> bool:
     return bool(user.is_superuser or roles_of(user).schools_with(*SECOND_FACTOR_ROLES))
 
 
+def passed_national_mfa(request: HttpRequest) -> bool:
+    """This session began with a national login at a two-factor level (Feide's MFA level,
+    ID-porten at substantial or high): that is the second factor."""
+    records = request.session.get("account_authentication_methods") or []
+    return NATIONAL_SESSION in request.session and any(
+        r.get("method") == "mfa" and r.get("type") in {"idporten", "feide"} for r in records
+    )
+
+
 class RequireMfaMiddleware:
     """Kontor, leiing, school admins and superusers must set up a second factor before they
-    see anything else (the Django admin included); the API answers them 403 until then."""
+    see anything else (the Django admin included); the API answers them 403 until then.
+    A session begun with Feide's MFA level (or ID-porten) has its second factor already."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -108,6 +118,7 @@ class RequireMfaMiddleware:
             user.is_authenticated
             and not request.path.startswith(MFA_EXEMPT_PREFIXES)
             and needs_second_factor(user)
+            and not passed_national_mfa(request)
             and not Authenticator.objects.filter(
                 user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
             ).exists()
