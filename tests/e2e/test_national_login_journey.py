@@ -131,3 +131,42 @@ def test_staff_log_in_with_feide(
     main.get_by_label(CODE).fill(totp_now(demo.totp_secret))
     desktop.follow(main.get_by_role("button", name=LOG_IN))
     expect(page.get_by_role("button", name=LOG_OUT)).to_be_visible()
+
+
+def test_guardian_adds_a_passkey_after_idporten_and_comes_back_with_it(
+    phone: Browsing, demo: DemoLogins, standins: dict[str, str]
+) -> None:
+    page = phone.page
+    # The phone's own authenticator (PIN or biometrics), as Chromium's virtual one.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    at_provider(phone, "idporten", "Kari Vassbotn", "idporten-loa-substantial")
+    offer = page.get_by_role("link", name=re.compile("tilgangsnøkkel|passkey", re.I))
+    phone.follow(offer)
+    page.get_by_role("checkbox").check()  # passwordless: a passkey
+    with page.expect_navigation():
+        page.locator("#mfa_webauthn_add").click()
+    phone.check_page()
+    from allauth.mfa.models import Authenticator
+
+    assert Authenticator.objects.filter(type=Authenticator.Type.WEBAUTHN).count() == 1
+    # Log out (kontaktbok's session ends; ID-porten's end-session page is left alone).
+    with page.expect_navigation():
+        page.get_by_role("navigation").get_by_role("button", name=LOG_OUT).click()
+    phone.goto("/accounts/login/")
+    with page.expect_navigation(url=re.compile(re.escape(phone.base_url) + "/$")):
+        page.locator("#passkey_login").click()
+    phone.check_page()
+    expect(page.get_by_role("main")).to_contain_text("Vassbotn")
