@@ -183,3 +183,16 @@ def test_hostile_logout_tokens_are_refused_without_a_server_error(national):
         response = Client().post("/accounts/national/backchannel-logout/", {"logout_token": value})
         assert response.status_code == 400, value
     assert Client().get("/accounts/national/backchannel-logout/").status_code == 405
+
+
+def test_the_sid_of_an_expired_session_is_forgotten(national, family):
+    from django.contrib.sessions.models import Session
+
+    from kontaktbok.national.tasks import forget_ended_sessions
+
+    kept = logged_in(national, family, "sid-k")
+    gone = logged_in(national, family, "sid-g")
+    Session.objects.filter(session_key=gone.session.session_key).delete()
+    assert forget_ended_sessions.call() == 1
+    assert list(NationalSession.objects.values_list("sid", flat=True)) == ["sid-k"]
+    assert kept.get("/").status_code == 200

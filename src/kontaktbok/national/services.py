@@ -156,3 +156,15 @@ def _offer_passkey(request: HttpRequest, user: Any) -> None:
             _("Add a passkey"),
         ),
     )
+
+
+def ended_sessions_forget() -> int:
+    """Forget the sid of every local session that no longer exists."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    gone = [
+        row.pk
+        for row in NationalSession.objects.only("pk", "session_key").iterator()
+        if not store().exists(row.session_key)
+    ]
+    deleted, _ = NationalSession.objects.filter(pk__in=gone).delete()
+    return deleted

@@ -45,7 +45,11 @@ def provider_for(request: HttpRequest, issuer: str) -> tuple[str, Any, dict] | N
 
 
 def _frame_ancestors() -> list[str]:
-    return [CSP.SELF, *(app["settings"]["server_url"] for app in national_apps())]
+    """The providers' origins: their issuer, authorize and end-session hosts (ID-porten's
+    logout iframe comes from its login host, not its issuer's)."""
+    from kontaktbok.national.middleware import provider_origins
+
+    return [CSP.SELF, *provider_origins()]
 
 
 @never_cache
