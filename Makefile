@@ -8,7 +8,9 @@ VENDOR := build/static/vendor
 
 .PHONY: demo serve install python-deps assets messages test test-fast lint typecheck pytest system-test-deps pdf-deps bench clean
 
-# The demo keeps what the school would send by e-mail and SMS for its admin to read.
+# The demo keeps what the school would send by e-mail and SMS for its admin to read, and
+# starts local stand-ins for ID-porten and Feide (Node, scripts/oidc-standin) for national
+# login without the internet (KONTAKTBOK_DEMO_NATIONAL_LOGIN=off leaves them out).
 demo: export KONTAKTBOK_DEMO := 1
 demo: install pdf-deps
 	$(RUN) demo

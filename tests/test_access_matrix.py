@@ -652,6 +652,19 @@ MATRIX: dict[str, dict] = {
     "account_reset_password_from_key": row(
         kwargs=lambda w: {"uidb36": "1", "key": "bad-key"}, default=200
     ),
+    # National login (ID-porten, Feide): the login start confirms on GET and, with no
+    # provider configured in the tests, is not found; the callback without state is
+    # refused; the provider's logout calls need a known issuer and sid, or a signed token.
+    "openid_connect_login": row(kwargs=lambda w: {"provider_id": "idporten"}, default=404),
+    "openid_connect_callback": row(kwargs=lambda w: {"provider_id": "idporten"}, default=404),
+    "national_frontchannel_logout": row(default=400),
+    "national_backchannel_logout": {
+        **row(default=400),
+        "method": "post",
+        "body": lambda w: {"logout_token": "x.y.z"},
+    },
+    # Passkey login: the browser's script fetches its options; a page visit goes to login.
+    "mfa_login_webauthn": row(default=302),
     "mfa_index": row(anonymous=LOGIN, default=200),
     "mfa_authenticate": row(default=ANY_PAGE),
     "mfa_reauthenticate": row(anonymous=LOGIN, default=ANY_PAGE),

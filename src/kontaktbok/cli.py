@@ -71,6 +71,7 @@ def serve(argv: list[str]) -> int:
     _django(["migrate", "--no-input", "-v", "0"])
     _django(["createcachetable", "-v", "0"])
     python = sys.executable
+    standins = _national_standins(bind)
     commands = [
         gunicorn_command(bind=bind, workers=web_workers, argv=argv, access_log=verbose),
         [python, "-m", "kontaktbok.cli", "worker", *(["-v", "2"] if verbose else [])],
@@ -79,6 +80,9 @@ def serve(argv: list[str]) -> int:
     processes = [subprocess.Popen(command) for command in commands]  # noqa: S603
     print(f"kontaktbok is running at http://{bind}/ (Ctrl+C stops it)", flush=True)
     _print_demo_logins()
+    if standins is not None:
+        processes.append(standins[0])
+        print(standins[1], flush=True)
 
     def stop(*_: object) -> None:
         for process in processes:
@@ -98,6 +102,36 @@ def serve(argv: list[str]) -> int:
             except subprocess.TimeoutExpired:
                 process.kill()
     return max((process.returncode or 0) for process in processes)
+
+
+def _national_standins(bind: str) -> tuple[subprocess.Popen, str] | None:
+    """In the demo, local stand-ins for ID-porten and Feide (Node, scripts/oidc-standin),
+    unless real ones are set or KONTAKTBOK_DEMO_NATIONAL_LOGIN=off; the servers started
+    after this are pointed at them. Returns the process and who can log in as whom."""
+    from django.conf import settings
+
+    if (
+        not settings.DEMO
+        or settings.PRODUCTION
+        or os.environ.get("KONTAKTBOK_IDPORTEN_ISSUER")
+        or os.environ.get("KONTAKTBOK_FEIDE_ISSUER")
+        or os.environ.get("KONTAKTBOK_DEMO_NATIONAL_LOGIN", "on").lower() in {"off", "0", "no"}
+    ):
+        return None
+    from kontaktbok.demo import national
+
+    idporten = int(os.environ.get("KONTAKTBOK_DEMO_IDPORTEN_PORT", "8401"))
+    feide = int(os.environ.get("KONTAKTBOK_DEMO_FEIDE_PORT", "8402"))
+    try:
+        process = national.start_standins(
+            data_dir() / "oidc-standin.json", f"http://{bind}", idporten, feide
+        )
+    except (RuntimeError, OSError) as error:
+        print(f"kontaktbok: no national login in the demo: {error}", file=sys.stderr)
+        return None
+    os.environ.update(national.standin_env(idporten, feide))
+    os.environ.setdefault("KONTAKTBOK_SITE_URL", f"http://{bind}")
+    return process, national.persons_text(idporten, feide)
 
 
 def _print_demo_logins() -> None:

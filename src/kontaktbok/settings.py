@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kontaktbok.core.files import create_once
 from kontaktbok.core.rate_limits import DEFAULTS as RATE_LIMIT_DEFAULTS
+from kontaktbok.national.conf import national_apps
 from kontaktbok.paths import data_dir
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -118,11 +119,14 @@ INSTALLED_APPS = [
     "kontaktbok.messaging",
     "kontaktbok.backups",
     "kontaktbok.privacy",
+    "kontaktbok.national",
     "kontaktbok.demo",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_tasks_db",
     "django.forms",
 ]
@@ -131,6 +135,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "kontaktbok.national.middleware.ProviderFormActionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -252,10 +257,34 @@ RATE_LIMITS = {
     **RATE_LIMIT_DEFAULTS,
     **json.loads(env("RATE_LIMITS", "{}")),
 }
+# National login (docs/login.md): ID-porten for guardians, Feide for staff, each on when its
+# KONTAKTBOK_IDPORTEN_* / KONTAKTBOK_FEIDE_* issuer and client id are set.
+SOCIALACCOUNT_ADAPTER = "kontaktbok.national.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "provider_class": "kontaktbok.national.oidc.NationalProvider",
+        "APPS": national_apps(env),
+    }
+}
+# Nothing of a national login is stored on a social account (its claims hold the pid).
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+# The level ID-porten must return: idporten-loa-substantial or idporten-loa-high.
+IDPORTEN_ACR = env("IDPORTEN_ACR", "idporten-loa-substantial")
+# A session begun with ID-porten ends after this long idle (ID-porten's rule: at most 30).
+NATIONAL_SESSION_IDLE_SECONDS = min(int(env("NATIONAL_SESSION_IDLE_MINUTES", "30")), 30) * 60
+# Password login (the demo, small installations); off once ID-porten and Feide are set up.
+PASSWORD_LOGIN = env_bool("PASSWORD_LOGIN", True)
+
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "kontaktbok"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
-MFA_PASSKEY_LOGIN_ENABLED = False
+# A passkey (WebAuthn with PIN or biometrics) on one's own device logs in without a new
+# ID-porten round; offered to guardians after an ID-porten login. A municipality that does
+# not accept that risk (docs/login.md) sets KONTAKTBOK_PASSKEY_LOGIN=off.
+PASSKEY_LOGIN = env_bool("PASSKEY_LOGIN", True)
+MFA_PASSKEY_LOGIN_ENABLED = PASSKEY_LOGIN
 
 # Staff sessions end after idle and absolute limits; guardians keep theirs longer.
 STAFF_SESSION_IDLE_SECONDS = int(env("STAFF_SESSION_IDLE_MINUTES", "30")) * 60

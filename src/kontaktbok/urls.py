@@ -1,3 +1,4 @@
+from allauth.urls import build_provider_urlpatterns
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -14,7 +15,12 @@ urlpatterns = [
         accounts_views.invitation_accept,
         name="invitation_accept",
     ),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/national/", include("kontaktbok.national.urls")),
+    # allauth's account and MFA pages, and the OpenID Connect login of ID-porten and Feide;
+    # not its social-account pages (no account is ever connected or signed up that way).
+    path("accounts/", include("allauth.account.urls")),
+    path("accounts/2fa/", include("allauth.mfa.urls")),
+    path("accounts/", include(build_provider_urlpatterns())),
     path(
         "schools/<int:school_id>/invitations/",
         accounts_views.invitation_list,

@@ -11,7 +11,14 @@ from tests import factories
 from tests.factories import World
 from tests.test_access_matrix import MATRIX, SIGNED_IN
 
-WRITES = sorted(name for name, spec in MATRIX.items() if spec["method"] != "get")
+# Called by the identity provider's server, not by a browser: no CSRF token, and no
+# session; what proves the sender is the signed logout_token (tests/national/).
+SERVER_TO_SERVER = {"national_backchannel_logout"}
+WRITES = sorted(
+    name
+    for name, spec in MATRIX.items()
+    if spec["method"] != "get" and name not in SERVER_TO_SERVER
+)
 
 
 def _allowed_actor(spec: dict) -> str | None:

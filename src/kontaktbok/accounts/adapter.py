@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kontaktbok.schools.selectors import installation_name
 
@@ -24,6 +26,63 @@ class Site:
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: Any) -> bool:
         return False
+
+    def pre_authenticate(self, request: Any, **credentials: Any) -> None:
+        """Password login can be switched off (``KONTAKTBOK_PASSWORD_LOGIN=off``) once
+        ID-porten and Feide are set up."""
+        if not settings.PASSWORD_LOGIN:
+            raise ValidationError(
+                _("Password login is switched off here. Log in with ID-porten or Feide.")
+            )
+        super().pre_authenticate(request, **credentials)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """A login with ID-porten or Feide in the last minutes counts as having just
+        proved who one is (the person may have no password to give again)."""
+        import time
+
+        from allauth.account import app_settings as account_settings
+        from allauth.core import context as allauth_context
+
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = allauth_context.request
+        records = (request.session.get("account_authentication_methods") or []) if request else []
+        national = [
+            r
+            for r in records
+            if r.get("method") == "socialaccount" and r.get("provider") in {"idporten", "feide"}
+        ]
+        recent = time.time() - account_settings.REAUTHENTICATION_TIMEOUT
+        return not (national and national[-1].get("at", 0) > recent)
+
+    def get_login_stages(self) -> list[str]:
+        """allauth's stages, with a second-factor stage that a national login at a
+        two-factor level passes by itself."""
+        return [
+            "kontaktbok.national.stages.AuthenticateStage"
+            if stage == "allauth.mfa.stages.AuthenticateStage"
+            else stage
+            for stage in super().get_login_stages()
+        ]
+
+    def logout(self, request: Any) -> None:
+        """End the local session; after a national login, also that provider's session
+        (its end-session endpoint, with the id_token as hint) and the sid's record."""
+        from kontaktbok.national import services as national
+
+        key = request.session.session_key
+        super().logout(request)
+        national.session_forget(key)
+
+    def get_logout_redirect_url(self, request: Any) -> str:
+        """Asked before the logout: after a national login, the provider's end-session
+        endpoint, which sends the person back to kontaktbok's front page."""
+        from kontaktbok.national import services as national
+
+        active = request.session.get(national.ACTIVE)
+        url = national.logout_redirect(request, active) if active else None
+        return url or super().get_logout_redirect_url(request)
 
     def format_email_subject(self, subject: str) -> str:
         return f"[{installation_name()}] {subject}"

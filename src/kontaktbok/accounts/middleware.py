@@ -23,6 +23,8 @@ AUTH_AT = "kontaktbok_auth_at"
 SEEN_AT = "kontaktbok_seen_at"
 # The last-seen time is written at most this often, to spare the session store.
 SEEN_RESOLUTION = 60
+# Set by a national login (kontaktbok.national.services.ACTIVE).
+NATIONAL_SESSION = "kb_national"
 
 
 def is_staff_session(user: Any) -> bool:
@@ -30,22 +32,32 @@ def is_staff_session(user: Any) -> bool:
 
 
 class SessionTimeoutMiddleware:
-    """Staff are logged out after an idle period and after an absolute session length."""
+    """Staff are logged out after an idle period and after an absolute session length;
+    everyone who logged in with ID-porten or Feide after at most 30 minutes idle."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and is_staff_session(user):
+        # A session begun with ID-porten or Feide ends after at most 30 minutes idle.
+        national = user.is_authenticated and NATIONAL_SESSION in request.session
+        staff = user.is_authenticated and is_staff_session(user)
+        if staff or national:
             now = int(time.time())
             session = request.session
             # allauth records when the user logged in; fall back to the first request.
             records = session.get("account_authentication_methods") or [{}]
             auth_at = session.setdefault(AUTH_AT, int(records[0].get("at", now)))
             seen_at = session.get(SEEN_AT, auth_at)
-            idle = now - seen_at > settings.STAFF_SESSION_IDLE_SECONDS
-            expired = now - auth_at > settings.STAFF_SESSION_ABSOLUTE_SECONDS
+            idle_limit = settings.STAFF_SESSION_IDLE_SECONDS if staff else None
+            if national:
+                idle_limit = min(
+                    idle_limit or settings.NATIONAL_SESSION_IDLE_SECONDS,
+                    settings.NATIONAL_SESSION_IDLE_SECONDS,
+                )
+            idle = now - seen_at > (idle_limit or 0)
+            expired = staff and now - auth_at > settings.STAFF_SESSION_ABSOLUTE_SECONDS
             if idle or expired:
                 logout(request)
                 if request.path.startswith(API_PREFIX):
@@ -83,9 +95,19 @@ def needs_second_factor(user: Any) -> bool:
     return bool(user.is_superuser or roles_of(user).schools_with(*SECOND_FACTOR_ROLES))
 
 
+def passed_national_mfa(request: HttpRequest) -> bool:
+    """This session began with a national login at a two-factor level (Feide's MFA level,
+    ID-porten at substantial or high): that is the second factor."""
+    records = request.session.get("account_authentication_methods") or []
+    return NATIONAL_SESSION in request.session and any(
+        r.get("method") == "mfa" and r.get("type") in {"idporten", "feide"} for r in records
+    )
+
+
 class RequireMfaMiddleware:
     """Kontor, leiing, school admins and superusers must set up a second factor before they
-    see anything else (the Django admin included); the API answers them 403 until then."""
+    see anything else (the Django admin included); the API answers them 403 until then.
+    A session begun with Feide's MFA level (or ID-porten) has its second factor already."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -96,6 +118,7 @@ class RequireMfaMiddleware:
             user.is_authenticated
             and not request.path.startswith(MFA_EXEMPT_PREFIXES)
             and needs_second_factor(user)
+            and not passed_national_mfa(request)
             and not Authenticator.objects.filter(
                 user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
             ).exists()

@@ -19,7 +19,7 @@ from django.test import override_settings
 from kontaktbok.accounts.services import user_create
 from kontaktbok.schools import services
 from kontaktbok.schools.identity import make_test_nin
-from kontaktbok.schools.models import Group, School, StaffRole
+from kontaktbok.schools.models import Group, School, StaffMember, StaffRole
 
 Role = StaffRole.Role
 User = get_user_model()
@@ -29,6 +29,19 @@ DEMO_PASSWORD = "Vassenden-demo-2026"
 # A fixed, published TOTP secret: the demo principal's second factor (demo only).
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPVASSENDENDEMOKEY"
 DOMAIN = "vassenden.test"
+# National login in the demo (local stand-ins for ID-porten and Feide, ``demo/national.py``):
+# the synthetic identity numbers (month + 80) of the demo's two parents, and of a person
+# who is no guardian here; the Feide ids of the demo's staff logins.
+DEMO_NINS = {
+    f"foresett@{DOMAIN}": "12858451386",
+    f"foresett2@{DOMAIN}": "03078152019",
+}
+DEMO_UNKNOWN_NIN = "24089053052"
+DEMO_FEIDE_IDS = {
+    f"kontaktlaerar@{DOMAIN}": "marit.hjelmeland@vassenden.kommune.no",
+    f"kontor@{DOMAIN}": "sissel.kvamme@vassenden.kommune.no",
+    f"rektor@{DOMAIN}": "gunnar.myklebust@vassenden.kommune.no",
+}
 
 FIRST_NAMES = [
     "Astrid",
@@ -209,15 +222,27 @@ def demo_logins() -> DemoLogins | None:
 def load_demo(*, seed: int = 2026) -> tuple[DemoLogins, bool]:
     """Create the demo school unless it exists; return the logins and whether it was new."""
     if demo_exists():
+        _national_ids()
         return _logins(), False
     with transaction.atomic():
         _build(random.Random(seed))
     return _logins(), True
 
 
+def _national_ids() -> None:
+    """A demo made before national login: give its parents and staff logins the
+    identity numbers and Feide ids the stand-ins know (nothing else changes)."""
+    from kontaktbok.schools.identity import nin_digest
+
+    for email, nin in DEMO_NINS.items():
+        User.objects.filter(email=email, nin_digest__isnull=True).update(nin_digest=nin_digest(nin))
+    for email, feide_id in DEMO_FEIDE_IDS.items():
+        StaffMember.objects.filter(user__email=email, feide_id="").update(feide_id=feide_id)
+
+
 def _build(rng: random.Random) -> None:
     actor = None
-    used_nins: set[str] = set()
+    used_nins: set[str] = {*DEMO_NINS.values(), DEMO_UNKNOWN_NIN}
     municipality = services.municipality_create(
         actor=actor, name="Sunnfjord kommune", org_number="940000001"
     )
@@ -258,7 +283,7 @@ def _build(rng: random.Random) -> None:
         staff_counter += 1
         email = email or f"tilsett{staff_counter}@{DOMAIN}"
         user = adult(email, full_name, password)
-        return services.staff_member_set(
+        member = services.staff_member_set(
             actor=actor,
             school=school,
             user=user,
@@ -266,6 +291,10 @@ def _build(rng: random.Random) -> None:
             work_phone=_phone(rng),
             teams_address=email,
         )
+        if email in DEMO_FEIDE_IDS:
+            member.feide_id = DEMO_FEIDE_IDS[email]
+            member.save(update_fields=["feide_id"])
+        return member
 
     def adult_name() -> str:
         return f"{rng.choice(ADULT_FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
@@ -330,13 +359,16 @@ def _build(rng: random.Random) -> None:
         nonlocal guardian_counter
         guardian_counter += 1
         born = dt.date(rng.randint(1972, 1992), rng.randint(1, 12), rng.randint(1, 28))
+        email = email or f"foresett{guardian_counter}@{DOMAIN}"
+        phone = _phone(rng)
+        nin = _nin(rng, born, used_nins)
         return user_create(
             actor=actor,
-            email=email or f"foresett{guardian_counter}@{DOMAIN}",
+            email=email,
             full_name=full_name,
             password=password,
-            phone=_phone(rng),
-            nin=_nin(rng, born, used_nins),
+            phone=phone,
+            nin=DEMO_NINS.get(email, nin),
         )
 
     def pupil(group: Group, last_name: str, protected: bool = False):

@@ -51,6 +51,15 @@ COVERED: dict[str, str] = {
 
 # model label → why its rows stay out
 EXCLUDED: dict[str, str] = {
+    "national.nationalsession": (
+        "which login session an ID-porten or Feide session id started, kept only while the "
+        "session lasts, to end it when the person logs out elsewhere; no content"
+    ),
+    "socialaccount.socialaccount": (
+        "never written: a national login is matched to the account, not stored on a social "
+        "account (docs/login.md)"
+    ),
+    "socialaccount.socialtoken": "never written (SOCIALACCOUNT_STORE_TOKENS is off)",
     "admin.logentry": (
         "the technical admin's change log: a work log whose object descriptions name other "
         "people; superusers only, and the account itself is given in full"

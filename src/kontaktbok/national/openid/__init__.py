@@ -1,0 +1,1 @@
+"""URLs of the national OpenID Connect login, allauth's with kontaktbok's adapter."""

@@ -1,0 +1,170 @@
+"""National login sessions: kept at login, ended by logout from kontaktbok or from the
+provider (front- and back-channel, by ``sid``)."""
+
+import time
+from importlib import import_module
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+
+from kontaktbok.core import clock
+from kontaktbok.core.audit import audit_log
+from kontaktbok.national import crypto
+from kontaktbok.national.models import NationalSession
+
+# Set by a national login before the local login completes (a second factor may follow).
+PENDING = "kb_national_pending"
+# The national login of this session: provider, sid and the sealed id_token.
+ACTIVE = "kb_national"
+PENDING_SECONDS = 600
+
+
+def login_begin(
+    request: HttpRequest, *, user: Any, provider: str, sid: str, id_token: str, acr: str, mfa: bool
+) -> None:
+    """What the local login keeps once it completes (``signals.py``)."""
+    request.session[PENDING] = {
+        "user": user.pk,
+        "provider": provider,
+        "sid": sid,
+        "id_token": crypto.seal(id_token) if id_token else "",
+        "acr": acr,
+        "mfa": mfa,
+        "at": int(time.time()),
+    }
+
+
+def pending_for(request: HttpRequest, user: Any) -> dict | None:
+    pending = request.session.get(PENDING)
+    if (
+        not pending
+        or pending.get("user") != user.pk
+        or time.time() - pending.get("at", 0) > PENDING_SECONDS
+    ):
+        return None
+    return pending
+
+
+def login_completed(request: HttpRequest, user: Any) -> None:
+    """The local login after a national one: remember the provider session (``sid``)."""
+    pending = pending_for(request, user)
+    request.session.pop(PENDING, None)
+    if pending is None:
+        request.session.pop(ACTIVE, None)
+        return
+    if pending["provider"] == "idporten":
+        _offer_passkey(request, user)
+    request.session[ACTIVE] = {
+        "provider": pending["provider"],
+        "sid": pending["sid"],
+        "id_token": pending["id_token"],
+    }
+    if not request.session.session_key:
+        request.session.save()
+    with transaction.atomic():
+        if pending["sid"]:
+            NationalSession.objects.update_or_create(
+                session_key=request.session.session_key,
+                defaults={
+                    "provider": pending["provider"],
+                    "sid": pending["sid"],
+                    "user": user,
+                    "created_at": clock.now(),
+                },
+            )
+        audit_log(
+            actor=user,
+            action="accounts.national_login",
+            obj=user,
+            detail={"provider": pending["provider"], "acr": pending["acr"]},
+        )
+
+
+def sessions_end(*, provider: str, sid: str) -> int:
+    """End every local session started by the provider session ``sid``."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    rows = list(NationalSession.objects.filter(provider=provider, sid=sid))
+    for row in rows:
+        store(session_key=row.session_key).delete()
+    NationalSession.objects.filter(pk__in=[r.pk for r in rows]).delete()
+    return len(rows)
+
+
+def end_session_url(active: dict, *, end_session_endpoint: str, state: str) -> str:
+    """The provider's end-session URL with the id_token of this login as hint."""
+    params = {"post_logout_redirect_uri": settings.SITE_URL.rstrip("/") + "/", "state": state}
+    if active.get("id_token"):
+        params["id_token_hint"] = crypto.unseal(active["id_token"])
+    return f"{end_session_endpoint}?{urlencode(params)}"
+
+
+def configured() -> list[dict]:
+    """The national logins set up here (allauth's apps), ID-porten first."""
+    providers: dict[str, Any] = settings.SOCIALACCOUNT_PROVIDERS.get("openid_connect", {})
+    apps: list[dict] = list(providers.get("APPS", []))
+    return sorted(apps, key=lambda app: app["provider_id"] != "idporten")
+
+
+def provider_of(request: HttpRequest, kind: str) -> Any:
+    from allauth.socialaccount.adapter import get_adapter
+
+    return get_adapter(request).get_provider(request, kind)
+
+
+def logout_redirect(request: HttpRequest, active: dict) -> str | None:
+    """Where a logout goes to end the provider's session too, or None (no endpoint)."""
+    import secrets
+
+    try:
+        provider = provider_of(request, active["provider"])
+        config = provider.get_oauth2_adapter(request).openid_config
+    except Exception:
+        return None
+    endpoint = config.get("end_session_endpoint")
+    if not endpoint:
+        return None
+    return end_session_url(active, end_session_endpoint=endpoint, state=secrets.token_urlsafe(16))
+
+
+def session_forget(session_key: str | None) -> None:
+    if session_key:
+        NationalSession.objects.filter(session_key=session_key).delete()
+
+
+def _offer_passkey(request: HttpRequest, user: Any) -> None:
+    """After ID-porten: a guardian may add a passkey on this device to come back without
+    a new ID-porten round (unless the municipality has turned passkey login off)."""
+    from allauth.mfa.models import Authenticator
+    from django.contrib import messages
+    from django.urls import reverse
+    from django.utils.html import format_html
+    from django.utils.translation import gettext as _
+
+    if not (settings.PASSKEY_LOGIN and settings.MFA_PASSKEY_LOGIN_ENABLED):
+        return
+    if Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN).exists():
+        return
+    messages.info(
+        request,
+        format_html(
+            '{} <a class="ds-link" href="{}">{}</a>',
+            _("Next time you can log in on this device with a passkey instead of ID-porten."),
+            reverse("mfa_add_webauthn"),
+            _("Add a passkey"),
+        ),
+    )
+
+
+def ended_sessions_forget() -> int:
+    """Forget the sid of every local session that no longer exists."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    gone = [
+        row.pk
+        for row in NationalSession.objects.only("pk", "session_key").iterator()
+        if not store().exists(row.session_key)
+    ]
+    deleted, _ = NationalSession.objects.filter(pk__in=gone).delete()
+    return deleted
