@@ -209,3 +209,15 @@ def test_private_key_jwt_proves_the_client_with_a_signed_assertion(
     )
     response, _ = login(Client(), provider_url, pid=family["nin"], acr=SUBSTANTIAL)
     assert response.status_code == 302
+
+
+def test_a_guardian_with_a_mobile_number_only_logs_in_with_id_porten(national, family):
+    """The roster brings such guardians without an e-mail address: ID-porten is their way in."""
+    guardian = family["guardian"]
+    guardian.email = None
+    guardian.save(update_fields=["email"])
+    client = Client()
+    response, _ = login(client, national, pid=family["nin"], acr=SUBSTANTIAL)
+    assert response.status_code == 302, response.content[:400]
+    assert client.session["_auth_user_id"] == str(guardian.pk)
+    assert "Ingrid" in client.get(response["Location"], follow=True).content.decode()
