@@ -173,13 +173,12 @@ def consume(
             declare(channel, queue)
         channel.basic_qos(prefetch_count=10)
         for method, properties, body in channel.consume(queue, inactivity_timeout=idle_seconds):
+            if method is not None:  # a message taken is always handled before stopping
+                handle(dict(properties.headers or {}), body or b"")
+                channel.basic_ack(method.delivery_tag)
+                handled += 1
             if stop is not None and stop.is_set():
                 break
-            if method is None:
-                continue
-            handle(dict(properties.headers or {}), body or b"")
-            channel.basic_ack(method.delivery_tag)
-            handled += 1
         channel.cancel()
     finally:
         if connection.is_open:

@@ -240,9 +240,9 @@ def forward_dead_letters(publisher: Publisher, amqp_url: str, stop: threading.Ev
         channel.queue_declare(DEAD_LETTER_QUEUE, durable=True)
         channel.queue_bind(DEAD_LETTER_QUEUE, DEAD_LETTER_EXCHANGE)
         for method, properties, _body in channel.consume(DEAD_LETTER_QUEUE, inactivity_timeout=0.5):
-            if stop.is_set():
-                break
             if method is None:
+                if stop.is_set():
+                    break
                 continue
             headers = properties.headers or {}
             publisher.publish(
@@ -418,9 +418,9 @@ class ArchiveStandIn:
             declare_account_queue(channel, queue)
             channel.basic_qos(prefetch_count=1)
             for method, properties, body in channel.consume(queue, inactivity_timeout=0.5):
-                if stop.is_set():
-                    break
                 if method is None:
+                    if stop.is_set():
+                        break
                     continue
                 if self.mode == "noack":
                     self.seen.append({"melding_id": (properties.headers or {}).get("melding-id")})
