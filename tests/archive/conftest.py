@@ -5,12 +5,11 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pika
 import pytest
-from socketserver import ThreadingMixIn
 
 from kontaktbok.archive import fiksio, keys, package, services, standin
 from kontaktbok.archive.models import ArchiveDelivery
@@ -69,7 +68,7 @@ def amqp_url() -> Iterator[str]:
     if shutil.which("rabbitmqctl") is None:
         pytest.skip("RabbitMQ is not installed (Debian package rabbitmq-server)")
     if _rabbitmqctl("status").returncode != 0:
-        subprocess.run(["rabbitmq-server", "-detached"], check=False)  # noqa: S603, S607
+        subprocess.run(["rabbitmq-server", "-detached"], check=False)  # noqa: S607
         _rabbitmqctl("await_startup")
     vhost = f"kontaktbok-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     if _rabbitmqctl("add_vhost", vhost).returncode != 0:
@@ -146,7 +145,9 @@ def fiks(amqp_url, archive_keys, unit, settings, tmp_path) -> Iterator[Fiks]:
         threading.Thread(target=server.serve_forever, daemon=True),
         threading.Thread(target=archive.run, args=(stop,), daemon=True),
         threading.Thread(
-            target=standin.forward_dead_letters, args=(standin.Publisher(amqp_url), amqp_url, stop), daemon=True
+            target=standin.forward_dead_letters,
+            args=(standin.Publisher(amqp_url), amqp_url, stop),
+            daemon=True,
         ),
     ]
     for thread in threads:

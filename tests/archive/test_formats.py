@@ -2,11 +2,11 @@
 and its signature, and the CMS envelope, checked with OpenSSL as an independent reader."""
 
 import base64
-import os
 import codecs
 import datetime as dt
 import hashlib
 import io
+import os
 import subprocess
 import zipfile
 from pathlib import Path
@@ -18,7 +18,6 @@ from lxml import etree
 
 from kontaktbok.archive import arkivmelding, keys, package, standin
 
-
 NAME = st.text(
     alphabet=st.characters(
         codec="utf-8", categories=("L", "N", "Zs", "P"), include_characters="æøåÆØÅ"
@@ -27,7 +26,9 @@ NAME = st.text(
     max_size=80,
 ).filter(lambda s: s.strip())
 TITLE = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=3000
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+    min_size=1,
+    max_size=3000,
 ).filter(lambda s: s.strip())
 
 
@@ -126,7 +127,11 @@ def test_the_validator_accepts_ks_example_and_refuses_its_negative_case():
 def test_receipt_and_errors_read_back():
     xml = standin.receipt_xml(year=2026, sequence=42, post=3, created=True, external_key="k")
     receipt = arkivmelding.read_receipt(xml)
-    assert (receipt.journal_year, receipt.journal_sequence, receipt.journal_post_number) == (2026, 42, 3)
+    assert (receipt.journal_year, receipt.journal_sequence, receipt.journal_post_number) == (
+        2026,
+        42,
+        3,
+    )
     assert receipt.created
     error = standin.error_xml(arkivmelding.UGYLDIG, "F1", "tittel manglar")
     arkivmelding.validate(error, arkivmelding.UGYLDIG)
@@ -166,7 +171,11 @@ def test_a_changed_file_or_manifest_is_refused(ours):
             for info in source.infolist():
                 content = source.read(info.filename)
                 if info.filename == target:
-                    content = change if change is not None else content.replace(b"02-bilete", b"03-bilete")
+                    content = (
+                        change
+                        if change is not None
+                        else content.replace(b"02-bilete", b"03-bilete")
+                    )
                 copy.writestr(info.filename, content, compress_type=info.compress_type)
         with pytest.raises(package.PackageError):
             package.open_container(out.getvalue())
@@ -183,7 +192,9 @@ def test_openssl_decrypts_and_verifies_what_we_produce(ours, archive_pair, tmp_p
     (tmp_path / "env.der").write_bytes(envelope)
     (tmp_path / "key.pem").write_bytes(archive_key)
     (tmp_path / "cert.pem").write_bytes(archive_cert)
-    result = _openssl("cms", "-cmsout", "-print", "-inform", "DER", "-in", str(tmp_path / "env.der"))
+    result = _openssl(
+        "cms", "-cmsout", "-print", "-inform", "DER", "-in", str(tmp_path / "env.der")
+    )
     assert b"rsaesOaep" in result.stdout and b"sha256" in result.stdout
     assert b"aes-256-cbc" in result.stdout
     result = _openssl(
@@ -198,7 +209,9 @@ def test_openssl_decrypts_and_verifies_what_we_produce(ours, archive_pair, tmp_p
     (tmp_path / "manifest.xml").write_bytes(archive.read(package.MANIFEST))
     (tmp_path / "sig.der").write_bytes(archive.read(signature))
     (tmp_path / "ours.pem").write_bytes(
-        ours.certificate.public_bytes(__import__("cryptography").hazmat.primitives.serialization.Encoding.PEM)
+        ours.certificate.public_bytes(
+            __import__("cryptography").hazmat.primitives.serialization.Encoding.PEM
+        )
     )
     result = _openssl(
         "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp_path / "sig.der"),
@@ -239,8 +252,11 @@ def test_openssl_envelope_for_us_opens_in_python(archive_pair, tmp_path):
         "cms", "-encrypt", "-binary", "-aes-256-cbc", "-outform", "DER",
         "-in", str(tmp_path / "in"), "-out", str(tmp_path / "env.der"),
         "-recip", str(tmp_path / "cert.pem"),
-        "-keyopt", "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256", "-keyopt", "rsa_mgf1_md:sha256",
+        "-keyopt", "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256",
+        "-keyopt", "rsa_mgf1_md:sha256",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    opened = package.decrypt((tmp_path / "env.der").read_bytes(), package.Credentials.from_pem(key, cert))
+    opened = package.decrypt(
+        (tmp_path / "env.der").read_bytes(), package.Credentials.from_pem(key, cert)
+    )
     assert opened == b"hei fra openssl"

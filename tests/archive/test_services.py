@@ -25,7 +25,9 @@ def test_deliver_stores_encrypted_with_an_audit_entry_and_stays_queued(unit):
     assert sealed.decrypt(bytes(documents[0].data), name=str(documents[0].uuid)) == b"%PDF-1.7 x"
     assert b"974760673" not in bytes(delivery.sender_identifier)
     assert services.sender_identifier(delivery) == "974760673"
-    assert AuditEntry.objects.filter(action="archive.delivery.queued", object_id=str(delivery.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="archive.delivery.queued", object_id=str(delivery.pk)
+    ).exists()
     assert delivery.case_number == "2026/587"
 
 
@@ -38,7 +40,9 @@ def test_the_same_external_key_gives_the_same_delivery(unit):
 
 def test_refuses_what_the_archive_would_not_take(unit):
     with pytest.raises(ValidationError):
-        deliver(unit, documents=[services.Document("x", "x.exe", "application/x-msdownload", b"MZ")])
+        deliver(
+            unit, documents=[services.Document("x", "x.exe", "application/x-msdownload", b"MZ")]
+        )
     with pytest.raises(ValidationError):
         deliver(unit, title="   ")
     unit.office_documents = False
@@ -100,7 +104,9 @@ def test_an_answer_before_the_send_is_recorded_waits_for_it(unit):
     assert delivery.state == State.ARCHIVED
 
 
-@pytest.mark.parametrize("kind", [arkivmelding.UGYLDIG, arkivmelding.SERVERFEIL, *arkivmelding.FIKSIO_SERVERFEIL])
+@pytest.mark.parametrize(
+    "kind", [arkivmelding.UGYLDIG, arkivmelding.SERVERFEIL, *arkivmelding.FIKSIO_SERVERFEIL]
+)
 def test_an_error_answer_fails_and_alerts_the_units_staff(unit, kind):
     delivery = deliver(unit)
     message_id = _sent(delivery)

@@ -7,13 +7,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import time_machine
 
-from kontaktbok.archive import arkivmelding, delivery as worker, services
+from kontaktbok.archive import arkivmelding, services
+from kontaktbok.archive import delivery as worker
 from kontaktbok.archive.models import ArchiveDelivery, FiksMessage
 from kontaktbok.notifications.models import Notification
 from tests import factories
@@ -44,7 +44,10 @@ def test_a_delivery_ends_registered_in_the_archive(fiks):
     _wait_for(lambda: ArchiveDelivery.objects.get(pk=delivery.pk).state == State.ARCHIVED, fiks)
     delivery.refresh_from_db()
     assert delivery.journal_reference == "2026/587-1"
-    assert {a.message_type for a in delivery.answers.all()} == {arkivmelding.MOTTATT, arkivmelding.KVITTERING}
+    assert {a.message_type for a in delivery.answers.all()} == {
+        arkivmelding.MOTTATT,
+        arkivmelding.KVITTERING,
+    }
     assert Notification.objects.filter(recipient=citizen, kind="archive.archived").exists()
     assert fiks.journal.count() == 1
 

@@ -14,9 +14,7 @@ from lxml import etree
 XSD_DIR = Path(__file__).resolve().parent / "xsd"
 NS = "https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv/arkivmelding/opprett/v1"
 MDK = "https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv/metadatakatalog/v1"
-KVITTERING_NS = (
-    "https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv/arkivmelding/opprett/kvittering/v1"
-)
+KVITTERING_NS = "https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv/arkivmelding/opprett/kvittering/v1"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SYSTEM = "kontaktbok"
 

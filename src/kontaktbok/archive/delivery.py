@@ -35,14 +35,12 @@ def backoff(attempts: int) -> dt.timedelta:
 def claim(delivery_id: int) -> dt.datetime | None:
     now = clock.now()
     lease = dt.timedelta(seconds=settings.ARCHIVE_LEASE_SECONDS)
-    claimed = (
-        ArchiveDelivery.objects.filter(
-            Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - lease),
-            pk=delivery_id,
-            state=State.QUEUED,
-            due_at__lte=now,
-        ).update(claimed_at=now, attempts=F("attempts") + 1)
-    )
+    claimed = ArchiveDelivery.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - lease),
+        pk=delivery_id,
+        state=State.QUEUED,
+        due_at__lte=now,
+    ).update(claimed_at=now, attempts=F("attempts") + 1)
     return now if claimed else None
 
 

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pika
 import requests
@@ -133,12 +134,13 @@ def send(
         "ttl": ttl_ms,
         "headere": {"klientMeldingId": str(client_message_id)},
     }
+    parts: dict[str, Any] = {
+        "metadata": (None, json.dumps(metadata), "application/json"),
+        "data": ("melding.zip.enc", payload, "application/octet-stream"),
+    }
     response = requests.post(
         settings.FIKS_IO_API_URL.rstrip("/") + SEND_PATH,
-        files={
-            "metadata": (None, json.dumps(metadata), "application/json"),
-            "data": ("melding.zip.enc", payload, "application/octet-stream"),
-        },
+        files=parts,
         headers={
             "Authorization": f"Bearer {token()}",
             "IntegrasjonId": settings.FIKS_IO_INTEGRATION_ID,
@@ -150,7 +152,9 @@ def send(
         forget_token()
         raise RuntimeError("Fiks IO: 401, a new token next time")
     if 400 <= response.status_code < 500 and response.status_code != 429:
-        raise PermanentError(f"Fiks IO refused the message: {response.status_code} {response.text[:300]}")
+        raise PermanentError(
+            f"Fiks IO refused the message: {response.status_code} {response.text[:300]}"
+        )
     if response.status_code >= 300:
         raise RuntimeError(f"Fiks IO: {response.status_code}")
     return uuid.UUID(response.json()["meldingId"])

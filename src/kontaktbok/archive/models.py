@@ -33,7 +33,9 @@ class ArchiveUnit(models.Model):
         _("the archive's certificate (PEM)"),
         help_text=_("Submissions are encrypted for this certificate. Get it from the archive."),
     )
-    administrative_unit = models.CharField(_("administrative unit in the archive"), max_length=120, blank=True)
+    administrative_unit = models.CharField(
+        _("administrative unit in the archive"), max_length=120, blank=True
+    )
     confidential = models.BooleanField(
         _("confidential (skjerming)"),
         default=False,
@@ -43,9 +45,7 @@ class ArchiveUnit(models.Model):
     screening_authority = models.CharField(
         _("legal basis for screening"), max_length=200, default="Offl. § 13 jf. fvl. § 13"
     )
-    office_documents = models.BooleanField(
-        _("accepts office documents (DOCX, ODT)"), default=True
-    )
+    office_documents = models.BooleanField(_("accepts office documents (DOCX, ODT)"), default=True)
     responsible_staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -160,7 +160,9 @@ class ArchiveDocument(models.Model):
         MAIN = "H", _("main document")
         ATTACHMENT = "V", _("attachment")
 
-    delivery = models.ForeignKey(ArchiveDelivery, on_delete=models.CASCADE, related_name="documents")
+    delivery = models.ForeignKey(
+        ArchiveDelivery, on_delete=models.CASCADE, related_name="documents"
+    )
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.PositiveSmallIntegerField()
     role = models.CharField(max_length=1, choices=Role.choices)

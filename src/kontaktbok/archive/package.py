@@ -156,10 +156,14 @@ def decrypt(blob: bytes, credentials: Credentials) -> bytes:
 
 def sign(data: bytes, credentials: Credentials) -> bytes:
     """A detached CMS SignedData (DER, SHA256withRSA) over ``data``."""
-    return pkcs7.PKCS7SignatureBuilder().set_data(data).add_signer(
-        credentials.certificate, credentials.key, hashes.SHA256()
-    ).sign(
-        serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]
+    return (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(data)
+        .add_signer(credentials.certificate, credentials.key, hashes.SHA256())
+        .sign(
+            serialization.Encoding.DER,
+            [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary],
+        )
     )
 
 
@@ -222,7 +226,9 @@ def container(files: Sequence[tuple[str, bytes, str]], credentials: Credentials)
     """An ASiC-E zip of ``(name, data, content type)``: ``mimetype`` first and stored, the
     files, the manifest with their SHA-256 digests, and our signature over the manifest."""
     names = [name for name, _data, _type in files]
-    if len(set(names)) != len(names) or any(n.startswith("META-INF/") or n == "mimetype" for n in names):
+    if len(set(names)) != len(names) or any(
+        n.startswith("META-INF/") or n == "mimetype" for n in names
+    ):
         raise PackageError("file names in a container must be unique and not reserved")
     signature_name = f"META-INF/signature-{uuid.uuid4()}.p7s"
     manifest = _manifest(files, signature_name)
@@ -232,7 +238,9 @@ def container(files: Sequence[tuple[str, bytes, str]], credentials: Credentials)
         for name, data, _type in files:
             archive.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
         archive.writestr(MANIFEST, manifest, compress_type=zipfile.ZIP_DEFLATED)
-        archive.writestr(signature_name, sign(manifest, credentials), compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(
+            signature_name, sign(manifest, credentials), compress_type=zipfile.ZIP_DEFLATED
+        )
     return buffer.getvalue()
 
 

@@ -274,7 +274,11 @@ def _fail(delivery: ArchiveDelivery, reason: str) -> None:
             Outgoing(
                 recipient=person,
                 dedup_key=f"archive.failed.{delivery.pk}.{now.isoformat()}",
-                payload={"title": delivery.title, "unit": delivery.unit.name, "reason": reason[:300]},
+                payload={
+                    "title": delivery.title,
+                    "unit": delivery.unit.name,
+                    "reason": reason[:300],
+                },
                 url="/archive/deliveries/?state=failed",
             )
             for person in staff
@@ -376,7 +380,9 @@ def _apply(delivery: ArchiveDelivery, message_type: str, payload: bytes) -> None
             ArchiveDelivery.objects.filter(pk=delivery.pk).update(
                 state=State.RECEIVED, received_at=now, failure_reason="", claimed_at=None
             )
-            audit_log(actor=None, action="archive.delivery.received", obj=delivery, school_id=school_id)
+            audit_log(
+                actor=None, action="archive.delivery.received", obj=delivery, school_id=school_id
+            )
         return
     if message_type == arkivmelding.KVITTERING:
         try:
@@ -385,7 +391,9 @@ def _apply(delivery: ArchiveDelivery, message_type: str, payload: bytes) -> None
             _fail(delivery, f"{message_type}: {exc}")
             return
         if delivery.case_year is not None and receipt.journal_post_number is not None:
-            reference = f"{delivery.case_year}/{delivery.case_sequence}-{receipt.journal_post_number}"
+            reference = (
+                f"{delivery.case_year}/{delivery.case_sequence}-{receipt.journal_post_number}"
+            )
         else:
             reference = receipt.reference
         ArchiveDelivery.objects.filter(pk=delivery.pk).update(

@@ -116,7 +116,9 @@ class Publisher:
                         "",
                         queue,
                         body,
-                        pika.BasicProperties(headers=headers, delivery_mode=2, message_id=message_id),
+                        pika.BasicProperties(
+                            headers=headers, delivery_mode=2, message_id=message_id
+                        ),
                     )
                     break
                 except pika.exceptions.AMQPError:
@@ -163,7 +165,9 @@ class FiksIOStandIn:
             log.exception("fiks io stand-in")
             status, body = "500 Internal Server Error", {"error": str(exc)}
         data = json.dumps(body).encode()
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        start_response(
+            status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+        )
         return [data]
 
     @staticmethod
@@ -212,10 +216,12 @@ class FiksIOStandIn:
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
             f"Content-Type: {content_type}\r\n\r\n".encode() + self._body(environ)
         )
-        parts = {
-            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
-            for part in message.iter_parts()
-        }
+        parts: dict[str, bytes] = {}
+        for part in message.iter_parts():
+            content = part.get_payload(decode=True)
+            name = part.get_param("name", header="content-disposition")
+            if isinstance(name, str) and isinstance(content, bytes):
+                parts[name] = content
         if "metadata" not in parts or "data" not in parts:
             return "400 Bad Request", {"error": "metadata and data parts are required"}
         metadata = json.loads(parts["metadata"])
@@ -273,7 +279,9 @@ class Journal:
     def _db(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10, isolation_level=None)
 
-    def record(self, *, client_id: str, external_key: str, title: str, case: str) -> tuple[int, int, int, bool]:
+    def record(
+        self, *, client_id: str, external_key: str, title: str, case: str
+    ) -> tuple[int, int, int, bool]:
         """(year, sequence, post number, created) for the entry."""
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -287,11 +295,24 @@ class Journal:
             year = dt.date.today().year
             post = 1
             if case:
-                post = 1 + db.execute("SELECT COUNT(*) FROM entry WHERE case_number = ?", (case,)).fetchone()[0]
+                post = (
+                    1
+                    + db.execute(
+                        "SELECT COUNT(*) FROM entry WHERE case_number = ?", (case,)
+                    ).fetchone()[0]
+                )
             cursor = db.execute(
                 "INSERT INTO entry (client_id, external_key, title, year, case_number,"
                 " post_number, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (client_id, external_key, title, year, case, post, dt.datetime.now(dt.UTC).isoformat()),
+                (
+                    client_id,
+                    external_key,
+                    title,
+                    year,
+                    case,
+                    post,
+                    dt.datetime.now(dt.UTC).isoformat(),
+                ),
             )
             db.execute("COMMIT")
             return year, int(cursor.lastrowid or 0), post, True
@@ -305,10 +326,14 @@ def receipt_xml(*, year: int, sequence: int, post: int, created: bool, external_
     ns = arkivmelding.KVITTERING_NS
     mdk = arkivmelding.MDK
     xsi = arkivmelding.XSI
-    root = etree.Element(f"{{{ns}}}arkivmeldingKvittering", nsmap={None: ns, "mdk": mdk, "xsi": xsi})
+    root = etree.Element(
+        f"{{{ns}}}arkivmeldingKvittering", nsmap={None: ns, "mdk": mdk, "xsi": xsi}
+    )
     registration = etree.SubElement(root, f"{{{ns}}}registreringKvittering")
     registration.set(f"{{{xsi}}}type", "journalpostKvittering")
-    etree.SubElement(registration, f"{{{ns}}}systemID").text = str(uuid.uuid5(uuid.NAMESPACE_URL, external_key))
+    etree.SubElement(registration, f"{{{ns}}}systemID").text = str(
+        uuid.uuid5(uuid.NAMESPACE_URL, external_key)
+    )
     key = etree.SubElement(registration, f"{{{ns}}}referanseEksternNoekkel")
     etree.SubElement(key, f"{{{mdk}}}fagsystem").text = arkivmelding.SYSTEM
     etree.SubElement(key, f"{{{mdk}}}noekkel").text = external_key
@@ -354,10 +379,20 @@ class ArchiveStandIn:
         self.mode = mode
         self.seen: list[dict[str, Any]] = []
 
-    def _reply(self, headers: dict[str, Any], message_type: str, xml: bytes | None, signer: x509.Certificate | None) -> None:
+    def _reply(
+        self,
+        headers: dict[str, Any],
+        message_type: str,
+        xml: bytes | None,
+        signer: x509.Certificate | None,
+    ) -> None:
         body = b""
         if xml is not None:
-            name = "arkivmelding-kvittering.xml" if message_type == arkivmelding.KVITTERING else "feilmelding.xml"
+            name = (
+                "arkivmelding-kvittering.xml"
+                if message_type == arkivmelding.KVITTERING
+                else "feilmelding.xml"
+            )
             container = package.container([(name, xml, "application/xml")], self.credentials)
             if signer is not None:
                 from cryptography.hazmat.primitives import serialization
@@ -373,7 +408,11 @@ class ArchiveStandIn:
 
     def handle(self, headers: dict[str, Any], body: bytes) -> str:
         """Process one message; returns what was answered."""
-        client_id = str(headers.get("egendefinert-header.klientMeldingId") or headers.get("klientmelding-id") or "")
+        client_id = str(
+            headers.get("egendefinert-header.klientMeldingId")
+            or headers.get("klientmelding-id")
+            or ""
+        )
         self.seen.append({"client_id": client_id, "melding_id": headers.get("melding-id")})
         if self.mode == "silent":
             return "silent"
@@ -388,10 +427,22 @@ class ArchiveStandIn:
                 raise arkivmelding.InvalidMessage("no arkivmelding.xml")
             arkivmelding.validate(xml, arkivmelding.OPPRETT)
         except (arkivmelding.InvalidMessage, package.PackageError) as exc:
-            self._reply(headers, arkivmelding.UGYLDIG, error_xml(arkivmelding.UGYLDIG, str(uuid.uuid4()), str(exc)), signer)
+            self._reply(
+                headers,
+                arkivmelding.UGYLDIG,
+                error_xml(arkivmelding.UGYLDIG, str(uuid.uuid4()), str(exc)),
+                signer,
+            )
             return arkivmelding.UGYLDIG
         if self.mode == "serverfeil":
-            self._reply(headers, arkivmelding.SERVERFEIL, error_xml(arkivmelding.SERVERFEIL, str(uuid.uuid4()), "Arkivet er ikkje tilgjengeleg"), signer)
+            self._reply(
+                headers,
+                arkivmelding.SERVERFEIL,
+                error_xml(
+                    arkivmelding.SERVERFEIL, str(uuid.uuid4()), "Arkivet er ikkje tilgjengeleg"
+                ),
+                signer,
+            )
             return arkivmelding.SERVERFEIL
         self._reply(headers, arkivmelding.MOTTATT, None, signer)
         root = etree.fromstring(xml)
@@ -401,7 +452,9 @@ class ArchiveStandIn:
         year = root.findtext(".//m:saksnummer/m:saksaar", namespaces=ns)
         seq = root.findtext(".//m:saksnummer/m:sakssekvensnummer", namespaces=ns)
         case = f"{year}/{seq}" if year and seq else ""
-        j_year, j_seq, post, created = self.journal.record(client_id=client_id or key, external_key=key, title=title, case=case)
+        j_year, j_seq, post, created = self.journal.record(
+            client_id=client_id or key, external_key=key, title=title, case=case
+        )
         self._reply(
             headers,
             arkivmelding.KVITTERING,
