@@ -344,9 +344,10 @@ VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:ikkje-svar@kontaktbok.invalid")
 
 # Delivery to the municipality's archive over Fiks IO / Fiks Arkiv (docs/submissions.md).
 # FIKS_IO_API_URL: https://api.fiks.ks.no (test: https://api.fiks.test.ks.no); empty keeps
-# deliveries queued. The demo points it at the local stand-in (``kontaktbok fiks-standin``).
+# deliveries queued. The demo points it at the local stand-in (``kontaktbok fiks_standin``).
 FIKS_IO_API_URL = env("FIKS_IO_API_URL", "http://127.0.0.1:8091" if DEMO else "")
-FIKS_IO_ACCOUNT_ID = env("FIKS_IO_ACCOUNT_ID", "8f2c1a52-6d4e-4c36-9e0b-1c0a5b6d7e01" if DEMO else "")
+_DEMO_FIKS_ACCOUNT = "8f2c1a52-6d4e-4c36-9e0b-1c0a5b6d7e01"
+FIKS_IO_ACCOUNT_ID = env("FIKS_IO_ACCOUNT_ID", _DEMO_FIKS_ACCOUNT if DEMO else "")
 FIKS_IO_INTEGRATION_ID = env("FIKS_IO_INTEGRATION_ID", "demo-integrasjon" if DEMO else "")
 FIKS_IO_INTEGRATION_PASSWORD = env("FIKS_IO_INTEGRATION_PASSWORD", "demo-passord" if DEMO else "")
 # AMQP for the answers: amqps://io.fiks.ks.no:5671 in production (user and password are the

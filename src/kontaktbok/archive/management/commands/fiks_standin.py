@@ -58,9 +58,7 @@ class Command(BaseCommand):
         stop = threading.Event()
         credentials = archive_credentials()
         journal = standin.Journal(Path(settings.DATA_DIR) / "archive-standin-journal.sqlite3")
-        accounts = {
-            str(a) for a in ArchiveUnit.objects.values_list("fiks_account_id", flat=True)
-        }
+        accounts = {str(a) for a in ArchiveUnit.objects.values_list("fiks_account_id", flat=True)}
         threads = [threading.Thread(target=server.serve_forever, daemon=True)]
         threads.append(
             threading.Thread(
