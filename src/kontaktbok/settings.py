@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "kontaktbok.backups",
     "kontaktbok.privacy",
     "kontaktbok.archive",
+    "kontaktbok.submissions",
     "kontaktbok.demo",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",
@@ -373,6 +374,11 @@ ARCHIVE_ANSWER_TIMEOUT_MINUTES = int(env("ARCHIVE_ANSWER_TIMEOUT_MINUTES", "120"
 # After the archive's receipt the content is kept this long, then deleted (metadata and the
 # journal reference stay).
 ARCHIVE_CONTENT_KEEP_DAYS = int(env("ARCHIVE_CONTENT_KEEP_DAYS", "30"))
+
+# Secure submissions: attachments per file, in total, and how many.
+SUBMISSION_MAX_FILE_MB = int(env("SUBMISSION_MAX_FILE_MB", "20"))
+SUBMISSION_MAX_TOTAL_MB = int(env("SUBMISSION_MAX_TOTAL_MB", "40"))
+SUBMISSION_MAX_FILES = int(env("SUBMISSION_MAX_FILES", "10"))
 
 TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
