@@ -36,8 +36,10 @@ def visible_deliveries(actor: Any, *, state: str = "") -> QuerySet[ArchiveDelive
 
 def receiving_units() -> QuerySet[ArchiveUnit]:
     """The units a citizen may send to (any citizen, not only guardians)."""
-    return ArchiveUnit.objects.filter(active=True).select_related("municipality").order_by(
-        "municipality__name", "name"
+    return (
+        ArchiveUnit.objects.filter(active=True)
+        .select_related("municipality")
+        .order_by("municipality__name", "name")
     )
 
 

@@ -229,7 +229,7 @@ def _queue(delivery_id: int) -> None:
 def delivery_resend(*, actor: Any, delivery: ArchiveDelivery) -> ArchiveDelivery:
     """Send a failed delivery again, with the same client message id (the archive sees the
     same message); refused once its content is deleted."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         if delivery.content_deleted_at is not None:
             raise ValidationError(_("The content of this delivery is deleted."))
         updated = ArchiveDelivery.objects.filter(pk=delivery.pk, state=State.FAILED).update(
@@ -494,7 +494,7 @@ def due_deliveries() -> list[int]:
 def unit_create(*, actor: Any, **fields: Any) -> ArchiveUnit:
     """A new archive unit (the school admin's form checks who may)."""
     staff = fields.pop("responsible_staff", [])
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         unit = ArchiveUnit.objects.create(created_at=clock.now(), **fields)
         unit.responsible_staff.set(staff)
         audit_log(actor=actor, action="archive.unit.created", obj=unit, school_id=unit.school_id)

@@ -135,7 +135,10 @@ class SubmissionForm(forms.Form):
             upload.file.seek(0)
             if content_type not in ACCEPTED:
                 errors.append(
-                    _("%(name)s is not a PDF, JPEG, PNG, DOCX or ODT file (we look at the content, not the name).")
+                    _(
+                        "%(name)s is not a PDF, JPEG, PNG, DOCX or ODT file "
+                        "(we look at the content, not the name)."
+                    )
                     % {"name": name}
                 )
                 continue
@@ -145,10 +148,12 @@ class SubmissionForm(forms.Form):
         return files
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("sender_kind") == "organisation":
             if not data.get("organisation_number") and "organisation_number" not in self.errors:
-                self.add_error("organisation_number", _("Write the business's organisation number."))
+                self.add_error(
+                    "organisation_number", _("Write the business's organisation number.")
+                )
             if not data.get("organisation_name"):
                 self.add_error("organisation_name", _("Write the name of the business."))
         channel = data.get("receipt_channel")
@@ -162,7 +167,11 @@ class SubmissionForm(forms.Form):
         all_files = [(f.content_type, f.size) for f in self.kept] + [
             (t, len(b)) for _n, t, b in self.checked_files
         ]
-        if unit is not None and not unit.office_documents and any(t in OFFICE for t, _s in all_files):
+        if (
+            unit is not None
+            and not unit.office_documents
+            and any(t in OFFICE for t, _s in all_files)
+        ):
             self.add_error("attachments", _("This recipient takes PDF and pictures only."))
         if len(all_files) > settings.SUBMISSION_MAX_FILES:
             self.over_limit = True

@@ -51,7 +51,7 @@ def draft_save(
     files: list[tuple[str, str, bytes]],
 ) -> Draft:
     """Keep what the person has typed and the files that passed the checks (encrypted)."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         if draft is None:
             draft = Draft(sender=actor, created_at=clock.now())
         draft.fields = fields
@@ -65,7 +65,7 @@ def draft_save(
 
 
 def draft_remove_file(*, actor: Any, draft: Draft, file_id: int) -> None:
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         DraftFile.objects.filter(draft=draft, pk=file_id, draft__sender=actor).delete()
 
 
@@ -113,7 +113,7 @@ def submission_send(*, actor: Any, draft: Draft, identity: Identity) -> Submissi
         phone=actor.phone if fields.get("receipt_channel") == "sms" else "",
     )
     try:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             delivery = archive.deliver_document(
                 actor=actor,
                 unit=unit,
