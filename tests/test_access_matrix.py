@@ -629,6 +629,7 @@ MATRIX: dict[str, dict] = {
     "submission_confirm": only("guardian_a", kwargs=submissions.guardian_a_draft),
     "submission_receipt": only("guardian_a", kwargs=submissions.guardian_a_submission),
     "archive_deliveries": only("school_admin", kwargs=submissions.units_at_school_a),
+    "archive_units": only("school_admin", kwargs=school_a),
     "archive_delivery_resend": only(
         "school_admin", method="post", ok=302, kwargs=submissions.failed_delivery_at_school_a
     ),

@@ -184,3 +184,39 @@ def test_the_form_marks_required_fields(client, unit, citizen):
     assert page.count('class="kb-required"') >= 5
     assert 'aria-hidden="true">*</span>' in page  # the star is for the eye; the text says it
     assert 'aria-describedby="required-note"' in page
+
+
+def test_the_school_admin_sets_up_a_unit(client, db):
+    from kontaktbok.archive import keys
+    from kontaktbok.archive.models import ArchiveUnit
+    from kontaktbok.schools.models import StaffRole
+
+    school = factories.school("Vassenden skule")
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    admin = factories.staff(school, StaffRole.Role.SCHOOL_ADMIN, name="Admin")
+    TOTP.activate(admin, factories.TOTP_SECRET)  # staff pages need the second factor
+    client.force_login(admin)
+    url = reverse("archive_units", args=[school.pk])
+    data = {
+        "name": "Helsestasjonen",
+        "fiks_account_id": str(uuid.uuid4()),
+        "archive_certificate": "not a certificate",
+        "administrative_unit": "Helse",
+        "confidential": "on",
+        "access_code": "13",
+        "screening_authority": "Offl. § 13",
+        "office_documents": "on",
+        "responsible_staff": [admin.pk],
+    }
+    response = client.post(url, data)
+    assert (
+        response.status_code == 200 and "not a certificate in PEM form" in response.content.decode()
+    )
+    data["archive_certificate"] = keys.self_signed("Arkiv")[1].decode()
+    assert client.post(url, data).status_code == 302
+    unit = ArchiveUnit.objects.get()
+    assert unit.school == school and unit.confidential
+    assert list(unit.responsible_staff.all()) == [admin]
+    other = factories.school("Annan skule")
+    assert client.get(reverse("archive_units", args=[other.pk])).status_code == 404

@@ -48,3 +48,25 @@ def state_counts(actor: Any) -> dict[str, int]:
 
     rows = visible_deliveries(actor).order_by().values("state").annotate(n=Count("pk"))
     return {row["state"]: row["n"] for row in rows}
+
+
+def school_of(school_id: int) -> Any:
+    from kontaktbok.schools.models import School
+
+    return School.objects.select_related("municipality").get(pk=school_id)
+
+
+def staff_users_of(school_id: int) -> QuerySet[Any]:
+    """The people working at the school, who may be told of failed deliveries."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(staff_memberships__school_id=school_id, is_active=True)
+        .distinct()
+        .order_by("full_name")
+    )
+
+
+def units_of_school(school_id: int) -> QuerySet[ArchiveUnit]:
+    return ArchiveUnit.objects.filter(school_id=school_id).prefetch_related("responsible_staff")
