@@ -26,7 +26,9 @@ class UnitForm(forms.ModelForm):
 
     def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["responsible_staff"].queryset = staff
+        field = self.fields["responsible_staff"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = staff
 
     def clean_archive_certificate(self) -> str:
         value = self.cleaned_data["archive_certificate"].strip()
