@@ -220,3 +220,28 @@ def test_the_school_admin_sets_up_a_unit(client, db):
     assert list(unit.responsible_staff.all()) == [admin]
     other = factories.school("Annan skule")
     assert client.get(reverse("archive_units", args=[other.pk])).status_code == 404
+
+
+def test_the_senders_data_export_lists_her_submissions_and_validates(client, unit, citizen):
+    import json
+
+    import jsonschema
+
+    from kontaktbok.privacy.collect import collect
+    from kontaktbok.privacy.registry import __file__ as registry_file
+
+    response = client.post(reverse("submission_new"), form_data(unit))
+    client.post(response["Location"])
+    submission = Submission.objects.get()
+    data = collect(citizen, language="nn").data
+    [item] = data["submissions"]
+    assert item["code"] == submission.code and item["case_number"] == "2026/587"
+    assert item["archive_state"] == "queued" and item["organisation_number"] == "974760673"
+    schema_path = __import__("pathlib").Path(registry_file).parent / "export_schema.json"
+    schema = json.loads(schema_path.read_text())
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = sorted(validator.iter_errors(data), key=str)
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
+    assert collect(factories.user("Nabo"), language="nn").data["submissions"] == []
