@@ -163,3 +163,25 @@ def test_content_is_deleted_only_after_the_receipt_and_the_kept_time(unit, setti
     assert archived.journal_reference == "2026/587-2" and archived.title
     assert not ArchiveDocument.objects.filter(delivery=archived, data__isnull=False).exists()
     assert ArchiveDocument.objects.filter(delivery=waiting, data__isnull=False).count() == 2
+
+
+def test_a_transient_send_error_backs_off_then_fails_and_alerts(unit, settings):
+    from kontaktbok.archive import delivery as worker
+
+    settings.FIKS_IO_API_URL = "http://127.0.0.1:1"  # nothing listens
+    settings.MASKINPORTEN_TOKEN_URL = "http://127.0.0.1:1/token"
+    settings.ARCHIVE_MAX_ATTEMPTS = 3
+    delivery = deliver(unit)  # the first try runs after the commit
+    delivery.refresh_from_db()
+    assert delivery.state == State.QUEUED and delivery.attempts == 1
+    first_due = delivery.due_at
+    assert first_due > delivery.created_at
+    assert worker.send(delivery.pk) is None  # not due yet: nobody sends it early
+    for attempt in (2, 3):
+        with time_machine.travel(delivery.due_at + dt.timedelta(seconds=1), tick=False):
+            worker.send(delivery.pk)
+        delivery.refresh_from_db()
+        assert delivery.attempts == attempt
+    assert delivery.state == State.FAILED and "gave up" in delivery.failure_reason
+    assert Notification.objects.filter(kind="archive.delivery_failed").count() == 1
+    assert str(delivery.client_message_id)  # the same id throughout

@@ -245,3 +245,43 @@ def test_the_senders_data_export_lists_her_submissions_and_validates(client, uni
     errors = sorted(validator.iter_errors(data), key=str)
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
     assert collect(factories.user("Nabo"), language="nn").data["submissions"] == []
+
+
+def _admin_client(client, school):
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from kontaktbok.schools.models import StaffRole
+
+    admin = factories.staff(school, StaffRole.Role.SCHOOL_ADMIN, name="Admin")
+    TOTP.activate(admin, factories.TOTP_SECRET)
+    client.force_login(admin)
+    return admin
+
+
+def test_the_deliveries_page_lists_by_state_resends_and_keeps_its_query_count(client, unit):
+    from tests.archive.conftest import deliver
+    from tests.query_counts import assert_same_count, counted
+
+    admin = _admin_client(client, unit.school)
+    failed = deliver(unit)
+    archive_services.delivery_fail(delivery_id=failed.pk, reason="serverfeil: arkivet er nede")
+    client.get(reverse("archive_deliveries"))  # the first visit of a session reads more
+    few = counted(client, reverse("archive_deliveries"))
+    assert "arkivet er nede" in few.text and few.text.count('data-testid="resend"') == 1
+    for _ in range(4):
+        deliver(unit)
+    more = counted(client, reverse("archive_deliveries"))
+    assert more.text.count('data-testid="delivery"') == 5
+    assert_same_count(few, more)
+    queued = client.get(reverse("archive_deliveries") + "?state=queued").content.decode()
+    assert queued.count('data-testid="delivery"') == 4
+    response = client.post(reverse("archive_delivery_resend", args=[failed.pk]))
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert failed.state == ArchiveDelivery.State.QUEUED
+    assert AuditEntry.objects.filter(action="archive.delivery.resent", actor=admin).exists()
+    # Another school's admin sees none of it.
+    other = factories.school("Annan skule")
+    _admin_client(client, other)
+    assert client.get(reverse("archive_deliveries")).status_code == 404
+    assert client.post(reverse("archive_delivery_resend", args=[failed.pk])).status_code == 404

@@ -26,8 +26,10 @@ def visible_units(actor: Any) -> QuerySet[ArchiveUnit]:
 
 
 def visible_deliveries(actor: Any, *, state: str = "") -> QuerySet[ArchiveDelivery]:
-    deliveries = ArchiveDelivery.objects.filter(unit__in=visible_units(actor)).select_related(
-        "unit"
+    deliveries = (
+        ArchiveDelivery.objects.filter(unit__in=visible_units(actor))
+        .select_related("unit")
+        .defer("receipt_xml", "sender_identifier", "unit__archive_certificate")
     )
     if state:
         deliveries = deliveries.filter(state=state)
