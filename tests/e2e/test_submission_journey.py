@@ -35,7 +35,9 @@ PNG = (
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
 
-def test_a_business_sends_securely_to_the_archive(phone: Browsing, demo: DemoLogins, settings):
+def test_a_business_sends_securely_to_the_archive(
+    phone: Browsing, demo: DemoLogins, settings, tmp_path
+):
     settings.FIKS_IO_API_URL = ""  # no Fiks IO here: the delivery waits, queued
     school = School.objects.select_related("municipality").order_by("pk").first()
     unit = archive_services.unit_create(
@@ -53,7 +55,7 @@ def test_a_business_sends_securely_to_the_archive(phone: Browsing, demo: DemoLog
         citizen.save(update_fields=["phone"])
     page = phone.page
     log_in(phone, demo.guardian, demo.password)
-    phone.goto("/submissions/new/")
+    phone.follow(page.get_by_test_id("submission-link"))  # from the home page
     form = page.get_by_test_id("submission-form")
     form.locator("select[name=unit]").select_option(str(unit.pk))
     form.locator("input[name=sender_kind][value=organisation]").check()
@@ -62,12 +64,11 @@ def test_a_business_sends_securely_to_the_archive(phone: Browsing, demo: DemoLog
     form.locator("input[name=receipt_channel][value=sms]").check()
     form.locator("input[name=case_number]").fill("2026/587")
     form.locator("textarea[name=comment]").fill("Sjå vedlagde papir om tilrettelegging.")
+    files = {"brev.pdf": PDF, "program.pdf": EXE, "stor.pdf": PDF + b"0" * (30 << 20)}
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
     form.locator("input[name=attachments]").set_input_files(
-        [
-            {"name": "brev.pdf", "mimeType": "application/pdf", "buffer": PDF},
-            {"name": "program.pdf", "mimeType": "application/pdf", "buffer": EXE},
-            {"name": "stor.pdf", "mimeType": "application/pdf", "buffer": PDF + b"0" * (30 << 20)},
-        ]
+        [tmp_path / name for name in files], timeout=60_000
     )
     phone.follow(page.get_by_test_id("next"))
     errors = page.locator(".ds-error-summary")
