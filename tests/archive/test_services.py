@@ -67,7 +67,8 @@ def test_mottatt_then_kvittering_registers_and_tells_the_sender(unit):
     delivery = deliver(unit, notify_user=citizen)
     message_id = _sent(delivery)
     services.answer_record(
-        message_id=uuid.uuid4(), message_type=arkivmelding.MOTTATT, in_reply_to=message_id,
+        message_id=uuid.uuid4(), message_type=arkivmelding.MOTTATT,
+        sender_account=unit.fiks_account_id, in_reply_to=message_id,
         client_message_id=None, payload=b"",
     )  # fmt: skip
     delivery.refresh_from_db()
@@ -76,7 +77,8 @@ def test_mottatt_then_kvittering_registers_and_tells_the_sender(unit):
     answer_id = uuid.uuid4()
     for _twice in range(2):  # a redelivered answer changes nothing
         services.answer_record(
-            message_id=answer_id, message_type=arkivmelding.KVITTERING, in_reply_to=message_id,
+            message_id=answer_id, message_type=arkivmelding.KVITTERING,
+        sender_account=unit.fiks_account_id, in_reply_to=message_id,
             client_message_id=None, payload=receipt,
         )  # fmt: skip
     delivery.refresh_from_db()
@@ -91,7 +93,8 @@ def test_an_answer_before_the_send_is_recorded_waits_for_it(unit):
     delivery = deliver(unit)
     message_id = uuid.uuid4()
     services.answer_record(
-        message_id=uuid.uuid4(), message_type=arkivmelding.KVITTERING, in_reply_to=message_id,
+        message_id=uuid.uuid4(), message_type=arkivmelding.KVITTERING,
+        sender_account=unit.fiks_account_id, in_reply_to=message_id,
         client_message_id=None,
         payload=standin.receipt_xml(year=2026, sequence=9, post=1, created=True, external_key="k"),
     )  # fmt: skip
@@ -112,7 +115,8 @@ def test_an_error_answer_fails_and_alerts_the_units_staff(unit, kind):
     message_id = _sent(delivery)
     payload = standin.error_xml(kind, "F-1", "tittel manglar") if "arkiv" in kind else b""
     services.answer_record(
-        message_id=uuid.uuid4(), message_type=kind, in_reply_to=message_id,
+        message_id=uuid.uuid4(), message_type=kind,
+        sender_account=unit.fiks_account_id, in_reply_to=message_id,
         client_message_id=None, payload=payload,
     )  # fmt: skip
     delivery.refresh_from_db()
@@ -150,7 +154,8 @@ def test_content_is_deleted_only_after_the_receipt_and_the_kept_time(unit, setti
     archived = deliver(unit)
     message_id = _sent(archived)
     services.answer_record(
-        message_id=uuid.uuid4(), message_type=arkivmelding.KVITTERING, in_reply_to=message_id,
+        message_id=uuid.uuid4(), message_type=arkivmelding.KVITTERING,
+        sender_account=unit.fiks_account_id, in_reply_to=message_id,
         client_message_id=None,
         payload=standin.receipt_xml(year=2026, sequence=5, post=2, created=True, external_key="k"),
     )  # fmt: skip
@@ -185,3 +190,17 @@ def test_a_transient_send_error_backs_off_then_fails_and_alerts(unit, settings):
     assert delivery.state == State.FAILED and "gave up" in delivery.failure_reason
     assert Notification.objects.filter(kind="archive.delivery_failed").count() == 1
     assert str(delivery.client_message_id)  # the same id throughout
+
+
+def test_an_answer_from_another_account_changes_nothing(unit):
+    delivery = deliver(unit)
+    message_id = _sent(delivery)
+    services.answer_record(
+        message_id=uuid.uuid4(), message_type=arkivmelding.KVITTERING,
+        sender_account=uuid.uuid4(), in_reply_to=message_id, client_message_id=None,
+        payload=standin.receipt_xml(year=2026, sequence=1, post=1, created=True, external_key="k"),
+    )  # fmt: skip
+    delivery.refresh_from_db()
+    assert delivery.state == State.SENT
+    assert ArchiveAnswer.objects.get().delivery is None
+    assert AuditEntry.objects.filter(action="archive.answer.foreign").exists()

@@ -107,6 +107,7 @@ def test_a_business_sends_securely_to_the_archive(
     archive_services.answer_record(
         message_id=uuid.uuid4(),
         message_type=arkivmelding.KVITTERING,
+        sender_account=unit.fiks_account_id,
         in_reply_to=message_id,
         client_message_id=None,
         payload=standin.receipt_xml(year=2026, sequence=77, post=3, created=True, external_key="k"),

@@ -141,6 +141,7 @@ def handle(headers: dict[str, Any], body: bytes) -> ArchiveDelivery | None:
     return services.answer_record(
         message_id=message_id,
         message_type=message_type,
+        sender_account=_uuid(headers.get("avsender-id")),
         in_reply_to=reply_to,
         client_message_id=client_id,
         payload=xml,

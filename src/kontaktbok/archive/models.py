@@ -205,6 +205,7 @@ class ArchiveAnswer(models.Model):
     )
     message_id = models.UUIDField(unique=True)
     message_type = models.CharField(max_length=120)
+    sender_account = models.UUIDField(null=True, blank=True)
     in_reply_to = models.UUIDField(null=True, blank=True)
     payload = models.TextField(blank=True)
     received_at = models.DateTimeField()

@@ -320,7 +320,10 @@ def delivery_mark_sent(*, delivery_id: int, claimed_at: dt.datetime, message_id:
                 school_id=delivery.unit.school_id,
                 detail={"message_id": str(message_id), "attempt": delivery.attempts},
             )
-        early = ArchiveAnswer.objects.filter(in_reply_to=message_id, delivery__isnull=True)
+        early = ArchiveAnswer.objects.filter(in_reply_to=message_id, delivery__isnull=True).filter(
+            Q(sender_account=delivery.unit.fiks_account_id)
+            | Q(message_type__in=arkivmelding.FIKSIO_SERVERFEIL)
+        )
         for answer in early.order_by("received_at", "pk"):
             answer.delivery = delivery
             answer.save(update_fields=["delivery"])
@@ -333,13 +336,16 @@ def answer_record(
     *,
     message_id: uuid.UUID,
     message_type: str,
+    sender_account: uuid.UUID | None,
     in_reply_to: uuid.UUID | None,
     client_message_id: uuid.UUID | None,
     payload: bytes,
 ) -> ArchiveDelivery | None:
     """Store an answer from the archive and apply it to its delivery, once per Fiks IO
     message (a redelivered message changes nothing). An answer to a send not yet recorded
-    waits in the table until the send is (``delivery_mark_sent``)."""
+    waits in the table until the send is (``delivery_mark_sent``). Only the unit's own
+    archive account (``avsender-id``) can move a delivery on; Fiks IO's own serverfeil
+    counts from any sender."""
     with transaction.atomic():
         if ArchiveAnswer.objects.filter(message_id=message_id).exists():
             return None
@@ -355,10 +361,24 @@ def answer_record(
                 .select_related("unit")
                 .first()
             )
+        if (
+            delivery is not None
+            and message_type not in arkivmelding.FIKSIO_SERVERFEIL
+            and sender_account != delivery.unit.fiks_account_id
+        ):
+            audit_log(
+                actor=None,
+                action="archive.answer.foreign",
+                obj=delivery,
+                school_id=delivery.unit.school_id,
+                detail={"type": message_type, "sender": str(sender_account)},
+            )
+            delivery = None  # kept for the record, never applied
         ArchiveAnswer.objects.create(
             delivery=delivery,
             message_id=message_id,
             message_type=message_type,
+            sender_account=sender_account,
             in_reply_to=in_reply_to,
             payload=payload.decode(errors="replace")[:200_000],
             received_at=clock.now(),
