@@ -6,13 +6,14 @@ PY := .venv/bin/python
 RUN := $(PY) -m kontaktbok.cli
 VENDOR := build/static/vendor
 
-.PHONY: demo serve install python-deps assets messages test test-fast lint typecheck pytest system-test-deps pdf-deps bench clean
+.PHONY: rabbitmq demo serve install python-deps assets messages test test-fast lint typecheck pytest system-test-deps pdf-deps bench clean
 
 # The demo keeps what the school would send by e-mail and SMS for its admin to read, and
 # starts local stand-ins for ID-porten and Feide (Node, scripts/oidc-standin) for national
 # login without the internet (KONTAKTBOK_DEMO_NATIONAL_LOGIN=off leaves them out).
 demo: export KONTAKTBOK_DEMO := 1
 demo: install pdf-deps
+	scripts/rabbitmq-up --optional
 	$(RUN) demo
 	$(RUN) serve
 
@@ -48,6 +49,10 @@ system-test-deps: pdf-deps
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)
 	command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq default-jre-headless)
 
+# RabbitMQ carries Fiks IO's messages between the local stand-ins and the archive tests.
+rabbitmq:
+	scripts/rabbitmq-up
+
 # WeasyPrint (leave decision letters as PDF) needs Pango, HarfBuzz's subsetter and a font.
 pdf-deps:
 	(ldconfig -p | grep -q libpangoft2-1.0 && ldconfig -p | grep -q libharfbuzz-subset) || (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
@@ -67,7 +72,7 @@ TEST_MARK ?=
 TEST_WORKERS ?= auto
 PYTEST_ARGS ?= --durations=15
 
-pytest: install system-test-deps
+pytest: install system-test-deps rabbitmq
 	$(PY) -m pytest -n $(TEST_WORKERS) $(if $(TEST_MARK),-m "$(TEST_MARK)") $(PYTEST_ARGS)
 
 test: $(TEST_CHECKS) pytest

@@ -21,6 +21,7 @@ from tests.factories import World
 from tests.leave import matrix as leave
 from tests.messaging import helpers as messaging
 from tests.privacy import helpers as privacy
+from tests.submissions import matrix as submissions
 
 ACTORS = [
     "anonymous",
@@ -622,6 +623,16 @@ MATRIX: dict[str, dict] = {
     "privacy_home": only(*SIGNED_IN),
     "privacy_export_request": only(*SIGNED_IN, method="post", ok=302),
     "privacy_export_download": only("guardian_a", kwargs=privacy.matrix_export),
+    # Secure submissions: any citizen signed in writes one; the draft and the receipt are
+    # the sender's own. The archive deliveries page: the school admin of the unit's school.
+    "submission_new": only(*SIGNED_IN),
+    "submission_confirm": only("guardian_a", kwargs=submissions.guardian_a_draft),
+    "submission_receipt": only("guardian_a", kwargs=submissions.guardian_a_submission),
+    "archive_deliveries": only("school_admin", kwargs=submissions.units_at_school_a),
+    "archive_units": only("school_admin", kwargs=school_a),
+    "archive_delivery_resend": only(
+        "school_admin", method="post", ok=302, kwargs=submissions.failed_delivery_at_school_a
+    ),
     "api-1:openapi-json": row(default=200),
     "api-1:api-root": row(default=404),
     # Public plumbing.

@@ -14,6 +14,7 @@ kontaktbok <other>     any Django management command (migrate, createsuperuser, 
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -77,6 +78,7 @@ def serve(argv: list[str]) -> int:
         [python, "-m", "kontaktbok.cli", "worker", *(["-v", "2"] if verbose else [])],
         [python, "-m", "kontaktbok.cli", "scheduler"],
     ]
+    commands += _archive_commands(python)
     processes = [subprocess.Popen(command) for command in commands]  # noqa: S603
     print(f"kontaktbok is running at http://{bind}/ (Ctrl+C stops it)", flush=True)
     _print_demo_logins()
@@ -132,6 +134,39 @@ def _national_standins(bind: str) -> tuple[subprocess.Popen, str] | None:
     os.environ.update(national.standin_env(idporten, feide))
     os.environ.setdefault("KONTAKTBOK_SITE_URL", f"http://{bind}")
     return process, national.persons_text(idporten, feide)
+
+
+def _broker_up(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    address = urlsplit(url)
+    try:
+        socket.create_connection((address.hostname or "127.0.0.1", address.port or 5672), 2).close()
+    except OSError:
+        return False
+    return True
+
+
+def _archive_commands(python: str) -> list[list[str]]:
+    """The archive's answer reader and, in the demo, the local Fiks IO and archive
+    stand-ins (they need RabbitMQ; without it submissions stay queued, nothing is lost)."""
+    _setup()
+    from django.conf import settings
+
+    if not settings.FIKS_IO_ACCOUNT_ID:
+        return []
+    commands = [[python, "-m", "kontaktbok.cli", "archive_consumer"]]
+    if settings.DEMO and settings.FIKS_IO_API_URL.startswith("http://127.0.0.1"):
+        if _broker_up(settings.FIKS_IO_AMQP_URL):
+            commands.append([python, "-m", "kontaktbok.cli", "fiks_standin"])
+        else:
+            print(
+                "No RabbitMQ on 127.0.0.1:5672: the local Fiks IO and archive stand-ins are "
+                "not started. Submissions are kept, queued, and go to the archive when "
+                "RabbitMQ runs (rabbitmq-server -detached) and kontaktbok is restarted.",
+                flush=True,
+            )
+    return commands
 
 
 def _print_demo_logins() -> None:
@@ -215,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         _django(["migrate", "--no-input", "-v", "0"])
         _django(["createcachetable", "-v", "0"])
         _django(["load_demo", *rest])
+        _django(["archive_demo_unit"])
         # A demo is tried at any hour; the morning routines need a school morning.
         _django(["demo_clock", "--school-morning"])
         return 0

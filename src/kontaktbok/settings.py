@@ -120,6 +120,8 @@ INSTALLED_APPS = [
     "kontaktbok.backups",
     "kontaktbok.privacy",
     "kontaktbok.national",
+    "kontaktbok.archive",
+    "kontaktbok.submissions",
     "kontaktbok.demo",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",
@@ -369,6 +371,43 @@ PUSH_SERVICE_HOSTS = env_list(
 )
 PUSH_HTTP_HOSTS: list[str] = []
 VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:ikkje-svar@kontaktbok.invalid")
+
+# Delivery to the municipality's archive over Fiks IO / Fiks Arkiv (docs/submissions.md).
+# FIKS_IO_API_URL: https://api.fiks.ks.no (test: https://api.fiks.test.ks.no); empty keeps
+# deliveries queued. The demo points it at the local stand-in (``kontaktbok fiks_standin``).
+FIKS_IO_API_URL = env("FIKS_IO_API_URL", "http://127.0.0.1:8091" if DEMO else "")
+_DEMO_FIKS_ACCOUNT = "8f2c1a52-6d4e-4c36-9e0b-1c0a5b6d7e01"
+FIKS_IO_ACCOUNT_ID = env("FIKS_IO_ACCOUNT_ID", _DEMO_FIKS_ACCOUNT if DEMO else "")
+FIKS_IO_INTEGRATION_ID = env("FIKS_IO_INTEGRATION_ID", "demo-integrasjon" if DEMO else "")
+FIKS_IO_INTEGRATION_PASSWORD = env("FIKS_IO_INTEGRATION_PASSWORD", "demo-passord" if DEMO else "")
+# AMQP for the answers: amqps://io.fiks.ks.no:5671 in production (user and password are the
+# integration's, the password followed by a Maskinporten token); the local RabbitMQ in the demo.
+FIKS_IO_AMQP_URL = env("FIKS_IO_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+# Maskinporten (scope ks:fiks): a JWT grant signed with the signing key below.
+MASKINPORTEN_TOKEN_URL = env(
+    "MASKINPORTEN_TOKEN_URL", "http://127.0.0.1:8091/maskinporten/token" if DEMO else ""
+)
+MASKINPORTEN_AUDIENCE = env("MASKINPORTEN_AUDIENCE", "https://maskinporten.no/")
+MASKINPORTEN_CLIENT_ID = env("MASKINPORTEN_CLIENT_ID", "demo-klient" if DEMO else "")
+MASKINPORTEN_SCOPE = env("MASKINPORTEN_SCOPE", "ks:fiks")
+# Our virksomhetssertifikat's key and certificate (PEM): they sign the ASiC-E container and
+# the Maskinporten grant, and open the archive's answers. Made self-signed for the demo.
+ARCHIVE_SIGNING_KEY_FILE = env("ARCHIVE_SIGNING_KEY_FILE", "")
+ARCHIVE_SIGNING_CERTIFICATE_FILE = env("ARCHIVE_SIGNING_CERTIFICATE_FILE", "")
+# Tries before a delivery fails; a worker holds a delivery this long before another may.
+ARCHIVE_MAX_ATTEMPTS = int(env("ARCHIVE_MAX_ATTEMPTS", "8"))
+ARCHIVE_LEASE_SECONDS = int(env("ARCHIVE_LEASE_SECONDS", "300"))
+# A sent delivery the archive has not answered (mottatt or kvittering) in this time fails
+# and the unit's responsible staff are told.
+ARCHIVE_ANSWER_TIMEOUT_MINUTES = int(env("ARCHIVE_ANSWER_TIMEOUT_MINUTES", "120"))
+# After the archive's receipt the content is kept this long, then deleted (metadata and the
+# journal reference stay).
+ARCHIVE_CONTENT_KEEP_DAYS = int(env("ARCHIVE_CONTENT_KEEP_DAYS", "30"))
+
+# Secure submissions: attachments per file, in total, and how many.
+SUBMISSION_MAX_FILE_MB = int(env("SUBMISSION_MAX_FILE_MB", "20"))
+SUBMISSION_MAX_TOTAL_MB = int(env("SUBMISSION_MAX_TOTAL_MB", "40"))
+SUBMISSION_MAX_FILES = int(env("SUBMISSION_MAX_FILES", "10"))
 
 TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
 

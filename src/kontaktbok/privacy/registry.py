@@ -47,6 +47,11 @@ COVERED: dict[str, str] = {
     "notifications.digestchoice": "notifications.daily_digest",
     "notifications.pushsubscription": "notifications.push_devices (never the keys)",
     "privacy.dataexport": "exports",
+    "submissions.submission": "submissions[]",
+    "archive.archivedelivery": (
+        "submissions[] (title, case number, state and journal reference; the sender's "
+        "identity or organisation number is sent to the archive, not shown back in full)"
+    ),
 }
 
 # model label → why its rows stay out
@@ -81,4 +86,17 @@ EXCLUDED: dict[str, str] = {
         "the municipality's number of days for a retention rule, with who set it: a setting "
         "of the municipality, not about the person"
     ),
+    "archive.archivedocument": (
+        "the files of a submission on their way to the municipality's archive, encrypted; "
+        "the archive holds them (ask the municipality), and they are deleted here 30 days "
+        "after its receipt"
+    ),
+    "archive.archiveanswer": "the archive's technical answers (receipt XML) to a delivery",
+    "archive.fiksmessage": "Fiks IO's message ids for the sends of a delivery",
+    "archive.archiveunit": "a unit's archive settings; its staff are a work setting",
+    "archive.archiveunit_responsible_staff": (
+        "which staff are told when a delivery fails: a work setting, in staff[] as the role"
+    ),
+    "submissions.draft": "a form not yet sent, deleted after a day",
+    "submissions.draftfile": "a file of a form not yet sent, deleted with it after a day",
 }

@@ -51,6 +51,29 @@ def consents(person: User) -> list[dict[str, Any]]:
     ]
 
 
+def submissions(person: User) -> list[dict[str, Any]]:
+    """The person's secure submissions: where they went and how far they have come."""
+    from kontaktbok.submissions.selectors import my_submissions
+
+    return [
+        {
+            "code": s.code,
+            "sent_at": when(s.created_at),
+            "unit": s.unit.name,
+            "title": s.delivery.title,
+            "as_business": s.as_business,
+            "organisation_number": s.organisation_number,
+            "case_number": s.delivery.case_number,
+            "receipt_channel": s.receipt_channel,
+            "archive_state": s.delivery.state,
+            "journal_reference": s.delivery.journal_reference,
+            "archived_at": when(s.delivery.archived_at),
+            "content_deleted_at": when(s.delivery.content_deleted_at),
+        }
+        for s in my_submissions(person).order_by("created_at", "pk")
+    ]
+
+
 def collect(person: User, *, language: str) -> Collected:
     """``data.json`` and the files beside it (letters, attachments) for ``person``."""
     files = Files()
@@ -67,6 +90,7 @@ def collect(person: User, *, language: str) -> Collected:
         "consents": consents(person),
         "messages": messages.messages(person, files, language),
         "notifications": account.notifications(person, hidden, language),
+        "submissions": submissions(person),
         "exports": account.exports(person),
     }
     data["files"] = [{"path": f.path, "size": len(f.content)} for f in files.items]

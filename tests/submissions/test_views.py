@@ -1,0 +1,287 @@
+import io
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from pypdf import PdfReader
+
+from kontaktbok.archive import services as archive_services
+from kontaktbok.archive.models import ArchiveDelivery, ArchiveDocument
+from kontaktbok.core.models import AuditEntry
+from kontaktbok.notifications.models import Notification
+from kontaktbok.submissions.forms import parse_case_number
+from kontaktbok.submissions.models import Draft, DraftFile, Submission
+from tests import factories
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\nstartxref\n0\n%%EOF\n"
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
+    b"\x00\x00IEND\xaeB`\x82"
+)
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
+
+
+@pytest.fixture(autouse=True)
+def _queued(settings):
+    settings.FIKS_IO_API_URL = ""  # deliveries stay queued here
+
+
+@pytest.fixture
+def unit(db):
+    school = factories.school("Vassenden skule")
+    from kontaktbok.archive import keys
+
+    return archive_services.unit_create(
+        actor=None,
+        municipality=school.municipality,
+        school=school,
+        name="PPT Sunnfjord",
+        fiks_account_id=uuid.uuid4(),
+        archive_certificate=keys.self_signed("Arkiv")[1].decode(),
+        confidential=True,
+    )
+
+
+@pytest.fixture
+def citizen(client):
+    person = factories.user("Åse Ødegård", phone="+4798765432")
+    client.force_login(person)
+    return person
+
+
+def form_data(unit, **extra):
+    data = {
+        "unit": unit.pk,
+        "sender_kind": "organisation",
+        "organisation_number": "974 760 673",
+        "organisation_name": "Ødegård Rør AS",
+        "name": "Åse Ødegård",
+        "receipt_channel": "sms",
+        "title": "Søknad om tilrettelegging",
+        "case_number": " 2026 / 587 ",
+        "comment": "Sjå vedlagde papir.",
+    }
+    data.update(extra)
+    return data
+
+
+def test_parse_case_number():
+    assert parse_case_number("2026/587") == (2026, 587)
+    assert parse_case_number(" 2026 / 0587 ") == (2026, 587)
+    assert parse_case_number("") is None
+    for bad in ("587", "26/587", "2026-587", "2026/0", "abcd/12"):
+        with pytest.raises(Exception):  # noqa: B017
+            parse_case_number(bad)
+
+
+def test_a_business_sends_with_a_case_number_and_two_attachments(client, unit, citizen):
+    response = client.post(
+        reverse("submission_new"),
+        {
+            **form_data(unit),
+            "attachments": [
+                SimpleUploadedFile("brev.pdf", PDF, "application/pdf"),
+                SimpleUploadedFile("bilete.png", PNG, "image/png"),
+            ],
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    draft = Draft.objects.get()
+    assert response["Location"] == reverse("submission_confirm", args=[draft.uuid])
+    page = client.get(response["Location"]).content.decode()
+    assert "Ødegård Rør AS" in page and "974760673" in page and "2026/587" in page
+    assert "brev.pdf" in page and "bilete.png" in page
+    response = client.post(reverse("submission_confirm", args=[draft.uuid]))
+    submission = Submission.objects.get()
+    assert response["Location"] == reverse("submission_receipt", args=[submission.uuid])
+    assert submission.code.startswith("KB-") and len(submission.code) == 10
+    receipt = client.get(response["Location"]).content.decode()
+    assert submission.code in receipt and "Sjå vedlagde" not in receipt
+    delivery = submission.delivery
+    assert delivery.state == ArchiveDelivery.State.QUEUED
+    assert delivery.case_number == "2026/587" and delivery.sender_kind == "organisation"
+    assert archive_services.sender_identifier(delivery) == "974760673"
+    assert [d.content_type for d in ArchiveDocument.objects.filter(delivery=delivery)] == [
+        "application/pdf",
+        "application/pdf",
+        "image/png",
+    ]
+    from kontaktbok.messaging import files as sealed
+
+    main = ArchiveDocument.objects.filter(delivery=delivery).first()
+    comment_pdf = sealed.decrypt(bytes(main.data), name=str(main.uuid))
+    xmp = PdfReader(io.BytesIO(comment_pdf)).xmp_metadata
+    assert 'pdfaid:part="2"' in xmp.rdf_root.toxml()  # PDF/A-2b
+    [notice] = Notification.objects.filter(recipient=citizen, kind="submissions.receipt_sms")
+    assert notice.payload == {"unit": "PPT Sunnfjord", "code": submission.code}
+    assert AuditEntry.objects.filter(action="submissions.submission.sent").exists()
+    assert not Draft.objects.exists() and not DraftFile.objects.exists()
+
+
+def test_bad_input_gets_clear_errors_and_nothing_is_lost(client, unit, citizen, settings):
+    settings.SUBMISSION_MAX_FILE_MB = 1
+    response = client.post(
+        reverse("submission_new"),
+        {
+            **form_data(unit, title="", organisation_number="974760674"),
+            "attachments": [
+                SimpleUploadedFile("brev.pdf", PDF, "application/pdf"),
+                SimpleUploadedFile("program.pdf", EXE, "application/pdf"),
+                SimpleUploadedFile("stor.pdf", PDF + b"0" * (2 * 1024 * 1024), "application/pdf"),
+            ],
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "program.pdf" in page and "stor.pdf" in page  # named in the errors
+    assert "not a valid organisation number" in page
+    assert 'value="Ødegård Rør AS"' in page and "Sjå vedlagde papir." in page
+    draft = Draft.objects.get()
+    assert [f.filename for f in draft.files.all()] == ["brev.pdf"]  # the good file is kept
+    assert "brev.pdf" in page
+    # Corrected, without uploading again: the kept file goes with it.
+    response = client.post(reverse("submission_new"), {**form_data(unit), "draft": str(draft.uuid)})
+    assert response.status_code == 302
+    client.post(reverse("submission_confirm", args=[draft.uuid]))
+    submission = Submission.objects.get()
+    assert ArchiveDocument.objects.filter(delivery=submission.delivery).count() == 2
+
+
+def test_as_a_private_person_no_org_number_is_needed(client, unit, citizen):
+    response = client.post(
+        reverse("submission_new"),
+        form_data(unit, sender_kind="person", organisation_number="", organisation_name="",
+                  case_number="", receipt_channel="email"),
+    )  # fmt: skip
+    assert response.status_code == 302
+    client.post(response["Location"])
+    submission = Submission.objects.get()
+    assert not submission.as_business and submission.delivery.sender_kind == "person"
+    assert Notification.objects.filter(kind="submissions.receipt_email").exists()
+
+
+def test_someone_else_cannot_see_the_draft_or_the_receipt(client, unit, citizen):
+    response = client.post(reverse("submission_new"), form_data(unit))
+    draft = Draft.objects.get()
+    client.post(response["Location"])
+    submission = Submission.objects.get()
+    client.force_login(factories.user("Nabo"))
+    assert client.get(reverse("submission_receipt", args=[submission.uuid])).status_code == 404
+    other = factories.user("Anna")
+    from kontaktbok.submissions import services
+
+    draft2 = services.draft_save(actor=other, draft=None, fields={}, comment="hemmeleg", files=[])
+    assert client.get(reverse("submission_confirm", args=[draft2.uuid])).status_code == 404
+    page = client.get(reverse("submission_new") + f"?draft={draft2.uuid}").content.decode()
+    assert "hemmeleg" not in page
+    assert draft.pk  # used
+
+
+def test_the_form_marks_required_fields(client, unit, citizen):
+    page = client.get(reverse("submission_new")).content.decode()
+    assert page.count('class="kb-required"') >= 5
+    assert 'aria-hidden="true">*</span>' in page  # the star is for the eye; the text says it
+    assert 'aria-describedby="required-note"' in page
+
+
+def test_the_school_admin_sets_up_a_unit(client, db):
+    from kontaktbok.archive import keys
+    from kontaktbok.archive.models import ArchiveUnit
+    from kontaktbok.schools.models import StaffRole
+
+    school = factories.school("Vassenden skule")
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    admin = factories.staff(school, StaffRole.Role.SCHOOL_ADMIN, name="Admin")
+    TOTP.activate(admin, factories.TOTP_SECRET)  # staff pages need the second factor
+    client.force_login(admin)
+    url = reverse("archive_units", args=[school.pk])
+    data = {
+        "name": "Helsestasjonen",
+        "fiks_account_id": str(uuid.uuid4()),
+        "archive_certificate": "not a certificate",
+        "administrative_unit": "Helse",
+        "confidential": "on",
+        "access_code": "13",
+        "screening_authority": "Offl. § 13",
+        "office_documents": "on",
+        "responsible_staff": [admin.pk],
+    }
+    response = client.post(url, data)
+    assert (
+        response.status_code == 200 and "not a certificate in PEM form" in response.content.decode()
+    )
+    data["archive_certificate"] = keys.self_signed("Arkiv")[1].decode()
+    assert client.post(url, data).status_code == 302
+    unit = ArchiveUnit.objects.get()
+    assert unit.school == school and unit.confidential
+    assert list(unit.responsible_staff.all()) == [admin]
+    other = factories.school("Annan skule")
+    assert client.get(reverse("archive_units", args=[other.pk])).status_code == 404
+
+
+def test_the_senders_data_export_lists_her_submissions_and_validates(client, unit, citizen):
+    import json
+
+    import jsonschema
+
+    from kontaktbok.privacy.collect import collect
+    from kontaktbok.privacy.registry import __file__ as registry_file
+
+    response = client.post(reverse("submission_new"), form_data(unit))
+    client.post(response["Location"])
+    submission = Submission.objects.get()
+    data = collect(citizen, language="nn").data
+    [item] = data["submissions"]
+    assert item["code"] == submission.code and item["case_number"] == "2026/587"
+    assert item["archive_state"] == "queued" and item["organisation_number"] == "974760673"
+    schema_path = __import__("pathlib").Path(registry_file).parent / "export_schema.json"
+    schema = json.loads(schema_path.read_text())
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = sorted(validator.iter_errors(data), key=str)
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
+    assert collect(factories.user("Nabo"), language="nn").data["submissions"] == []
+
+
+def _admin_client(client, school):
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from kontaktbok.schools.models import StaffRole
+
+    admin = factories.staff(school, StaffRole.Role.SCHOOL_ADMIN, name="Admin")
+    TOTP.activate(admin, factories.TOTP_SECRET)
+    client.force_login(admin)
+    return admin
+
+
+def test_the_deliveries_page_lists_by_state_resends_and_keeps_its_query_count(client, unit):
+    from tests.archive.conftest import deliver
+    from tests.query_counts import assert_same_count, counted
+
+    admin = _admin_client(client, unit.school)
+    failed = deliver(unit)
+    archive_services.delivery_fail(delivery_id=failed.pk, reason="serverfeil: arkivet er nede")
+    client.get(reverse("archive_deliveries"))  # the first visit of a session reads more
+    few = counted(client, reverse("archive_deliveries"))
+    assert "arkivet er nede" in few.text and few.text.count('data-testid="resend"') == 1
+    for _ in range(4):
+        deliver(unit)
+    more = counted(client, reverse("archive_deliveries"))
+    assert more.text.count('data-testid="delivery"') == 5
+    assert_same_count(few, more)
+    queued = client.get(reverse("archive_deliveries") + "?state=queued").content.decode()
+    assert queued.count('data-testid="delivery"') == 4
+    response = client.post(reverse("archive_delivery_resend", args=[failed.pk]))
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert failed.state == ArchiveDelivery.State.QUEUED
+    assert AuditEntry.objects.filter(action="archive.delivery.resent", actor=admin).exists()
+    # Another school's admin sees none of it.
+    other = factories.school("Annan skule")
+    _admin_client(client, other)
+    assert client.get(reverse("archive_deliveries")).status_code == 404
+    assert client.post(reverse("archive_delivery_resend", args=[failed.pk])).status_code == 404
