@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "kontaktbok.messaging",
     "kontaktbok.backups",
     "kontaktbok.privacy",
+    "kontaktbok.relaylog",
     "kontaktbok.demo",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",

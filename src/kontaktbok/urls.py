@@ -26,6 +26,7 @@ urlpatterns = [
     path("messages/", include("kontaktbok.messaging.urls")),
     path("directory/", include("kontaktbok.directory.urls")),
     path("privacy/", include("kontaktbok.privacy.urls")),
+    path("relaylog/", include("kontaktbok.relaylog.urls")),
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("manifest.webmanifest", core_views.manifest, name="manifest"),
