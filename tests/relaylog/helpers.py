@@ -48,13 +48,15 @@ def consented(world: World, pupil: Any = None, **kwargs: Any) -> RelayLog:
     return log
 
 
-def with_nurse(world: World, log: RelayLog, *, consent: bool = True) -> Participant:
+def with_nurse(
+    world: World, log: RelayLog, *, consent: bool = True, email: str = "helsestasjon@kommune.no"
+) -> Participant:
     """The holder invites the school health nurse; the guardians consent to her service."""
     nurse = services.participant_invite(
         actor=log.holder,
         log_id=log.pk,
         kind=Participant.Kind.SERVICE,
-        email="helsesjukepleiar@kommune.no",
+        email=email,
         full_name="Helse Sjukepleiar",
         service="Helsestasjon",
     )

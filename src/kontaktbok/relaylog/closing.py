@@ -44,7 +44,7 @@ def log_close(*, actor: Any, log_id: int, reason: str) -> RelayLog:
     encrypted in the same transaction, and the archive hand-off is queued with it."""
     if reason not in RelayLog.CloseReason.values:
         raise ValidationError({"reason": _("Choose why the log is closed.")})
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, participant = _gate(actor, log_id)
         if not log.is_open:
             raise ValidationError(_("The relay log is already closed."))
@@ -120,7 +120,7 @@ def deliver(*, log_id: int) -> bool:
 def archive_receipt_record(*, log_id: int, receipt: str, message_id: uuid.UUID) -> RelayLog:
     """The archive's receipt (kvittering) for a closed log; from now the retention clock
     runs. Recording the same receipt twice changes nothing."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log = RelayLog.objects.select_for_update().get(pk=log_id)
         if log.archive_message_id != message_id:
             raise ValidationError("the receipt is for another delivery")

@@ -128,7 +128,7 @@ def creator_allow(*, actor: Any, school_id: int, user: Any) -> RelayLogCreator:
         raise PermissionDenied
     if school_id not in roles_of(user).school_roles:
         raise ValidationError(_("Only staff of the school can open relay logs."))
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         creator, _created = RelayLogCreator.objects.get_or_create(
             school_id=school_id,
             user=user,
@@ -156,7 +156,7 @@ def log_create(*, actor: Any, pupil: Pupil, concern: str, level: int, holder: An
     if pupil.school_id not in roles_of(holder).school_roles:
         raise ValidationError({"holder": _("The holder must work at the pupil's school.")})
     now = clock.now()
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log = RelayLog.objects.create(
             pupil=pupil,
             school_id=pupil.school_id,
@@ -216,7 +216,7 @@ def level_decide(*, actor: Any, log_id: int, level: int) -> RelayLog:
     """The holder's decision at the end of level 0 (or any later change of level)."""
     if level not in (0, 1, 2, 3):
         raise ValidationError({"level": _("Choose a level from 0 to 3.")})
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, _p = _gate_holder(actor, log_id)
         _open(log)
         before = log.level
@@ -285,7 +285,7 @@ def consent_give(*, actor: Any, log_id: int, service: str = "", language: str) -
     language: to the log itself, or to one service joining it."""
     if language not in LANGUAGES:
         language = "nn"
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, participant = _gate(actor, log_id)
         _open(log)
         kind = _consenter_kind(participant)
@@ -343,7 +343,7 @@ def consent_record_paper(
     """School staff taking part record a consent given on paper, with the scanned form."""
     if scanned_form is None:
         raise ValidationError({"scanned_form": _("Attach the scanned consent form.")})
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, participant = _gate(actor, log_id)
         _open(log)
         if participant.kind != Kind.STAFF:
@@ -394,7 +394,7 @@ def consent_withdraw(*, actor: Any, log_id: int, consent_id: int) -> Consent:
     """The person who consented (or staff recording a withdrawal on paper) withdraws it.
     A service loses its access at once; without the consent to the log itself, the log
     is a draft again and no other service reads it."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, participant = _gate(actor, log_id)
         _open(log)
         consent = Consent.objects.filter(log=log, pk=consent_id, withdrawn_at=None).first()
@@ -450,7 +450,7 @@ def participant_invite(
     given). A new account gets the invitation link to choose a password."""
     from kontaktbok.accounts.invitations import invitation_send
 
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, _p = _gate_holder(actor, log_id)
         _open(log)
         service = (service or "").strip()[:100]
@@ -527,7 +527,7 @@ def participant_invite(
 
 def participant_remove(*, actor: Any, log_id: int, participant_id: int) -> None:
     """The holder removes a participant (not a guardian, nor the holder)."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, _p = _gate_holder(actor, log_id)
         _open(log)
         participant = Participant.objects.filter(
@@ -552,7 +552,7 @@ def participant_remove(*, actor: Any, log_id: int, participant_id: int) -> None:
 def handover_request(*, actor: Any, log_id: int, to_user_id: int) -> Handover:
     """The holder asks another participant (school staff or another service) to take the
     baton; the holder keeps it until they accept."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, _p = _gate_holder(actor, log_id)
         _open(log)
         target = (
@@ -590,7 +590,7 @@ def handover_request(*, actor: Any, log_id: int, to_user_id: int) -> Handover:
 def handover_answer(*, actor: Any, log_id: int, handover_id: int, accept: bool) -> Handover:
     """The asked participant accepts the baton (and becomes the holder) or declines it.
     The holder may also cancel a request not yet answered."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, _p = _gate(actor, log_id)
         _open(log)
         handover = Handover.objects.filter(
@@ -626,7 +626,7 @@ def _planner(actor: Any, log_id: int) -> tuple[RelayLog, Participant]:
 
 def goal_add(*, actor: Any, log_id: int, text: str) -> Goal:
     text = _text(text, "text")
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, _p = _planner(actor, log_id)
         goal = Goal.objects.create(log=log, text=text, created_by=actor, created_at=clock.now())
         _audit(actor, "relaylog.goal.added", log, obj=goal)
@@ -647,7 +647,7 @@ def measure_add(
     responsible = _text(responsible, "responsible")[:200]
     if evaluate_on < clock.today():
         raise ValidationError({"evaluate_on": _("The evaluation date cannot be in the past.")})
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, _p = _planner(actor, log_id)
         goal = Goal.objects.filter(log=log, pk=goal_id).first()
         if goal is None:
@@ -677,7 +677,7 @@ def evaluation_add(
     text = _text(text, "text")
     if outcome not in Evaluation.Outcome.values:
         raise ValidationError({"outcome": _("Choose an outcome.")})
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, _p = _planner(actor, log_id)
         measure = Measure.objects.filter(goal__log=log, pk=measure_id).first()
         if measure is None:
@@ -711,7 +711,7 @@ def entry_add(
     correction is a new entry pointing to the one it corrects. The others taking part are
     told that there is a new entry, never what it says."""
     body = _text(body, "body")
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         log, participant = _gate(actor, log_id)
         _active(log)
         corrects = None
