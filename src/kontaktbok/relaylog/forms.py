@@ -1,11 +1,13 @@
 """The forms of the relay log pages."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from kontaktbok.relaylog.models import Evaluation, RelayLog
+from kontaktbok.schools.models import Pupil
 
 LEVELS = [
     (0, _("0: find out whether there is reason for concern")),
@@ -16,21 +18,21 @@ LEVELS = [
 
 
 class LogCreateForm(forms.Form):
-    pupil = forms.ModelChoiceField(label=_("Pupil"), queryset=None)  # type: ignore[arg-type]
+    pupil = forms.ModelChoiceField(label=_("Pupil"), queryset=Pupil.objects.none())
     concern = forms.CharField(
         label=_("Concern"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000
     )
     level = forms.TypedChoiceField(label=_("Level"), choices=LEVELS, coerce=int)
     holder = forms.ModelChoiceField(
         label=_("First holder of the baton"),
-        queryset=None,  # type: ignore[arg-type]
+        queryset=get_user_model().objects.none(),
         help_text=_("The holder (stafetthaldar) coordinates the cooperation."),
     )
 
     def __init__(self, *args: Any, pupils: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pupil"].queryset = pupils  # type: ignore[attr-defined]
-        self.fields["holder"].queryset = staff  # type: ignore[attr-defined]
+        cast(forms.ModelChoiceField, self.fields["pupil"]).queryset = pupils
+        cast(forms.ModelChoiceField, self.fields["holder"]).queryset = staff
 
 
 class InviteForm(forms.Form):
@@ -43,7 +45,9 @@ class InviteForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
-    user = forms.ModelChoiceField(label=_("Staff member"), queryset=None, required=False)  # type: ignore[arg-type]
+    user = forms.ModelChoiceField(
+        label=_("Staff member"), queryset=get_user_model().objects.none(), required=False
+    )
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     email = forms.EmailField(label=_("E-mail address"), required=False)
     phone = forms.CharField(label=_("Mobile number"), max_length=20, required=False)
@@ -57,7 +61,7 @@ class InviteForm(forms.Form):
 
     def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = staff  # type: ignore[attr-defined]
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = staff
 
 
 class EntryForm(forms.Form):
@@ -71,7 +75,7 @@ class EntryForm(forms.Form):
 
     def __init__(self, *args: Any, entries: list[Any] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
         super().__init__(*args, **kwargs)
-        self.fields["corrects"].choices = [("", _("none"))] + [  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["corrects"]).choices = [("", _("none"))] + [
             (e.pk, f"{e.created_at:%d.%m.%Y %H:%M} {e.author_name}") for e in entries
         ]
 
@@ -90,10 +94,12 @@ class PaperConsentForm(forms.Form):
         self, *args: Any, guardians: list[Any], services: list[str], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["guardian"].choices = [("", "–")] + [
+        cast(forms.ChoiceField, self.fields["guardian"]).choices = [("", "–")] + [
             (g.pk, g.get_full_name()) for g in guardians
-        ]  # type: ignore[attr-defined]
-        self.fields["service"].choices = [("", _("the relay log"))] + [(s, s) for s in services]  # type: ignore[attr-defined]
+        ]
+        cast(forms.ChoiceField, self.fields["service"]).choices = [("", _("the relay log"))] + [
+            (s, s) for s in services
+        ]
 
 
 class GoalForm(forms.Form):
@@ -115,7 +121,7 @@ class MeasureForm(forms.Form):
 
     def __init__(self, *args: Any, goals: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["goal"].choices = [(g.pk, g.text[:80]) for g in goals]  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["goal"]).choices = [(g.pk, g.text[:80]) for g in goals]
 
 
 class EvaluationForm(forms.Form):
@@ -130,7 +136,9 @@ class EvaluationForm(forms.Form):
 
     def __init__(self, *args: Any, measures: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["measure"].choices = [(m.pk, m.text[:80]) for m in measures]  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["measure"]).choices = [
+            (m.pk, m.text[:80]) for m in measures
+        ]
 
 
 class CloseForm(forms.Form):

@@ -54,10 +54,11 @@ def log_page(actor: Any, log_id: int) -> dict[str, Any]:
     holder = access.is_holder(actor, log)
     pending = [h for h in content["handovers"] if h.state == Handover.State.REQUESTED]
     services = sorted({p.service for p in content["participants"] if p.service})
-    consent_kind = {
+    consent_kinds: dict[str, str] = {
         Participant.Kind.GUARDIAN: Consent.By.GUARDIAN,
         Participant.Kind.PUPIL: Consent.By.PUPIL,
-    }.get(participant.kind)
+    }
+    consent_kind = consent_kinds.get(participant.kind)
     mine = [
         c
         for c in content["consents"]

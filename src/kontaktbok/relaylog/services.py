@@ -349,6 +349,7 @@ def consent_record_paper(
         if participant.kind != Kind.STAFF:
             raise PermissionDenied
         service = _service_name(log, service)
+        person: Any = None
         if given_by_kind == Consent.By.GUARDIAN:
             guardianship = (
                 access.consenting_guardianships(log.pupil).filter(guardian_id=guardian_id).first()
@@ -364,7 +365,8 @@ def consent_record_paper(
             pupil_part = Participant.objects.filter(
                 log=log, kind=Kind.PUPIL, removed_at=None
             ).first()
-            person, name = (pupil_part.user if pupil_part else None), log.pupil.full_name
+            person = pupil_part.user if pupil_part else None
+            name = log.pupil.full_name
         else:
             raise ValidationError(_("Choose who gave the consent."))
         if _live(log, given_by_kind, person, service) is not None:
@@ -455,7 +457,7 @@ def participant_invite(
         _open(log)
         service = (service or "").strip()[:100]
         if kind == Kind.STAFF:
-            user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+            user = get_user_model().objects.filter(pk=user_id or 0, is_active=True).first()
             if user is None or log.school_id not in roles_of(user).school_roles:
                 raise ValidationError({"user": _("Choose a staff member of the school.")})
             created = False

@@ -24,7 +24,7 @@ def remind_decisions() -> int:
             dedup_key=f"relaylog-decision:{log.pk}:{today.isoformat()}",
             payload={
                 "child": log.pupil.first_name,
-                "deadline": formats.date_format(log.decide_by, "j.n.Y"),
+                "deadline": formats.date_format(log.decide_by, "j.n.Y") if log.decide_by else "",
             },
             url=reverse("relaylog_detail", args=[log.pk]),
             school_id=log.school_id,
