@@ -13,10 +13,19 @@ from tests.relaylog.helpers import scanned_form
 NURSE_EMAIL = "helsesjukepleiar@kommune.no"
 
 
+def advisor(w: World) -> Any:
+    """The rådgjevar of 9B (the query budgets pass the world without ``every_role``'s
+    fields, though its people are in the database)."""
+    from django.contrib.auth import get_user_model
+
+    return w.advisor or get_user_model().objects.get(full_name="Advisor")
+
+
 def vern_draft(w: World) -> RelayLog:
-    services.creator_allow(actor=w.leadership, school_id=w.school.pk, user=w.advisor)
+    holder = advisor(w)
+    services.creator_allow(actor=w.leadership, school_id=w.school.pk, user=holder)
     return services.log_create(
-        actor=w.advisor, pupil=w.protected_child, concern="Uro", level=1, holder=w.advisor
+        actor=holder, pupil=w.protected_child, concern="Uro", level=1, holder=holder
     )
 
 
@@ -24,7 +33,7 @@ def vern_active(w: World) -> RelayLog:
     log = vern_draft(w)
     services.consent_give(actor=w.guardian_b, log_id=log.pk, language="nn")
     services.participant_invite(
-        actor=w.advisor,
+        actor=advisor(w),
         log_id=log.pk,
         kind=Participant.Kind.SERVICE,
         email=NURSE_EMAIL,
@@ -33,7 +42,7 @@ def vern_active(w: World) -> RelayLog:
     )
     services.consent_give(actor=w.guardian_b, log_id=log.pk, service="Helsestasjon", language="nn")
     entry = services.entry_add(
-        actor=w.advisor, log_id=log.pk, body="Møte", attachment=scanned_form("referat.pdf")
+        actor=advisor(w), log_id=log.pk, body="Møte", attachment=scanned_form("referat.pdf")
     )
     assert entry.attachment_id
     log.refresh_from_db()
@@ -64,13 +73,13 @@ def attachment(w: World) -> dict[str, Any]:
 
 def handover(w: World) -> dict[str, Any]:
     log = vern_active(w)
-    asked = services.handover_request(actor=w.advisor, log_id=log.pk, to_user_id=nurse(log).pk)
+    asked = services.handover_request(actor=advisor(w), log_id=log.pk, to_user_id=nurse(log).pk)
     return {"log_id": log.pk, "handover_id": asked.pk}
 
 
 def closed(w: World) -> dict[str, Any]:
     log = vern_active(w)
-    closing.log_close(actor=w.advisor, log_id=log.pk, reason="goals_met")
+    closing.log_close(actor=advisor(w), log_id=log.pk, reason="goals_met")
     return {"log_id": log.pk}
 
 

@@ -155,3 +155,70 @@ def test_the_api_lists_and_reads_only_ones_own_logs(world):
         f"/api/v1/relaylogs/{log.pk}/entries", data={"body": ""}, content_type="application/json"
     )
     assert empty.status_code == 422
+
+
+def _queries(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_log_page_does_not_grow_with_the_log(world):
+    import datetime as dt
+
+    from kontaktbok.core import clock
+    from kontaktbok.relaylog import services
+    from tests.relaylog.helpers import scanned_form, with_nurse
+
+    log = consented(world)
+    nurse = with_nurse(world, log)
+    first = services.goal_add(actor=world.leadership, log_id=log.pk, text="Mål")
+    measure = services.measure_add(
+        actor=world.leadership,
+        log_id=log.pk,
+        goal_id=first.pk,
+        text="Tiltak",
+        responsible="Kontaktlærar",
+        deadline=clock.today(),
+        evaluate_on=clock.today(),
+    )
+    services.evaluation_add(
+        actor=world.leadership, log_id=log.pk, measure_id=measure.pk, text="Bra", outcome="continue"
+    )
+    services.entry_add(actor=world.leadership, log_id=log.pk, body="Første")
+    url = reverse("relaylog_detail", args=[log.pk])
+    clients = {
+        "guardian": _as(world.guardian_a),
+        "nurse": _as(nurse.user),
+        "holder": _as(world.leadership),
+    }
+    for client in clients.values():
+        client.get(url)  # a first visit records the session's last seen
+    before = {who: _queries(client, url) for who, client in clients.items()}
+    for n in range(3):
+        goal = services.goal_add(actor=world.leadership, log_id=log.pk, text=f"Mål {n}")
+        measure = services.measure_add(
+            actor=world.leadership,
+            log_id=log.pk,
+            goal_id=goal.pk,
+            text="Tiltak",
+            responsible="Kontaktlærar",
+            deadline=clock.today() + dt.timedelta(days=9),
+            evaluate_on=clock.today() + dt.timedelta(days=7),
+        )
+        services.evaluation_add(
+            actor=world.leadership,
+            log_id=log.pk,
+            measure_id=measure.pk,
+            text="Bra",
+            outcome="continue",
+        )
+        services.entry_add(
+            actor=world.guardian_a, log_id=log.pk, body=f"Føring {n}", attachment=scanned_form()
+        )
+    after = {who: _queries(client, url) for who, client in clients.items()}
+    assert after == before
+    assert max(after.values()) <= 15

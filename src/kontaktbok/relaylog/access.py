@@ -31,6 +31,15 @@ def settings_for(municipality_id: int) -> RelayLogSettings:
     return found or RelayLogSettings(municipality_id=municipality_id)
 
 
+def log_settings(log: RelayLog) -> RelayLogSettings:
+    """The settings of the log's municipality, read with the log when it was."""
+    municipality = log.school.municipality
+    try:
+        return municipality.relaylog_settings
+    except RelayLogSettings.DoesNotExist:
+        return RelayLogSettings(municipality=municipality)
+
+
 def age_on(pupil: Pupil, day: dt.date) -> int:
     born = pupil.date_of_birth
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
@@ -67,17 +76,42 @@ class ConsentState:
         return not self.missing_guardians and not self.pupil_missing
 
 
-def consent_state(log: RelayLog, service: str = "") -> ConsentState:
-    live = Consent.objects.filter(log=log, service=service, withdrawn_at=None)
-    consented = set(
-        live.filter(given_by_kind=Consent.By.GUARDIAN).values_list("given_by_id", flat=True)
-    )
-    missing = [
-        g.guardian for g in consenting_guardianships(log.pupil) if g.guardian_id not in consented
-    ]
-    pupil_missing = (
-        pupil_consents(log.pupil, log.school.municipality_id)
-        and not live.filter(given_by_kind=Consent.By.PUPIL).exists()
+@dataclass(frozen=True)
+class ConsentFacts:
+    """Who must consent to a log: the guardians, and whether the pupil too (read once)."""
+
+    guardians: list[Any]
+    pupil_needed: bool
+
+
+def consent_facts(log: RelayLog) -> ConsentFacts:
+    """Read once per request and kept on the log object for the rest of it."""
+    if log.consent_facts is None:
+        age = age_on(log.pupil, clock.today())
+        log.consent_facts = ConsentFacts(
+            guardians=[g.guardian for g in consenting_guardianships(log.pupil)],
+            pupil_needed=age >= log_settings(log).consent_age,
+        )
+    return log.consent_facts
+
+
+def consent_state(
+    log: RelayLog,
+    service: str = "",
+    *,
+    consents: list[Consent] | None = None,
+    facts: ConsentFacts | None = None,
+) -> ConsentState:
+    """Who still has to consent to the log itself (``service`` empty) or to one service;
+    from ``consents`` and ``facts`` when the caller has read them already."""
+    if consents is None:
+        consents = list(Consent.objects.filter(log=log, service=service, withdrawn_at=None))
+    facts = facts or consent_facts(log)
+    live = [c for c in consents if c.service == service and c.withdrawn_at is None]
+    consented = {c.given_by_id for c in live if c.given_by_kind == Consent.By.GUARDIAN}
+    missing = [g for g in facts.guardians if g.pk not in consented]
+    pupil_missing = facts.pupil_needed and not any(
+        c.given_by_kind == Consent.By.PUPIL for c in live
     )
     return ConsentState(missing_guardians=missing, pupil_missing=pupil_missing)
 
@@ -87,18 +121,15 @@ def grants_reading(participant: Participant, log: RelayLog) -> bool:
     if participant.removed_at is not None:
         return False
     if participant.kind == Participant.Kind.GUARDIAN:
-        return consenting_guardianships(log.pupil).filter(guardian_id=participant.user_id).exists()
+        return any(g.pk == participant.user_id for g in consent_facts(log).guardians)
     if participant.kind == Participant.Kind.PUPIL:
-        return pupil_consents(log.pupil, log.school.municipality_id)
+        return consent_facts(log).pupil_needed
     if participant.kind == Participant.Kind.SERVICE:
         return (
             log.state != RelayLog.State.DRAFT and consent_state(log, participant.service).complete
         )
     # School staff: while they work at the pupil's school.
-    return (
-        roles_of(participant.user).is_staff_member
-        and log.school_id in roles_of(participant.user).school_roles
-    )
+    return log.school_id in roles_of(participant.user).school_roles
 
 
 def participation(actor: Any, log_id: int) -> tuple[RelayLog, Participant]:
@@ -107,11 +138,16 @@ def participation(actor: Any, log_id: int) -> tuple[RelayLog, Participant]:
     if actor is None or not actor.is_authenticated:
         raise Http404
     participant = (
-        Participant.objects.select_related("log", "log__pupil", "log__school")
+        Participant.objects.select_related(
+            "log__pupil", "log__school__municipality__relaylog_settings", "log__holder"
+        )
         .filter(log_id=log_id, user=actor, removed_at=None)
         .first()
     )
-    if participant is None or not grants_reading(participant, participant.log):
+    if participant is None:
+        raise Http404
+    participant.user = actor  # the roles read for this request are the actor's
+    if not grants_reading(participant, participant.log):
         raise Http404
     return participant.log, participant
 
@@ -120,9 +156,13 @@ def readable_logs(actor: Any) -> list[tuple[RelayLog, Participant]]:
     """The logs the actor takes part in and may read now."""
     if actor is None or not actor.is_authenticated:
         return []
-    rows = Participant.objects.select_related("log", "log__pupil", "log__school").filter(
-        user=actor, removed_at=None
+    rows = list(
+        Participant.objects.select_related(
+            "log__pupil", "log__school__municipality__relaylog_settings"
+        ).filter(user=actor, removed_at=None)
     )
+    for row in rows:
+        row.user = actor
     return [(p.log, p) for p in rows if grants_reading(p, p.log)]
 
 

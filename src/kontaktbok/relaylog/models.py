@@ -3,6 +3,7 @@ and other services, with consents, a baton holder (stafetthaldar), an action pla
 (handlingsplan) and append-only entries."""
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -114,6 +115,9 @@ class RelayLog(models.Model):
                 name="relaylog_closed_has_time",
             ),
         ]
+
+    # Who must consent (access.consent_facts), read once per request; never stored.
+    consent_facts: Any = None
 
     def __str__(self) -> str:
         return f"{self.pupil} ({self.pk})"

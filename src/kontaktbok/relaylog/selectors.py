@@ -42,7 +42,11 @@ def log_content(log: RelayLog) -> dict[str, Any]:
         "goals": list(
             Goal.objects.filter(log=log).prefetch_related(Prefetch("measures", queryset=measures))
         ),
-        "entries": list(Entry.objects.filter(log=log).select_related("attachment", "corrects")),
+        "entries": list(
+            Entry.objects.filter(log=log)
+            .select_related("attachment", "corrects")
+            .defer("attachment__ciphertext")
+        ),
         "handovers": list(Handover.objects.filter(log=log).select_related("from_user", "to_user")),
     }
 
@@ -51,6 +55,7 @@ def log_page(actor: Any, log_id: int) -> dict[str, Any]:
     """The log as its participant sees it, with what they may do there."""
     log, participant = access.participation(actor, log_id)
     content = log_content(log)
+    facts = access.consent_facts(log)
     holder = access.is_holder(actor, log)
     pending = [h for h in content["handovers"] if h.state == Handover.State.REQUESTED]
     services = sorted({p.service for p in content["participants"] if p.service})
@@ -77,8 +82,7 @@ def log_page(actor: Any, log_id: int) -> dict[str, Any]:
         else [],
         "my_consents": mine,
         "pending_handover": pending[0] if pending else None,
-        "base_consent": access.consent_state(log),
-        "service_consents": {s: access.consent_state(log, s) for s in services},
+        "base_consent": access.consent_state(log, consents=content["consents"], facts=facts),
         "today": clock.today(),
         **content,
     }
