@@ -629,6 +629,7 @@ MATRIX: dict[str, dict] = {
     "relaylog_home": only(*SIGNED_IN),
     "relaylog_create": only("leadership", "other_leadership"),
     "relaylog_counts": only("leadership", kwargs=school_a),
+    "relaylog_creators": only("leadership", kwargs=school_a),
     "relaylog_detail": only("advisor", "guardian_b", kwargs=relaylog.active),
     "relaylog_consent": only("guardian_b", kwargs=relaylog.draft),
     "relaylog_consent_paper": only("advisor", kwargs=relaylog.active),

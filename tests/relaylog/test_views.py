@@ -222,3 +222,15 @@ def test_the_log_page_does_not_grow_with_the_log(world):
     after = {who: _queries(client, url) for who, client in clients.items()}
     assert after == before
     assert max(after.values()) <= 15
+
+
+def test_leadership_lets_a_staff_member_open_logs(world):
+    client = _as(world.leadership)
+    url = reverse("relaylog_creators", args=[world.school.pk])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"user": world.contact_teacher_b.pk}).status_code == 302
+    teacher = _as(world.contact_teacher_b)
+    assert teacher.get(reverse("relaylog_create")).status_code == 200
+    assert teacher.get(url).status_code == 404
+    refused = client.post(url, {"user": world.guardian_a.pk})
+    assert refused.status_code == 400

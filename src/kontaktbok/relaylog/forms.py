@@ -145,3 +145,11 @@ class CloseForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Why is the log closed?"), choices=RelayLog.CloseReason.choices
     )
+
+
+class CreatorForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Staff member"), queryset=get_user_model().objects.none())
+
+    def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = staff

@@ -19,6 +19,7 @@ from kontaktbok.relaylog.models import (
     Measure,
     Participant,
     RelayLog,
+    RelayLogCreator,
 )
 
 READ_ACTIONS = (
@@ -131,4 +132,15 @@ def evaluations_overdue(day: dt.date) -> list[Measure]:
         Measure.objects.filter(Q(evaluate_on__lt=day), goal__log__state=RelayLog.State.ACTIVE)
         .exclude(Exists(done))
         .select_related("goal__log__pupil", "goal__log__holder")
+    )
+
+
+def creators(actor: Any, school_id: int) -> list[Any]:
+    """Leiing: who besides leiing may open relay logs at the school."""
+    if not access.is_leadership(actor, school_id):
+        raise Http404
+    return list(
+        RelayLogCreator.objects.filter(school_id=school_id)
+        .select_related("user", "allowed_by")
+        .order_by("user__full_name")
     )

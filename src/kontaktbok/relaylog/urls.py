@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.home, name="relaylog_home"),
     path("new/", views.create, name="relaylog_create"),
     path("schools/<int:school_id>/counts/", views.counts, name="relaylog_counts"),
+    path("schools/<int:school_id>/creators/", views.creators, name="relaylog_creators"),
     path("<int:log_id>/", views.detail, name="relaylog_detail"),
     path("<int:log_id>/consent/", views.consent, name="relaylog_consent"),
     path("<int:log_id>/consent/paper/", views.consent_paper, name="relaylog_consent_paper"),

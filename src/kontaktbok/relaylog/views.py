@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kontaktbok.relaylog import access, closing, selectors, services
 from kontaktbok.relaylog.forms import (
     CloseForm,
+    CreatorForm,
     EntryForm,
     EvaluationForm,
     GoalForm,
@@ -88,6 +89,36 @@ def counts(request: HttpRequest, school_id: int) -> HttpResponse:
     """Leiing: how many open logs at each level, without names."""
     return render(
         request, "relaylog/counts.html", selectors.count_by_level(request.user, school_id)
+    )
+
+
+@scoped
+@require_http_methods(["GET", "POST"])
+def creators(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Leiing: the staff members allowed to open relay logs, and allowing one more."""
+    if not access.is_leadership(request.user, school_id):
+        raise Http404
+    staff = _school_staff(school_id)
+    form = CreatorForm(request.POST or None, staff=staff)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.creator_allow(
+                actor=request.user, school_id=school_id, user=form.cleaned_data["user"]
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(request, _("The staff member can now open relay logs."))
+            return redirect("relaylog_creators", school_id=school_id)
+    return render(
+        request,
+        "relaylog/creators.html",
+        {
+            "form": form,
+            "school_id": school_id,
+            "creators": selectors.creators(request.user, school_id),
+        },
+        status=400 if form.errors else 200,
     )
 
 
