@@ -420,9 +420,12 @@ def consent_withdraw(*, actor: Any, log_id: int, consent_id: int) -> Consent:
 
 def _external_user(*, email: str, full_name: str, phone: str) -> tuple[Any, bool]:
     """The account of a person from outside the school (or the pupil), made without a
-    password if there is none. ID-porten will identify them here by their national
-    identity number once it is in place; until then they choose a password through the
-    invitation link."""
+    password if there is none; they choose one through the invitation link.
+
+    ID-PORTEN: this is where national login comes in. Once it exists, find or make the
+    account by the person's national identity number (the keyed digest the accounts app
+    keeps) instead of the e-mail address, and skip the password invitation. The account
+    gives nothing but the logs the person takes part in (``access.participation``)."""
     User = get_user_model()
     email = (email or "").strip().lower()
     if not email or "@" not in email:
