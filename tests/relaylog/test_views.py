@@ -234,3 +234,23 @@ def test_leadership_lets_a_staff_member_open_logs(world):
     assert teacher.get(url).status_code == 404
     refused = client.post(url, {"user": world.guardian_a.pk})
     assert refused.status_code == 400
+
+
+@pytest.mark.parametrize("language", ["nn", "nb", "en"])
+def test_the_consent_is_confirmed_in_the_persons_language(world, language):
+    from django.utils import translation
+
+    from kontaktbok.relaylog.services import consent_text
+
+    log = open_log(world)
+    world.guardian_a.language = language
+    world.guardian_a.save(update_fields=["language"])
+    client = _as(world.guardian_a)
+    page = client.get(reverse("relaylog_consent", args=[log.pk]))
+    expected = consent_text(log, "", language)
+    assert expected in page.content.decode().replace("&#x27;", "'")
+    client.post(reverse("relaylog_consent", args=[log.pk]), {"confirm": "yes", "service": ""})
+    consent = Consent.objects.get(log=log)
+    assert consent.language == language
+    assert consent.text == expected
+    translation.activate("nn")
