@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from kontaktbok.core import clock
+from kontaktbok.core.ids import MAX_ID
 from kontaktbok.relaylog.models import (
     Consent,
     Participant,
@@ -135,7 +136,7 @@ def grants_reading(participant: Participant, log: RelayLog) -> bool:
 def participation(actor: Any, log_id: int) -> tuple[RelayLog, Participant]:
     """The log and the actor's participation in it, or 404: the one gate of every page
     and endpoint of a log."""
-    if actor is None or not actor.is_authenticated:
+    if actor is None or not actor.is_authenticated or not 0 < log_id <= MAX_ID:
         raise Http404
     participant = (
         Participant.objects.select_related(

@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kontaktbok.core.ids import to_id
 from kontaktbok.relaylog import access, closing, selectors, services
 from kontaktbok.relaylog.forms import (
     CloseForm,
@@ -381,9 +382,11 @@ def plan(request: HttpRequest, log_id: int) -> HttpResponse:
 def handover(request: HttpRequest, log_id: int) -> HttpResponse:
     """The holder asks another participant to take over the baton."""
     try:
-        services.handover_request(
-            actor=request.user, log_id=log_id, to_user_id=int(request.POST.get("to_user") or 0)
-        )
+        to_user_id = to_id(request.POST.get("to_user") or 0)
+    except ValueError:
+        to_user_id = 0
+    try:
+        services.handover_request(actor=request.user, log_id=log_id, to_user_id=to_user_id)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
