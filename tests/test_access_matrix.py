@@ -22,6 +22,7 @@ from tests.leave import matrix as leave
 from tests.messaging import helpers as messaging
 from tests.privacy import helpers as privacy
 from tests.submissions import matrix as submissions
+from tests.relaylog import matrix as relaylog
 
 ACTORS = [
     "anonymous",
@@ -632,6 +633,53 @@ MATRIX: dict[str, dict] = {
     "archive_units": only("school_admin", kwargs=school_a),
     "archive_delivery_resend": only(
         "school_admin", method="post", ok=302, kwargs=submissions.failed_delivery_at_school_a
+    ),
+    # Relay logs (stafettlogg): only the participants of Vern's log (the rådgjevar, who
+    # holds the baton, and guardian B) reach it; leiing, kontor, the contact teacher and
+    # the restricted guardian get 404 on every URL. Leiing sees a count without names.
+    "relaylog_home": only(*SIGNED_IN),
+    "relaylog_create": only("leadership", "other_leadership"),
+    "relaylog_counts": only("leadership", kwargs=school_a),
+    "relaylog_creators": only("leadership", kwargs=school_a),
+    "relaylog_detail": only("advisor", "guardian_b", kwargs=relaylog.active),
+    "relaylog_consent": only("guardian_b", kwargs=relaylog.draft),
+    "relaylog_consent_paper": only("advisor", kwargs=relaylog.active),
+    "relaylog_consent_withdraw": only(
+        "advisor", "guardian_b", kwargs=relaylog.base_consent, method="post", ok=302
+    ),
+    "relaylog_invite": only("advisor", kwargs=relaylog.active),
+    "relaylog_entry_add": only(
+        "advisor",
+        "guardian_b",
+        kwargs=relaylog.active,
+        method="post",
+        ok=302,
+        body=relaylog.an_entry,
+    ),
+    "relaylog_attachment": only("advisor", "guardian_b", kwargs=relaylog.attachment),
+    "relaylog_plan": only("advisor", kwargs=relaylog.active),
+    "relaylog_handover": only(
+        "advisor", kwargs=relaylog.active, method="post", ok=302, body=relaylog.to_nurse
+    ),
+    "relaylog_handover_answer": only(
+        "advisor", kwargs=relaylog.handover, method="post", ok=302, body=relaylog.decline
+    ),
+    "relaylog_level": only(
+        "advisor", kwargs=relaylog.active, method="post", ok=302, body=relaylog.level_2
+    ),
+    "relaylog_reads": only("advisor", "guardian_b", kwargs=relaylog.active),
+    "relaylog_close": only("advisor", "guardian_b", kwargs=relaylog.active),
+    "relaylog_document": only("advisor", "guardian_b", kwargs=relaylog.closed),
+    "api-1:relaylog_list": only(*SIGNED_IN, anonymous=401),
+    "api-1:relaylog_detail": only("advisor", "guardian_b", anonymous=401, kwargs=relaylog.active),
+    "api-1:relaylog_entry_add": only(
+        "advisor",
+        "guardian_b",
+        anonymous=401,
+        method="post",
+        ok=201,
+        kwargs=relaylog.active,
+        body=relaylog.an_entry,
     ),
     "api-1:openapi-json": row(default=200),
     "api-1:api-root": row(default=404),

@@ -9,6 +9,7 @@ from kontaktbok.core.ratelimit import throttles
 from kontaktbok.directory.api import router as directory_router
 from kontaktbok.leave.api import router as leave_router
 from kontaktbok.messaging.api import router as messaging_router
+from kontaktbok.relaylog.api import router as relaylog_router
 from kontaktbok.schools.api import router as schools_router
 
 api = NinjaAPI(
@@ -27,3 +28,4 @@ api.add_router("/absence", absence_router)
 api.add_router("/leave", leave_router)
 api.add_router("/messages", messaging_router)
 api.add_router("/directory", directory_router)
+api.add_router("/relaylogs", relaylog_router)

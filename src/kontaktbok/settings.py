@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "kontaktbok.national",
     "kontaktbok.archive",
     "kontaktbok.submissions",
+    "kontaktbok.relaylog",
     "kontaktbok.demo",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",

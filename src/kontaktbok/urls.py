@@ -34,6 +34,7 @@ urlpatterns = [
     path("privacy/", include("kontaktbok.privacy.urls")),
     path("archive/", include("kontaktbok.archive.urls")),
     path("submissions/", include("kontaktbok.submissions.urls")),
+    path("relaylog/", include("kontaktbok.relaylog.urls")),
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("manifest.webmanifest", core_views.manifest, name="manifest"),

@@ -1,0 +1,184 @@
+"""The relay log in a real browser, as far as it goes before ID-porten and the archive
+exist: leiing opens a level-1 log for a 16-year-old in 9B; both guardians and the pupil
+consent; the holder invites the school health nurse (who chooses a password through the
+invitation, standing in for ID-porten) and she reads the log only after the consents to
+her service; a plan with two measures and an evaluation; the baton goes to the contact
+teacher, who accepts; a guardian reads who has read the log, and closes it: read-only."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from playwright.sync_api import expect
+
+from kontaktbok.core import clock
+from kontaktbok.demo.data import DemoLogins
+from kontaktbok.notifications.models import Notification
+from kontaktbok.relaylog.models import Handover, RelayLog
+from kontaktbok.schools.models import Pupil, StaffRole
+from tests.e2e.conftest import Browsing
+from tests.e2e.test_journeys import LOG_IN, log_in, log_in_with_code, log_out
+
+pytestmark = pytest.mark.e2e
+User = get_user_model()
+NURSE = "helsesjukepleiar@kommune.test"
+PUPIL = "elev@skule.test"
+NEW_PASSWORD = "Stafett-logg-2026!"
+
+
+def _accept_invitation(email: str) -> None:
+    """The person follows the link in the invitation and chooses a password (the stand-in
+    for ID-porten). Sent without the browser: the invitation page belongs to accounts and
+    is tried in its own journey."""
+    link = Notification.objects.get(recipient__email=email, kind="accounts.invitation").url
+    response = Client().post(link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302, response.content
+
+
+def _log_in_principal(b: Browsing, demo: DemoLogins, *, code: str | None = None) -> None:
+    """Leiing logs in with the second factor: the app's code the first time; a recovery
+    code later (a TOTP code is accepted once per 30 seconds)."""
+    if code is None:
+        log_in_with_code(b, demo.principal, demo.password, demo.totp_secret)
+        return
+    log_in(b, demo.principal, demo.password)
+    expect(b.page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
+    main = b.page.get_by_role("main")
+    main.locator("input[name=code]").fill(code)
+    b.follow(main.get_by_role("button", name=LOG_IN))
+
+
+def _consent_all(b: Browsing, log: RelayLog, email: str, password: str) -> None:
+    """Log in and give every consent asked for."""
+    log_in(b, email, password)
+    b.goto(f"/relaylog/{log.pk}/")
+    while b.page.get_by_test_id("consent-link").count():
+        b.follow(b.page.get_by_test_id("consent-link").first)
+        expect(b.page.locator("#consent-text")).to_contain_text(log.pupil.first_name)
+        b.follow(b.page.get_by_test_id("consent-confirm"))
+    log_out(b)
+
+
+def test_a_relay_log_from_opening_to_closing(desktop: Browsing, demo: DemoLogins) -> None:
+    b, page = desktop, desktop.page
+    child = Pupil.objects.get(last_name="Vassbotn", groups__name="9B")
+    today = clock.today()
+    child.date_of_birth = today.replace(year=today.year - 16) - dt.timedelta(days=40)
+    child.save(update_fields=["date_of_birth"])
+    teacher = StaffRole.objects.get(role="contact_teacher", group__name="9B").member.user
+    teacher.set_password(demo.password)
+    teacher.save(update_fields=["password"])
+
+    # Leiing opens a level-1 log and is its first holder.
+    _log_in_principal(b, demo)
+    b.goto("/relaylog/")
+    b.follow(page.get_by_test_id("create-link"))
+    page.locator("[name=pupil]").select_option(str(child.pk))
+    page.locator("[name=concern]").fill("Mykje fråvær og lite søvn sidan hausten.")
+    page.locator("[name=level]").select_option("1")
+    principal = User.objects.get(email=demo.principal)
+    page.locator("[name=holder]").select_option(str(principal.pk))
+    b.follow(page.get_by_test_id("create"))
+    log = RelayLog.objects.get(pupil=child)
+    assert log.state == RelayLog.State.DRAFT and log.level == 1
+    # The pupil (16) is invited; her consent is needed too.
+    b.follow(page.get_by_test_id("invite-link"))
+    page.locator("[name=kind][value=pupil]").check()
+    page.locator("[name=full_name]").fill(child.full_name)
+    page.locator("[name=email]").fill(PUPIL)
+    b.follow(page.get_by_test_id("invite"))
+    log_out(b)
+
+    # Both guardians consent digitally, and the pupil.
+    _consent_all(b, log, demo.guardian, demo.password)
+    _consent_all(b, log, demo.other_guardian, demo.password)
+    log.refresh_from_db()
+    assert log.state == RelayLog.State.DRAFT  # the pupil has not yet consented
+    _accept_invitation(PUPIL)
+    _consent_all(b, log, PUPIL, NEW_PASSWORD)
+    log.refresh_from_db()
+    assert log.state == RelayLog.State.ACTIVE
+
+    # The holder invites the school health nurse and the contact teacher.
+    _log_in_principal(b, demo, code=demo.recovery_codes[0])
+    b.goto(f"/relaylog/{log.pk}/participants/")
+    page.locator("[name=kind][value=service]").check()
+    page.locator("[name=full_name]").fill("Helga Helsesjukepleiar")
+    page.locator("[name=email]").fill(NURSE)
+    page.locator("[name=service]").fill("Helsestasjon")
+    b.follow(page.get_by_test_id("invite"))
+    b.follow(page.get_by_test_id("invite-link"))
+    page.locator("[name=kind][value=staff]").check()
+    page.locator("[name=user]").select_option(str(teacher.pk))
+    b.follow(page.get_by_test_id("invite"))
+    log_out(b)
+
+    # The nurse has an account now but reads nothing until her service has consent.
+    _accept_invitation(NURSE)
+    log_in(b, NURSE, NEW_PASSWORD)
+    b.goto(f"/relaylog/{log.pk}/", status=404)
+    log_out(b)
+    for email, password in (
+        (demo.guardian, demo.password),
+        (demo.other_guardian, demo.password),
+        (PUPIL, NEW_PASSWORD),
+    ):
+        _consent_all(b, log, email, password)
+    log_in(b, NURSE, NEW_PASSWORD)
+    b.goto(f"/relaylog/{log.pk}/")
+    page.locator("[name=body]").fill("Samtale med eleven på helsestasjonen.")
+    b.follow(page.get_by_test_id("add-entry"))
+    expect(page.get_by_test_id("entry")).to_have_count(1)
+    log_out(b)
+
+    # The holder makes the plan: a goal, two measures, one evaluation; hands the baton on.
+    _log_in_principal(b, demo, code=demo.recovery_codes[1])
+    b.goto(f"/relaylog/{log.pk}/")
+    b.follow(page.get_by_test_id("plan-link"))
+    page.locator("[name=goal-text]").fill("Eleven kjem på skulen kvar dag.")
+    b.follow(page.get_by_test_id("add-goal"))
+    for text, who in (("Henting om morgonen", "Føresette"), ("Samtale kvar veke", "Helsestasjon")):
+        page.locator("[name=measure-text]").fill(text)
+        page.locator("[name=measure-responsible]").fill(who)
+        page.locator("[name=measure-deadline]").fill(str(today + dt.timedelta(days=30)))
+        page.locator("[name=measure-evaluate_on]").fill(str(today + dt.timedelta(days=14)))
+        b.follow(page.get_by_test_id("add-measure"))
+    page.locator("[name=evaluation-text]").fill("Fråværet har gått ned.")
+    page.locator("[name=evaluation-outcome]").select_option("continue")
+    b.follow(page.get_by_test_id("add-evaluation"))
+    assert log.goals.get().measures.count() == 2
+    b.goto(f"/relaylog/{log.pk}/")
+    page.locator("[name=to_user]").select_option(str(teacher.pk))
+    b.follow(page.get_by_test_id("hand-over"))
+    log.refresh_from_db()
+    assert log.holder_id == principal.pk  # until the teacher accepts
+    log_out(b)
+
+    log_in(b, teacher.email, demo.password)
+    b.goto(f"/relaylog/{log.pk}/")
+    b.follow(page.get_by_test_id("accept-baton"))
+    log.refresh_from_db()
+    assert log.holder_id == teacher.pk
+    assert Handover.objects.filter(log=log, state="accepted").count() == 2
+    log_out(b)
+
+    # A guardian reads who has read the log, then closes it.
+    log_in(b, demo.guardian, demo.password)
+    b.goto(f"/relaylog/{log.pk}/")
+    b.follow(page.get_by_test_id("reads-link"))
+    readers = page.get_by_test_id("reads")
+    expect(readers).to_contain_text("Helga Helsesjukepleiar")
+    expect(readers).to_contain_text(teacher.get_full_name())
+    b.goto(f"/relaylog/{log.pk}/")
+    b.follow(page.get_by_test_id("close-link"))
+    b.follow(page.get_by_test_id("close"))
+    log.refresh_from_db()
+    assert log.state == RelayLog.State.CLOSED
+    assert log.archive_state == RelayLog.Archive.WAITING
+    expect(page.locator("[name=body]")).to_have_count(0)
+    expect(page.get_by_test_id("close-link")).to_have_count(0)
+    expect(page.locator(f"a[href='/relaylog/{log.pk}/document/']")).to_have_count(1)
+    assert re.search(r"/relaylog/\d+/$", page.url)
+    log_out(b)
