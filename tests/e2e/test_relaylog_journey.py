@@ -1,18 +1,24 @@
-"""The relay log in a real browser, as far as it goes before ID-porten and the archive
-exist: leiing opens a level-1 log for a 16-year-old in 9B; both guardians and the pupil
-consent; the holder invites the school health nurse (who chooses a password through the
-invitation, standing in for ID-porten) and she reads the log only after the consents to
-her service; a plan with two measures and an evaluation; the baton goes to the contact
-teacher, who accepts; a guardian reads who has read the log, and closes it: read-only."""
+"""The relay log in a real browser: leiing opens a level-1 log for a 16-year-old in 9B;
+both guardians and the pupil consent; the holder invites the school health nurse (who
+chooses a password through the invitation, standing in for ID-porten) and she reads the
+log only after the consents to her service; a plan with two measures and an evaluation;
+the baton goes to the contact teacher, who accepts; a guardian reads who has read the log,
+and closes it: read-only; the archive registers it in the pupil's folder."""
 
 import datetime as dt
 import re
+import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import translation
 from playwright.sync_api import expect
 
+from kontaktbok.archive import arkivmelding, keys, standin
+from kontaktbok.archive import delivery as archive_worker
+from kontaktbok.archive import services as archive_services
+from kontaktbok.archive.models import ArchiveDelivery
 from kontaktbok.core import clock
 from kontaktbok.demo.data import DemoLogins
 from kontaktbok.notifications.models import Notification
@@ -61,9 +67,19 @@ def _consent_all(b: Browsing, log: RelayLog, email: str, password: str) -> None:
     log_out(b)
 
 
-def test_a_relay_log_from_opening_to_closing(desktop: Browsing, demo: DemoLogins) -> None:
+def test_a_relay_log_from_opening_to_closing(desktop: Browsing, demo: DemoLogins, settings) -> None:
     b, page = desktop, desktop.page
+    settings.FIKS_IO_API_URL = ""  # no Fiks IO here: the test answers as the archive
     child = Pupil.objects.get(last_name="Vassbotn", groups__name="9B")
+    unit = archive_services.unit_create(
+        actor=None,
+        municipality=child.school.municipality,
+        school=child.school,
+        name=child.school.name,
+        fiks_account_id=uuid.uuid4(),
+        archive_certificate=keys.self_signed("Arkiv")[1].decode(),
+        confidential=True,
+    )
     today = clock.today()
     child.date_of_birth = today.replace(year=today.year - 16) - dt.timedelta(days=40)
     child.save(update_fields=["date_of_birth"])
@@ -181,4 +197,26 @@ def test_a_relay_log_from_opening_to_closing(desktop: Browsing, demo: DemoLogins
     expect(page.get_by_test_id("close-link")).to_have_count(0)
     expect(page.locator(f"a[href='/relaylog/{log.pk}/document/']")).to_have_count(1)
     assert re.search(r"/relaylog/\d+/$", page.url)
+    # The archive registers the log in the pupil's folder (its answers as the consumer
+    # hands them over): the log shows it is archived.
+    delivery = ArchiveDelivery.objects.get(source="relaylog")
+    message_id = uuid.uuid4()
+    archive_services.delivery_mark_sent(
+        delivery_id=delivery.pk, claimed_at=archive_worker.claim(delivery.pk), message_id=message_id
+    )
+    archive_services.answer_record(
+        message_id=uuid.uuid4(),
+        message_type=arkivmelding.KVITTERING,
+        sender_account=unit.fiks_account_id,
+        in_reply_to=message_id,
+        client_message_id=None,
+        payload=standin.receipt_xml(year=2026, sequence=88, post=1, created=True, external_key="k"),
+    )
+    log.refresh_from_db()
+    assert log.archive_state == RelayLog.Archive.RECEIVED
+    page.reload()
+    b.check_page()
+    with translation.override("nn"):
+        archived = str(RelayLog.Archive.RECEIVED.label)
+    expect(page.get_by_test_id("archive-state")).to_have_text(archived)
     log_out(b)

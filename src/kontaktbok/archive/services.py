@@ -27,6 +27,7 @@ from kontaktbok.archive.models import (
     ArchiveUnit,
     FiksMessage,
 )
+from kontaktbok.archive.signals import delivery_archived
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.messaging import files as sealed
@@ -435,6 +436,7 @@ def _apply(delivery: ArchiveDelivery, message_type: str, payload: bytes) -> None
             school_id=school_id,
             detail={"reference": reference, "created": receipt.created},
         )
+        delivery_archived.send(sender=ArchiveDelivery, delivery=delivery, reference=reference)
         if delivery.notify_user is not None:
             notify(
                 recipient=delivery.notify_user,

@@ -8,4 +8,7 @@ class RelayLogConfig(AppConfig):
     verbose_name = _("Relay logs")
 
     def ready(self) -> None:
-        from kontaktbok.relaylog import kinds  # noqa: F401  (registers notification kinds)
+        from kontaktbok.archive.signals import delivery_archived
+        from kontaktbok.relaylog import closing, kinds  # noqa: F401  (kinds: notifications)
+
+        delivery_archived.connect(closing.on_archived, dispatch_uid="relaylog.archived")

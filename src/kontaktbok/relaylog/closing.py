@@ -87,24 +87,56 @@ def document_bytes(log: RelayLog) -> bytes:
     return filetypes.decrypt(bytes(document.ciphertext), name=str(document.uuid))
 
 
-def hand_to_archive(log: RelayLog) -> None:
-    """THE archive hand-off: deliver the closed log's PDF/A to the pupil's folder
-    (elevmappe) in the municipality's archive.
+SOURCE = "relaylog"
 
-    Connect it here to the archive app's delivery service, sending ``document_bytes(log)``
-    with the metadata below and ``log.archive_message_id`` as the client message id (the
-    same on every retry, so a re-sent delivery is recognised); the archive then calls
-    ``archive_receipt_record``. Until it is connected the log stays "closed, waiting for
-    the archive" and is never removed."""
-    metadata = {  # noqa: F841  (for the integrator)
-        "title": f"Stafettlogg {log.pupil.full_name}",
-        "pupil_id": log.pupil_id,
-        "school_org_number": log.school.org_number,
-        "closed_at": log.closed_at.isoformat() if log.closed_at else "",
-        "client_message_id": str(log.archive_message_id),
-        "content_type": "application/pdf",
+
+def hand_to_archive(log: RelayLog) -> bool:
+    """THE archive hand-off: deliver the closed log's PDF/A to the pupil's folder
+    (elevmappe) through the archive app, to the school's archive unit, keyed by the log's
+    message id (the same on every retry, so the archive files it once). The archive's
+    receipt comes back through ``archive.signals.delivery_archived``. Without an active
+    unit for the school the log waits, and is handed over when one is set up."""
+    from kontaktbok.archive import services as archive
+    from kontaktbok.archive.models import ArchiveDelivery, ArchiveUnit
+
+    unit = ArchiveUnit.objects.filter(school=log.school, active=True).order_by("pk").first()
+    if unit is None:
+        log_.warning("relay log %s waits: the school has no archive unit", log.pk)
+        return False
+    title = _("Relay log (stafettlogg) for %(name)s, closed %(day)s") % {
+        "name": log.pupil.full_name,
+        "day": log.closed_at.date().isoformat() if log.closed_at else "",
     }
-    log_.info("relay log %s waits for the archive (%s)", log.pk, log.archive_message_id)
+    with transaction.atomic():
+        archive.deliver_document(
+            actor=None,
+            unit=unit,
+            external_key=f"{SOURCE}:{log.archive_message_id}",
+            title=title,
+            sender=archive.Sender(
+                kind=ArchiveDelivery.SenderKind.ORGANISATION,
+                name=log.school.name,
+                identifier=log.school.org_number,
+            ),
+            documents=[
+                archive.Document(
+                    title, f"stafettlogg-{log.pk}.pdf", "application/pdf", document_bytes(log)
+                )
+            ],
+            document_date=log.closed_at,
+            source=SOURCE,
+        )
+    return True
+
+
+def on_archived(sender: Any, delivery: Any, reference: str, **kwargs: Any) -> None:
+    """The archive has filed a closed log: record its receipt (same transaction)."""
+    if delivery.source != SOURCE:
+        return
+    message_id = uuid.UUID(delivery.external_key.removeprefix(f"{SOURCE}:"))
+    log = RelayLog.objects.filter(archive_message_id=message_id).first()
+    if log is not None:
+        archive_receipt_record(log_id=log.pk, receipt=reference, message_id=message_id)
 
 
 def deliver(*, log_id: int) -> bool:
@@ -113,8 +145,7 @@ def deliver(*, log_id: int) -> bool:
     log = RelayLog.objects.select_related("pupil", "school").filter(pk=log_id).first()
     if log is None or log.archive_state != Archive.WAITING:
         return False
-    hand_to_archive(log)
-    return True
+    return hand_to_archive(log)
 
 
 def archive_receipt_record(*, log_id: int, receipt: str, message_id: uuid.UUID) -> RelayLog:
