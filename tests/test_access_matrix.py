@@ -21,8 +21,8 @@ from tests.factories import World
 from tests.leave import matrix as leave
 from tests.messaging import helpers as messaging
 from tests.privacy import helpers as privacy
-from tests.submissions import matrix as submissions
 from tests.relaylog import matrix as relaylog
+from tests.submissions import matrix as submissions
 
 ACTORS = [
     "anonymous",
