@@ -107,3 +107,32 @@ def test_kontor_sees_who_has_not_activated_and_sends_again(world):
     other = _mfa_client(world.other_leadership)
     assert other.get(url).status_code == 404
     assert other.post(url, {"all": "1"}).status_code == 404
+
+
+def test_the_link_can_make_a_passkey_instead_of_a_password(world, settings):
+    siri = add_guardian(world)
+    link = link_of(siri)
+    client = Client()
+    assert 'data-testid="invitation-passkey"' in client.get(link).content.decode()
+    response = client.post(link, {"passkey": "1"})
+    assert response.url == reverse("mfa_add_webauthn")
+    assert client.session["_auth_user_id"] == str(siri.pk)
+    # Let in once, recently: the passkey page opens without asking for a password.
+    assert client.get(reverse("mfa_add_webauthn")).status_code == 200
+    entry = AuditEntry.objects.get(action="accounts.invitation.accepted")
+    assert entry.detail == {"with": "passkey"}
+    assert Client().get(link).status_code == 410  # used up
+    siri.refresh_from_db()
+    assert not siri.has_usable_password()
+
+
+def test_no_passkey_where_the_municipality_turned_passkeys_off(world, settings):
+    settings.MFA_PASSKEY_LOGIN_ENABLED = False
+    siri = add_guardian(world)
+    link = link_of(siri)
+    client = Client()
+    assert 'data-testid="invitation-passkey"' not in client.get(link).content.decode()
+    response = client.post(link, {"passkey": "1"})
+    assert response.url == link
+    assert "_auth_user_id" not in client.session
+    assert Invitation.objects.get(user=siri).used_at is None

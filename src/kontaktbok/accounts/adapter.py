@@ -37,8 +37,9 @@ class AccountAdapter(DefaultAccountAdapter):
         super().pre_authenticate(request, **credentials)
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
-        """A login with ID-porten or Feide in the last minutes counts as having just
-        proved who one is (the person may have no password to give again)."""
+        """A login with ID-porten or Feide, or through an invitation's one-time link (to
+        add a passkey), in the last minutes counts as having just proved who one is (the
+        person may have no password to give again)."""
         import time
 
         from allauth.account import app_settings as account_settings
@@ -51,7 +52,8 @@ class AccountAdapter(DefaultAccountAdapter):
         national = [
             r
             for r in records
-            if r.get("method") == "socialaccount" and r.get("provider") in {"idporten", "feide"}
+            if (r.get("method") == "socialaccount" and r.get("provider") in {"idporten", "feide"})
+            or r.get("method") == "invitation"
         ]
         recent = time.time() - account_settings.REAUTHENTICATION_TIMEOUT
         return not (national and national[-1].get("at", 0) > recent)

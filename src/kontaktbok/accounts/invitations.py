@@ -1,11 +1,13 @@
 """Invitations: a person the school added without a password gets a one-time link by
-e-mail and SMS to choose one (valid 7 days, single use). Kontor sees who has not yet
+e-mail and SMS to choose one, or to make a passkey on their device (valid 7 days, single
+use). Kontor sees who has not yet
 activated their account and sends the link again."""
 
 import hashlib
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -113,6 +115,35 @@ def invitation_accept(*, token: str, data: dict[str, Any]) -> Any:
             school_id=invitation.school_id,
         )
     return user
+
+
+def invitation_accept_passkey(*, token: str) -> Any:
+    """Use the link to make a passkey on this device instead of a password: the link is
+    used up and the person is let in once, to add the passkey at once (the caller logs
+    them in). Only where the municipality allows passkey login."""
+    if not settings.MFA_PASSKEY_LOGIN_ENABLED:
+        raise ValidationError(_("Passkeys are not in use here. Choose a password."))
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("user")
+            .filter(token_digest=_digest(token), used_at=None, expires_at__gt=clock.now())
+            .first()
+        )
+        if invitation is None:
+            raise ValidationError(
+                _("This link is used or too old. Ask the school office for a new one.")
+            )
+        invitation.used_at = clock.now()
+        invitation.save(update_fields=["used_at"])
+        audit_log(
+            actor=invitation.user,
+            action="accounts.invitation.accepted",
+            obj=invitation,
+            school_id=invitation.school_id,
+            detail={"with": "passkey"},
+        )
+    return invitation.user
 
 
 def invitations_send_missing(*, actor: Any, school: School) -> int:

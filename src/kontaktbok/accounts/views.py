@@ -2,7 +2,11 @@
 
 from urllib.parse import urlencode
 
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.account.internal.flows.login import record_authentication
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,10 +52,21 @@ def set_language(request: HttpRequest) -> HttpResponse:
 @limit("accounts.invitation")
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
-    """The link in an invitation: choose a password, then log in with it."""
+    """The link in an invitation: choose a password, then log in with it; or make a
+    passkey on this device (the link lets the person in once, to add it)."""
     invitation = invitations.open_invitation(token)
     if invitation is None:
         return render(request, "accounts/invitation_gone.html", status=410)
+    if request.method == "POST" and request.POST.get("passkey"):
+        try:
+            user = invitations.invitation_accept_passkey(token=token)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("invitation_accept", token=token)
+        get_account_adapter(request).logout(request)
+        login(request, user, backend="kontaktbok.accounts.backends.VerifiedEmailBackend")
+        record_authentication(request, user, "invitation")
+        return redirect("mfa_add_webauthn")
     form = SetPasswordForm(invitation.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -61,7 +76,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         else:
             messages.success(request, _("Your password is saved. Log in with it now."))
             return redirect("account_login")
-    context = {"invitation": invitation, "form": form}
+    context = {
+        "invitation": invitation,
+        "form": form,
+        "passkeys": settings.MFA_PASSKEY_LOGIN_ENABLED,
+    }
     return render(request, "accounts/invitation.html", context, status=400 if form.errors else 200)
 
 
