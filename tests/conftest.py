@@ -14,6 +14,18 @@ SCHOOL_DAY = "2026-11-24 07:45 +0100"
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test begins in the default language: a request in another one (the language
+    middleware activates it for the thread) must not leak into the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _school_day():
     with time_machine.travel(SCHOOL_DAY, tick=True):
         yield

@@ -15,6 +15,12 @@ from kontaktbok.schools import services
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The pages' texts are asserted in English (the language without a cookie here)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture(scope="session")
 def provider_url():
     with run_server_in_thread() as server:

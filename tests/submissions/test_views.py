@@ -2,6 +2,7 @@ import io
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pypdf import PdfReader
@@ -121,6 +122,7 @@ def test_a_business_sends_with_a_case_number_and_two_attachments(client, unit, c
 
 
 def test_bad_input_gets_clear_errors_and_nothing_is_lost(client, unit, citizen, settings):
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"  # texts asserted in English
     settings.SUBMISSION_MAX_FILE_MB = 1
     response = client.post(
         reverse("submission_new"),
@@ -187,6 +189,7 @@ def test_the_form_marks_required_fields(client, unit, citizen):
 
 
 def test_the_school_admin_sets_up_a_unit(client, db):
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"  # texts asserted in English
     from kontaktbok.archive import keys
     from kontaktbok.archive.models import ArchiveUnit
     from kontaktbok.schools.models import StaffRole
