@@ -89,19 +89,25 @@ def open_invitation(token: str) -> Invitation | None:
     )
 
 
+def _locked(token: str) -> Invitation:
+    """The invitation behind a link, locked for using it up; refused when used or too old."""
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("user")
+        .filter(token_digest=_digest(token), used_at=None, expires_at__gt=clock.now())
+        .first()
+    )
+    if invitation is None:
+        raise ValidationError(
+            _("This link is used or too old. Ask the school office for a new one.")
+        )
+    return invitation
+
+
 def invitation_accept(*, token: str, data: dict[str, Any]) -> Any:
     """Choose a password through an invitation; the link is used up."""
     with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_for_update()
-            .select_related("user")
-            .filter(token_digest=_digest(token), used_at=None, expires_at__gt=clock.now())
-            .first()
-        )
-        if invitation is None:
-            raise ValidationError(
-                _("This link is used or too old. Ask the school office for a new one.")
-            )
+        invitation = _locked(token)
         form = SetPasswordForm(invitation.user, data)
         if not form.is_valid():
             raise ValidationError(form.errors.as_data())
@@ -124,16 +130,7 @@ def invitation_accept_passkey(*, token: str) -> Any:
     if not settings.MFA_PASSKEY_LOGIN_ENABLED:
         raise ValidationError(_("Passkeys are not in use here. Choose a password."))
     with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_for_update()
-            .select_related("user")
-            .filter(token_digest=_digest(token), used_at=None, expires_at__gt=clock.now())
-            .first()
-        )
-        if invitation is None:
-            raise ValidationError(
-                _("This link is used or too old. Ask the school office for a new one.")
-            )
+        invitation = _locked(token)
         invitation.used_at = clock.now()
         invitation.save(update_fields=["used_at"])
         audit_log(
