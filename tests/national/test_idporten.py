@@ -221,3 +221,71 @@ def test_a_guardian_with_a_mobile_number_only_logs_in_with_id_porten(national, f
     assert response.status_code == 302, response.content[:400]
     assert client.session["_auth_user_id"] == str(guardian.pk)
     assert "Ingrid" in client.get(response["Location"], follow=True).content.decode()
+
+
+def test_a_citizen_who_is_no_guardian_goes_on_to_send_securely(national, family, caplog):
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.models import Session
+
+    from kontaktbok.core.models import AuditEntry
+    from kontaktbok.schools.identity import make_test_nin, nin_digest
+
+    caplog.set_level(logging.DEBUG)
+    stranger = make_test_nin("148590", 512) or make_test_nin("148590", 513)
+    client = Client()
+    client.cookies["kontaktbok_language"] = "en"
+    response, _ = login(client, national, pid=stranger, acr=SUBSTANTIAL, name="Siri Borgar")
+    body = refused(response, "not registered as a guardian at a school in the municipality")
+    assert "Send securely to the municipality" in body
+    assert 'action="/accounts/national/citizen/"' in body
+
+    response = client.post("/accounts/national/citizen/")
+    assert response.status_code == 302, response.content[:400]
+    assert response["Location"] == "/submissions/new/"
+    user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
+    assert user.nin_digest == nin_digest(stranger)
+    assert user.email is None and not user.has_usable_password()
+    assert user.full_name == "Siri Borgar"
+    assert user != family["guardian"]
+    assert client.get("/submissions/new/").status_code == 200
+    # A citizen account sees no child: not on the home page, the API or a pupil's page.
+    home = client.get("/", follow=True).content.decode()
+    assert "Ingrid" not in home and family["guardian"].full_name not in home
+    me = client.get("/api/v1/me")
+    assert "Ingrid" not in me.content.decode()
+    assert client.get(f"/pupils/{family['child'].pk}/").status_code in (403, 404)
+    # The pid is kept encrypted only, and never logged or audited in clear.
+    assert stranger not in caplog.text
+    for session in Session.objects.all():
+        assert stranger not in str(session.get_decoded())
+    for entry in AuditEntry.objects.all():
+        assert stranger not in str(entry.detail)
+    # The offer is used once; the same person logging in again finds the same account.
+    assert Client().post("/accounts/national/citizen/").status_code == 403
+    again = Client()
+    login(again, national, pid=stranger, acr=SUBSTANTIAL)
+    again.post("/accounts/national/citizen/")
+    assert again.session["_auth_user_id"] == str(user.pk)
+    assert get_user_model().objects.filter(nin_digest=nin_digest(stranger)).count() == 1
+
+
+def test_no_citizen_offer_after_a_refused_or_too_low_login(national, family):
+    from kontaktbok.schools.identity import make_test_nin
+
+    stranger = make_test_nin("148590", 512) or make_test_nin("148590", 513)
+    client = Client()
+    response, _ = login(client, national, pid=stranger, acr="idporten-loa-low")
+    assert response.status_code == 403
+    assert client.post("/accounts/national/citizen/").status_code == 403
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_guardians_id_porten_login_keeps_the_pid_for_the_sender_only_sealed(national, family):
+    from kontaktbok.national import services
+
+    client = Client()
+    response, _ = login(client, national, pid=family["nin"], acr=SUBSTANTIAL)
+    assert response.status_code == 302
+    request = response.wsgi_request
+    assert services.session_pid(request) == family["nin"]
+    assert family["nin"] not in str(dict(client.session.items()))

@@ -52,6 +52,15 @@ def idporten_level_ok(acr: str, required: str) -> bool:
     return IDPORTEN_LEVELS.get(acr, 0) >= IDPORTEN_LEVELS[required]
 
 
+def idporten_name(claims: dict) -> str:
+    """The person's name, when ID-porten gave one (it usually does not)."""
+    name = str(claims.get("name") or "").strip()
+    if not name:
+        parts = (claims.get("given_name"), claims.get("family_name"))
+        name = " ".join(str(p).strip() for p in parts if p)
+    return name
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest, sociallogin: Any) -> bool:
         return False
@@ -88,7 +97,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             )
         acr = str(claims.get("acr", ""))
         if kind == IDPORTEN:
-            user, mfa = self._idporten_user(request, claims, acr)
+            user, mfa = self._idporten_user(
+                request, claims, acr, id_token=getattr(sociallogin, RAW_ID_TOKEN, "")
+            )
         elif kind == FEIDE:
             user, mfa = self._feide_user(request, claims, userinfo, acr)
         else:
@@ -107,11 +118,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             id_token=getattr(sociallogin, RAW_ID_TOKEN, ""),
             acr=acr,
             mfa=mfa,
+            pid=str(claims.get("pid") or "") if kind == IDPORTEN else "",
         )
         response = perform_login(request, user, redirect_url=sociallogin.get_redirect_url(request))
         raise ImmediateHttpResponse(response)
 
-    def _idporten_user(self, request: HttpRequest, claims: dict, acr: str) -> tuple[Any, bool]:
+    def _idporten_user(
+        self, request: HttpRequest, claims: dict, acr: str, *, id_token: str = ""
+    ) -> tuple[Any, bool]:
         required = settings.IDPORTEN_ACR
         if not idporten_level_ok(acr, required):
             raise _refuse(
@@ -143,7 +157,19 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         )
         if user is None or not guardian_pupils(user).exists():
             logger.info("national login: no guardian for this person")
-            response = render(request, "national/not_registered.html", status=403)
+            if digest:
+                # A valid login at the required level: they may go on as a citizen.
+                services.citizen_offer(
+                    request,
+                    pid=pid,
+                    name=idporten_name(claims),
+                    sid=str(claims.get("sid", "")),
+                    id_token=id_token,
+                    acr=acr,
+                )
+            response = render(
+                request, "national/not_registered.html", {"citizen": bool(digest)}, status=403
+            )
             raise ImmediateHttpResponse(response)
         return user, True
 

@@ -20,10 +20,22 @@ PENDING = "kb_national_pending"
 # The national login of this session: provider, sid and the sealed id_token.
 ACTIVE = "kb_national"
 PENDING_SECONDS = 600
+# A valid ID-porten login of a person who is no guardian: kept (sealed) a few minutes so
+# they may go on as a citizen (``citizen_login``).
+CITIZEN = "kb_national_citizen"
+CITIZEN_SECONDS = 300
 
 
 def login_begin(
-    request: HttpRequest, *, user: Any, provider: str, sid: str, id_token: str, acr: str, mfa: bool
+    request: HttpRequest,
+    *,
+    user: Any,
+    provider: str,
+    sid: str,
+    id_token: str,
+    acr: str,
+    mfa: bool,
+    pid: str = "",
 ) -> None:
     """What the local login keeps once it completes (``signals.py``)."""
     request.session[PENDING] = {
@@ -33,6 +45,7 @@ def login_begin(
         "id_token": crypto.seal(id_token) if id_token else "",
         "acr": acr,
         "mfa": mfa,
+        "pid": crypto.seal(pid) if pid else "",
         "at": int(time.time()),
     }
 
@@ -61,6 +74,7 @@ def login_completed(request: HttpRequest, user: Any) -> None:
         "provider": pending["provider"],
         "sid": pending["sid"],
         "id_token": pending["id_token"],
+        "pid": pending.get("pid", ""),
     }
     if not request.session.session_key:
         request.session.save()
@@ -81,6 +95,77 @@ def login_completed(request: HttpRequest, user: Any) -> None:
             obj=user,
             detail={"provider": pending["provider"], "acr": pending["acr"]},
         )
+
+
+def session_pid(request: HttpRequest) -> str:
+    """The identity number ID-porten gave for this session's login, or ""."""
+    active = request.session.get(ACTIVE) or {}
+    if active.get("provider") != "idporten" or not active.get("pid"):
+        return ""
+    try:
+        return crypto.unseal(active["pid"])
+    except Exception:
+        return ""
+
+
+def citizen_offer(
+    request: HttpRequest, *, pid: str, name: str, sid: str, id_token: str, acr: str
+) -> None:
+    """Keep a valid ID-porten login of a person who is no guardian, sealed, for a few
+    minutes: they may go on to the parts open to any citizen."""
+    request.session[CITIZEN] = {
+        "pid": crypto.seal(pid),
+        "name": crypto.seal(name) if name else "",
+        "sid": sid,
+        "id_token": crypto.seal(id_token) if id_token else "",
+        "acr": acr,
+        "at": int(time.time()),
+    }
+
+
+def citizen_offered(request: HttpRequest) -> dict | None:
+    """The kept login (pid, name and id_token unsealed), or None when none or too old."""
+    offer = request.session.get(CITIZEN)
+    if not offer or time.time() - offer.get("at", 0) > CITIZEN_SECONDS:
+        return None
+    try:
+        return {
+            **offer,
+            "pid": crypto.unseal(offer["pid"]),
+            "name": crypto.unseal(offer["name"]) if offer.get("name") else "",
+            "id_token": crypto.unseal(offer["id_token"]) if offer.get("id_token") else "",
+        }
+    except Exception:
+        return None
+
+
+@transaction.atomic
+def citizen_account(*, pid: str, name: str) -> Any:
+    """The citizen account of this identity number: found by its digest or created with
+    no e-mail, no password and no role. None when the number belongs to staff."""
+    from django.contrib.auth import get_user_model
+
+    from kontaktbok.schools.identity import nin_digest
+    from kontaktbok.schools.models import StaffMember
+
+    digest = nin_digest(pid)
+    model = get_user_model()
+    user = model.objects.select_for_update().filter(nin_digest=digest).first()
+    if user is not None:
+        if (
+            not user.is_active
+            or user.is_staff
+            or user.is_superuser
+            or StaffMember.objects.filter(user=user).exists()
+        ):
+            return None
+        return user
+    user = model(email=None, full_name=name[:200])
+    user.nin_digest = digest
+    user.set_unusable_password()
+    user.save()
+    audit_log(actor=user, action="accounts.citizen_created", obj=user, detail={})
+    return user
 
 
 def sessions_end(*, provider: str, sid: str) -> int:

@@ -12,6 +12,9 @@ from allauth.socialaccount.internal import jwtkit
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.csp import CSP
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -128,3 +131,45 @@ def backchannel_logout(request: HttpRequest) -> HttpResponse:
     kind, claims = checked
     services.sessions_end(provider=kind, sid=str(claims["sid"]))
     return HttpResponse("", content_type="text/plain")
+
+
+@never_cache
+@require_POST
+def citizen_login(request: HttpRequest) -> HttpResponse:
+    """Go on from the not-registered page as a citizen: the ID-porten login kept (sealed)
+    for a few minutes logs in a citizen account (no role, no child) and leads to a secure
+    submission."""
+    from allauth.account.adapter import get_adapter as get_account_adapter
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.account.utils import perform_login
+
+    offer = services.citizen_offered(request)
+    request.session.pop(services.CITIZEN, None)
+    user = services.citizen_account(pid=offer["pid"], name=offer["name"]) if offer else None
+    if user is None:
+        logger.warning("national login refused: citizen")
+        return render(
+            request,
+            "national/refused.html",
+            {
+                "code": "citizen",
+                "message": _("The login could not be completed. Start again from the login page."),
+            },
+            status=403,
+        )
+    assert offer is not None
+    if request.user.is_authenticated:
+        get_account_adapter(request).logout(request)
+    record_authentication(request, user, "socialaccount", provider="idporten")
+    record_authentication(request, user, "mfa", type="idporten")
+    services.login_begin(
+        request,
+        user=user,
+        provider="idporten",
+        sid=offer["sid"],
+        id_token=offer["id_token"],
+        acr=offer["acr"],
+        mfa=True,
+        pid=offer["pid"],
+    )
+    return perform_login(request, user, redirect_url=reverse("submission_new"))

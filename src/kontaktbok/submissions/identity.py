@@ -1,16 +1,18 @@
 """Who is sending: the one place the ID-porten identity is read.
 
-National login (ID-porten, OpenID Connect) puts the person's identity number (``pid``) in
-the session when they log in; until it does, the submission goes with the logged-in user's
-name and no identity number (``personid`` is optional in the arkivmelding). The number is
-never typed by the person and never shown back in full."""
+The national login (ID-porten, OpenID Connect) keeps the person's identity number
+(``pid``) encrypted in the session for as long as that login lasts
+(``kontaktbok.national.services``); a guardian who logged in with ID-porten and a citizen
+who went on from the not-registered page both send with it. After any other login the
+submission goes with the account's name and no identity number (``personid`` is optional
+in the arkivmelding). The number is never typed by the person and never shown back in
+full."""
 
 from dataclasses import dataclass
 
 from django.http import HttpRequest
 
-# Where the ID-porten login keeps the verified identity number for this session.
-IDPORTEN_PID_SESSION_KEY = "idporten_pid"
+from kontaktbok.national.services import session_pid
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,6 @@ class Identity:
 def sender_identity(request: HttpRequest) -> Identity:
     user = request.user
     return Identity(
-        name=getattr(user, "full_name", "") or getattr(user, "email", ""),
-        national_id=str(request.session.get(IDPORTEN_PID_SESSION_KEY, "")),
+        name=getattr(user, "full_name", "") or getattr(user, "email", "") or "",
+        national_id=session_pid(request),
     )
