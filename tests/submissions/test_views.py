@@ -1,4 +1,5 @@
 import io
+import re
 import uuid
 
 import pytest
@@ -288,3 +289,56 @@ def test_the_deliveries_page_lists_by_state_resends_and_keeps_its_query_count(cl
     _admin_client(client, other)
     assert client.get(reverse("archive_deliveries")).status_code == 404
     assert client.post(reverse("archive_delivery_resend", args=[failed.pk])).status_code == 404
+
+
+# The sender's identity number comes from the session's ID-porten login only.
+from tests.national.conftest import login as national_login  # noqa: E402
+from tests.national.conftest import national, provider_url  # noqa: E402, F401
+
+
+def _arkivmelding(submission) -> str:
+    from kontaktbok.archive import arkivmelding
+
+    delivery = submission.delivery
+    documents = list(ArchiveDocument.objects.filter(delivery=delivery))
+    return arkivmelding.build(archive_services.journal_entry(delivery, documents)).decode()
+
+
+def _send_as_person(client, unit, channel=""):
+    response = client.post(
+        reverse("submission_new"),
+        form_data(unit, sender_kind="person", organisation_number="", organisation_name="",
+                  case_number="", receipt_channel=channel, name="Siri Borgar"),
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    client.post(response["Location"])
+    return Submission.objects.get()
+
+
+def test_after_an_id_porten_login_the_arkivmelding_carries_the_identity_number(national, unit):
+    from django.test import Client
+
+    from kontaktbok.schools.identity import make_test_nin
+
+    pid = make_test_nin("148590", 512) or make_test_nin("148590", 513)
+    client = Client()
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    response, _ = national_login(client, national, pid=pid, acr="idporten-loa-substantial")
+    assert response.status_code == 403  # no guardian: the not-registered page
+    assert client.post("/accounts/national/citizen/")["Location"] == reverse("submission_new")
+    page = client.get(reverse("submission_new")).content.decode()
+    assert pid not in page and f"{pid[:6]}*****" in page  # shown back masked only
+    assert "receipt_channel" not in page  # no phone or e-mail: the receipt is the page
+    submission = _send_as_person(client, unit)
+    assert submission.receipt_channel == "" and not Notification.objects.exists()
+    receipt = client.get(reverse("submission_receipt", args=[submission.uuid])).content.decode()
+    assert submission.code in receipt and "Note the reference" in receipt
+    assert archive_services.sender_identifier(submission.delivery) == pid
+    xml = _arkivmelding(submission)
+    assert re.search(rf"<(\w+:)?personid>{pid}</", xml), xml
+
+
+def test_after_a_password_login_the_arkivmelding_has_no_identity_number(client, unit, citizen):
+    submission = _send_as_person(client, unit, channel="sms")
+    assert archive_services.sender_identifier(submission.delivery) == ""
+    assert "personid" not in _arkivmelding(submission)

@@ -101,6 +101,9 @@ class SubmissionForm(forms.Form):
         self.file_errors: list[str] = []
         self.over_limit = False
         self.fields["attachments"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png,.docx,.odt"
+        if not getattr(user, "phone", "") and not getattr(user, "email", ""):
+            # A citizen known by ID-porten only: the receipt is the page itself.
+            del self.fields["receipt_channel"]
 
     def clean_organisation_number(self) -> str:
         value = re.sub(r"\s", "", self.cleaned_data.get("organisation_number", ""))

@@ -134,7 +134,7 @@ def submission_send(*, actor: Any, draft: Draft, identity: Identity) -> Submissi
                 delivery=delivery,
                 as_business=business,
                 organisation_number=fields.get("organisation_number", "") if business else "",
-                receipt_channel=fields.get("receipt_channel", "email"),
+                receipt_channel=fields.get("receipt_channel", ""),
                 created_at=now,
             )
             audit_log(
@@ -144,15 +144,17 @@ def submission_send(*, actor: Any, draft: Draft, identity: Identity) -> Submissi
                 school_id=unit.school_id,
                 detail={"unit": unit.pk, "files": len(files), "business": business},
             )
-            kind = kinds.RECEIPT_SMS if submission.receipt_channel == "sms" else kinds.RECEIPT_EMAIL
-            notify(
-                recipient=actor,
-                kind=kind.code,
-                dedup_key=f"submissions.receipt.{submission.pk}",
-                payload={"unit": unit.name, "code": code},
-                url=f"/submissions/{submission.uuid}/",
-                school_id=unit.school_id,
-            )
+            if submission.receipt_channel:  # none for a citizen with no phone or e-mail
+                sms = submission.receipt_channel == "sms"
+                kind = kinds.RECEIPT_SMS if sms else kinds.RECEIPT_EMAIL
+                notify(
+                    recipient=actor,
+                    kind=kind.code,
+                    dedup_key=f"submissions.receipt.{submission.pk}",
+                    payload={"unit": unit.name, "code": code},
+                    url=f"/submissions/{submission.uuid}/",
+                    school_id=unit.school_id,
+                )
             draft.delete()
     except IntegrityError:
         # The same draft sent twice at once: the other request made it.
