@@ -4,8 +4,9 @@ program renamed .pdf, a 30 MB file) with nothing typed or uploaded lost, confirm
 summary, gets the receipt page and the SMS in the demo's sink, and later the notice that the
 archive has registered it.
 
-The login is the password login until national login (ID-porten) lands; the archive's
-answers are given to the app's own answer service as the consumer would."""
+The citizen logs in with the ID-porten stand-in: a person who is no guardian here gets the
+not-registered page and goes on from it to send securely. The archive's answers are given
+to the app's own answer service as the consumer would."""
 
 import re
 import uuid
@@ -17,12 +18,13 @@ from playwright.sync_api import expect
 from kontaktbok.archive import arkivmelding, keys, standin
 from kontaktbok.archive import delivery as archive_worker
 from kontaktbok.archive import services as archive_services
-from kontaktbok.demo.data import DemoLogins
+from kontaktbok.demo.data import DEMO_UNKNOWN_NIN, DemoLogins
 from kontaktbok.notifications.models import SinkMessage
 from kontaktbok.schools.models import School
 from kontaktbok.submissions.models import Submission
 from tests.e2e.conftest import Browsing
-from tests.e2e.test_journeys import log_in
+from kontaktbok.schools.identity import nin_digest
+from tests.e2e.test_national_login_journey import at_provider, standins  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +38,7 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 
 
 
 def test_a_business_sends_securely_to_the_archive(
-    phone: Browsing, demo: DemoLogins, settings, tmp_path
+    phone: Browsing, demo: DemoLogins, settings, tmp_path, standins: dict[str, str]
 ):
     settings.FIKS_IO_API_URL = ""  # no Fiks IO here: the delivery waits, queued
     school = School.objects.select_related("municipality").order_by("pk").first()
@@ -49,18 +51,27 @@ def test_a_business_sends_securely_to_the_archive(
         archive_certificate=keys.self_signed("Arkiv")[1].decode(),
         confidential=True,
     )
-    citizen = get_user_model().objects.get(email=demo.guardian)
-    if not citizen.phone:
-        citizen.phone = "+4791112222"
-        citizen.save(update_fields=["phone"])
     page = phone.page
-    log_in(phone, demo.guardian, demo.password)
-    phone.follow(page.get_by_test_id("submission-link"))  # from the home page
+    # A citizen logs in with the ID-porten stand-in: no guardian here, so the clear page,
+    # and from it on to the secure form, logged in as a citizen account.
+    at_provider(phone, "idporten", "Not registered", "idporten-loa-substantial", status=403)
+    expect(page.get_by_role("main")).not_to_contain_text("Vassbotn")
+    phone.follow(page.get_by_test_id("citizen-go-on"))
+    assert page.url.endswith("/submissions/new/")
+    citizen = get_user_model().objects.get(nin_digest=nin_digest(DEMO_UNKNOWN_NIN))
+    assert citizen.email is None and not citizen.has_usable_password()
+    expect(page.get_by_test_id("identity")).to_contain_text(f"{DEMO_UNKNOWN_NIN[:6]}*****")
+    expect(page.get_by_role("main")).not_to_contain_text(DEMO_UNKNOWN_NIN)
+    # A mobile number on the account, for the receipt by SMS.
+    citizen.phone = "+4791112222"
+    citizen.save(update_fields=["phone"])
+    phone.goto("/submissions/new/")
     form = page.get_by_test_id("submission-form")
     form.locator("select[name=unit]").select_option(str(unit.pk))
     form.locator("input[name=sender_kind][value=organisation]").check()
     form.locator("input[name=organisation_number]").fill("974 760 673")
     form.locator("input[name=organisation_name]").fill("Ødegård Rør AS")
+    form.locator("input[name=name]").fill("Åse Ødegård")  # ID-porten gave no name
     form.locator("input[name=receipt_channel][value=sms]").check()
     form.locator("input[name=case_number]").fill("2026/587")
     form.locator("textarea[name=comment]").fill("Sjå vedlagde papir om tilrettelegging.")
