@@ -20,10 +20,10 @@ from kontaktbok.archive import delivery as archive_worker
 from kontaktbok.archive import services as archive_services
 from kontaktbok.demo.data import DEMO_UNKNOWN_NIN, DemoLogins
 from kontaktbok.notifications.models import SinkMessage
+from kontaktbok.schools.identity import nin_digest
 from kontaktbok.schools.models import School
 from kontaktbok.submissions.models import Submission
 from tests.e2e.conftest import Browsing
-from kontaktbok.schools.identity import nin_digest
 from tests.e2e.test_national_login_journey import at_provider, standins  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -37,8 +37,9 @@ PNG = (
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
 
+@pytest.mark.usefixtures("standins")
 def test_a_business_sends_securely_to_the_archive(
-    phone: Browsing, demo: DemoLogins, settings, tmp_path, standins: dict[str, str]
+    phone: Browsing, demo: DemoLogins, settings, tmp_path
 ):
     settings.FIKS_IO_API_URL = ""  # no Fiks IO here: the delivery waits, queued
     school = School.objects.select_related("municipality").order_by("pk").first()

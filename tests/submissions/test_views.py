@@ -15,6 +15,7 @@ from kontaktbok.notifications.models import Notification
 from kontaktbok.submissions.forms import parse_case_number
 from kontaktbok.submissions.models import Draft, DraftFile, Submission
 from tests import factories
+from tests.national.conftest import login as national_login
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\nstartxref\n0\n%%EOF\n"
 PNG = (
@@ -292,8 +293,6 @@ def test_the_deliveries_page_lists_by_state_resends_and_keeps_its_query_count(cl
 
 
 # The sender's identity number comes from the session's ID-porten login only.
-from tests.national.conftest import login as national_login  # noqa: E402
-from tests.national.conftest import national, provider_url  # noqa: E402, F401
 
 
 def _arkivmelding(submission) -> str:
