@@ -722,6 +722,9 @@ MATRIX: dict[str, dict] = {
         "method": "post",
         "body": lambda w: {"logout_token": "x.y.z"},
     },
+    # Going on as a citizen needs a valid ID-porten login of this session kept a few
+    # minutes: without one it is refused for everyone, whoever is logged in.
+    "national_citizen_login": {**row(default=403), "method": "post", "body": lambda w: {}},
     # Passkey login: the browser's script fetches its options; a page visit goes to login.
     "mfa_login_webauthn": row(default=302),
     "mfa_index": row(anonymous=LOGIN, default=200),
