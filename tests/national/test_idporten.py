@@ -298,3 +298,21 @@ def test_a_guardians_id_porten_login_keeps_the_pid_for_the_sender_only_sealed(na
     request = response.wsgi_request
     assert services.session_pid(request) == family["nin"]
     assert family["nin"] not in str(dict(client.session.items()))
+
+
+def test_the_identity_number_of_a_staff_member_cannot_go_on_as_a_citizen(national, family):
+    from datetime import date
+
+    from kontaktbok.schools.identity import nin_digest
+    from tests import factories
+
+    staff = factories.staff_member(family["school"], "Marit Lærar").user
+    nin = factories.nin_for(date(1979, 5, 17))
+
+    staff.nin_digest = nin_digest(nin)
+    staff.save(update_fields=["nin_digest"])
+    client = Client()
+    response, _ = login(client, national, pid=nin, acr=SUBSTANTIAL)
+    refused(response, "not registered as a guardian")
+    assert client.post("/accounts/national/citizen/").status_code == 403
+    assert "_auth_user_id" not in client.session
