@@ -316,3 +316,20 @@ def test_the_identity_number_of_a_staff_member_cannot_go_on_as_a_citizen(nationa
     refused(response, "not registered as a guardian")
     assert client.post("/accounts/national/citizen/").status_code == 403
     assert "_auth_user_id" not in client.session
+
+
+def test_going_on_as_a_citizen_needs_the_csrf_token_and_takes_no_hostile_input(national, family):
+    from kontaktbok.schools.identity import make_test_nin
+
+    pid = next(n for i in range(200, 300) if (n := make_test_nin("150590", i)))
+    client = Client()
+    login(client, national, pid=pid, acr=SUBSTANTIAL)
+    strict = Client(enforce_csrf_checks=True)  # the same browser, posting without the token
+    strict.cookies = client.cookies
+    assert strict.post("/accounts/national/citizen/").status_code == 403
+    assert "_auth_user_id" not in strict.session
+    hostile = {"next": "https://evil.example/", "pid": "01010112345", "x": "\x00' OR 1=1"}
+    client = Client()
+    login(client, national, pid=pid, acr=SUBSTANTIAL)
+    response = client.post("/accounts/national/citizen/", hostile)
+    assert response.status_code == 302 and response["Location"] == "/submissions/new/"
