@@ -99,6 +99,9 @@ def hand_to_archive(log: RelayLog) -> bool:
     from kontaktbok.archive import services as archive
     from kontaktbok.archive.models import ArchiveDelivery, ArchiveUnit
 
+    external_key = f"{SOURCE}:{log.archive_message_id}"
+    if ArchiveDelivery.objects.filter(external_key=external_key).exists():
+        return True  # handed over already: the archive app retries it, not we
     unit = ArchiveUnit.objects.filter(school=log.school, active=True).order_by("pk").first()
     if unit is None:
         log_.warning("relay log %s waits: the school has no archive unit", log.pk)
@@ -111,7 +114,7 @@ def hand_to_archive(log: RelayLog) -> bool:
         archive.deliver_document(
             actor=None,
             unit=unit,
-            external_key=f"{SOURCE}:{log.archive_message_id}",
+            external_key=external_key,
             title=title,
             sender=archive.Sender(
                 kind=ArchiveDelivery.SenderKind.ORGANISATION,
