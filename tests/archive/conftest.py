@@ -98,6 +98,33 @@ class Fiks:
     journal: standin.Journal
     stop: threading.Event
 
+    def describe(self) -> str:
+        """What each side holds, for a test that timed out."""
+        from kontaktbok.archive.models import ArchiveAnswer
+
+        depths: dict[str, int | str] = {}
+        connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
+        try:
+            for queue in (
+                fiksio.account_queue(self.account),
+                fiksio.account_queue(self.archive_account),
+                standin.DEAD_LETTER_QUEUE,
+            ):
+                try:  # a channel per queue: asking for a missing queue closes the channel
+                    declared = connection.channel().queue_declare(queue, passive=True)
+                    depths[queue] = declared.method.message_count
+                except pika.exceptions.ChannelClosedByBroker:
+                    depths[queue] = "missing"
+        finally:
+            connection.close()
+        deliveries = list(ArchiveDelivery.objects.values_list("pk", "state", "failure_reason"))
+        answers = list(ArchiveAnswer.objects.values_list("delivery_id", "message_type"))
+        return (
+            f"deliveries {deliveries}, answers {answers}, queues {depths}, "
+            f"archive saw {len(self.archive.seen)} in mode {self.archive.mode}, "
+            f"Fiks IO sent {len(self.fiksio.sent)}"
+        )
+
     def consume(self, seconds: float = 0.5) -> int:
         """Run our consumer until the queue has been quiet for ``seconds``."""
         from kontaktbok.archive import delivery
@@ -125,6 +152,7 @@ def fiks(amqp_url, archive_keys, unit, settings, tmp_path) -> Iterator[Fiks]:
     from cryptography.hazmat.primitives import serialization
 
     publisher = standin.Publisher(amqp_url)
+    publishers = [publisher, standin.Publisher(amqp_url), standin.Publisher(amqp_url)]
     app = standin.FiksIOStandIn(
         publisher=publisher,
         integrations={"test-integrasjon": "test-passord"},
@@ -137,7 +165,7 @@ def fiks(amqp_url, archive_keys, unit, settings, tmp_path) -> Iterator[Fiks]:
     archive = standin.ArchiveStandIn(
         account=archive_account,
         credentials=package.Credentials.from_pem(*archive_keys),
-        publisher=standin.Publisher(amqp_url),
+        publisher=publishers[1],
         amqp_url=amqp_url,
         journal=journal,
     )
@@ -146,7 +174,7 @@ def fiks(amqp_url, archive_keys, unit, settings, tmp_path) -> Iterator[Fiks]:
         threading.Thread(target=archive.run, args=(stop,), daemon=True),
         threading.Thread(
             target=standin.forward_dead_letters,
-            args=(standin.Publisher(amqp_url), amqp_url, stop),
+            args=(publishers[2], amqp_url, stop),
             daemon=True,
         ),
     ]
@@ -165,7 +193,8 @@ def fiks(amqp_url, archive_keys, unit, settings, tmp_path) -> Iterator[Fiks]:
     server.shutdown()
     for thread in threads[1:]:
         thread.join(timeout=5)
-    publisher.close()
+    for each in publishers:
+        each.close()
     fiksio.forget_token()
 
 

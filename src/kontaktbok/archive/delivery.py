@@ -170,7 +170,9 @@ def consume(
         channel = connection.channel()
         if not settings.FIKS_IO_AMQP_URL.startswith("amqps://"):
             declare(channel, queue)
-        channel.basic_qos(prefetch_count=10)
+        # One answer at a time: a message held unacknowledged when we stop goes back to the
+        # queue, and each return counts towards Fiks IO's limit of three deliveries.
+        channel.basic_qos(prefetch_count=1)
         for method, properties, body in channel.consume(queue, inactivity_timeout=idle_seconds):
             if method is not None:  # a message taken is always handled before stopping
                 handle(dict(properties.headers or {}), body or b"")
