@@ -139,6 +139,9 @@ class Fiks:
                 parameters=pika.URLParameters(self.amqp_url),
                 idle_seconds=0.2,
             )
+        except pika.exceptions.AMQPError:
+            return 0  # the broker closed the channel: the next call connects again, as
+            # the archive_consumer command does
         finally:
             timer.cancel()
 
@@ -195,7 +198,21 @@ def fiks(amqp_url, archive_keys, unit, settings, tmp_path) -> Iterator[Fiks]:
         thread.join(timeout=5)
     for each in publishers:
         each.close()
+    _delete_queues(amqp_url, [fiksio.account_queue(account), fiksio.account_queue(archive_account)])
     fiksio.forget_token()
+
+
+def _delete_queues(amqp_url: str, queues: list[str]) -> None:
+    """A test's account queues go with it: the broker keeps a process per quorum queue."""
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        for queue in queues:
+            connection.channel().queue_delete(queue)
+    except pika.exceptions.AMQPError:
+        pass  # left for the vhost's deletion at the end of the session
+    finally:
+        if connection.is_open:
+            connection.close()
 
 
 @pytest.fixture(autouse=True)

@@ -72,3 +72,14 @@ def staff_users_of(school_id: int) -> QuerySet[Any]:
 
 def units_of_school(school_id: int) -> QuerySet[ArchiveUnit]:
     return ArchiveUnit.objects.filter(school_id=school_id).prefetch_related("responsible_staff")
+
+
+def pupil_folder_unit(school_id: int) -> ArchiveUnit | None:
+    """The unit that files the school's own documents in the pupils' folders (elevmappe):
+    the school's first active unit."""
+    return ArchiveUnit.objects.filter(school_id=school_id, active=True).order_by("pk").first()
+
+
+def pupil_folder_school_ids() -> QuerySet[Any]:
+    """The schools that have a unit for their pupils' folders."""
+    return ArchiveUnit.objects.filter(active=True, school__isnull=False).values("school_id")

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 DEAD_LETTER_EXCHANGE = "fiksio.dlx"
 DEAD_LETTER_QUEUE = "fiksio.deadletter"
 FIKSIO_SERVERFEIL = arkivmelding.FIKSIO_SERVERFEIL[0]
+PUBLISH_TRIES = 5
 
 
 def declare_account_queue(channel: Any, queue: str) -> None:
@@ -80,6 +81,9 @@ class Publisher:
         if self._connection is None or not self._connection.is_open:
             self._connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
             self._channel = self._connection.channel()
+            # Fiks IO never loses a message it has taken: each publish waits for the
+            # broker's confirm (a quorum queue still electing its leader may refuse one).
+            self._channel.confirm_delivery()
             self._declared = set()
         return self._channel
 
@@ -106,7 +110,7 @@ class Publisher:
             headers[f"egendefinert-header.{name}"] = value
         queue = f"fiksio.konto.{recipient}"
         with self._lock:
-            for attempt in range(2):
+            for attempt in range(PUBLISH_TRIES):
                 try:
                     channel = self._open()
                     if queue not in self._declared:
@@ -119,11 +123,16 @@ class Publisher:
                         pika.BasicProperties(
                             headers=headers, delivery_mode=2, message_id=message_id
                         ),
+                        mandatory=True,
                     )
                     break
+                except (pika.exceptions.NackError, pika.exceptions.UnroutableError):
+                    if attempt == PUBLISH_TRIES - 1:
+                        raise
+                    time.sleep(0.2 * (attempt + 1))
                 except pika.exceptions.AMQPError:
                     self._connection = None
-                    if attempt:
+                    if attempt == PUBLISH_TRIES - 1:
                         raise
         return message_id
 
@@ -237,8 +246,23 @@ class FiksIOStandIn:
         return "200 OK", {"meldingId": message_id, **metadata}
 
 
+def until_stopped(work: Callable[[threading.Event], None], stop: threading.Event) -> None:
+    """Run a consumer until ``stop`` is set, connecting again after a broker error (a
+    broker under load may close a channel; what was not acknowledged comes again)."""
+    while not stop.is_set():
+        try:
+            work(stop)
+        except pika.exceptions.AMQPError as exc:
+            log.warning("stand-in consumer: %s; connecting again", exc)
+            time.sleep(0.5)
+
+
 def forward_dead_letters(publisher: Publisher, amqp_url: str, stop: threading.Event) -> None:
     """Answer each message dead-lettered after three deliveries with Fiks IO's serverfeil."""
+    until_stopped(lambda event: _forward_dead_letters(publisher, amqp_url, event), stop)
+
+
+def _forward_dead_letters(publisher: Publisher, amqp_url: str, stop: threading.Event) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     try:
         channel = connection.channel()
@@ -464,6 +488,9 @@ class ArchiveStandIn:
         return arkivmelding.KVITTERING
 
     def run(self, stop: threading.Event) -> None:
+        until_stopped(self._run, stop)
+
+    def _run(self, stop: threading.Event) -> None:
         connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
         try:
             channel = connection.channel()
