@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from kontaktbok.core import clock
 from kontaktbok.core.models import AuditEntry
 from kontaktbok.relaylog import closing, services, tasks
-from kontaktbok.relaylog.models import ClosedDocument, Entry, RelayLog, RelayLogSettings
+from kontaktbok.relaylog.models import ClosedDocument, Entry, RelayLog
 from tests.leave.test_pdf import text_of
 from tests.relaylog.helpers import consented, open_log, with_nurse
 
@@ -140,7 +140,10 @@ def test_the_receipt_must_be_for_this_delivery_and_counts_once(world, full_log):
 
 
 def test_removal_only_after_the_receipt_and_the_retention_time(world, full_log, time_machine):
-    RelayLogSettings.objects.create(municipality=world.school.municipality, retention_days=30)
+    """The retention rule ``relay_logs`` (30 days after the receipt by default) removes
+    a log only once the archive's receipt is stored and old enough."""
+    from kontaktbok.privacy import retention
+
     waiting = consented(world, world.child_b)
     closing.log_close(actor=world.guardian_b, log_id=waiting.pk, reason="guardians")
     closing.log_close(actor=world.leadership, log_id=full_log.pk, reason="goals_met")
@@ -148,10 +151,15 @@ def test_removal_only_after_the_receipt_and_the_retention_time(world, full_log, 
     closing.archive_receipt_record(
         log_id=full_log.pk, receipt="arkiv-1", message_id=full_log.archive_message_id
     )
+
+    def relay_logs() -> retention.Outcome:
+        return next(o for o in retention.run() if o.rule.code == "relay_logs")
+
     time_machine.move_to("2026-12-20 09:00 +0100")  # 26 days after the receipt
-    assert closing.archived_logs_remove() == 0
+    assert relay_logs().deleted == 0
     time_machine.move_to("2027-06-01 09:00 +0100")
-    assert closing.archived_logs_remove() == 1
+    outcome = relay_logs()
+    assert (outcome.due, outcome.held, outcome.deleted) == (2, 1, 1)
     assert not RelayLog.objects.filter(pk=full_log.pk).exists()
     assert not Entry.objects.filter(log_id=full_log.pk).exists()
     assert RelayLog.objects.filter(pk=waiting.pk).exists()  # no receipt: kept

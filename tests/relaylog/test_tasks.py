@@ -86,4 +86,4 @@ def test_an_overdue_evaluation_is_flagged_to_the_holder_once(world, time_machine
 
 def test_the_periodic_tasks_are_registered():
     names = {item.task.name for item in registered()}
-    assert {"remind_holders", "resend_waiting", "remove_archived"} <= names
+    assert {"remind_holders", "resend_waiting"} <= names

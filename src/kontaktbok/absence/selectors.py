@@ -123,19 +123,21 @@ def absence_history(
 
 def history_for_a_document(pupil: Pupil, school_year: SchoolYear | None = None) -> History:
     """The same, not audited: for a document the system makes with no reader yet (a
-    decision letter); whoever opens the document is audited there."""
+    decision letter, the year-end record for the archive); whoever opens the document is
+    audited there."""
     year = school_year or selectors.current_school_year(pupil.school)
     today = clock.today()
     start = year.starts_on if year else today
+    reports_in_year = AbsenceReport.objects.filter(pupil=pupil, end_date__gte=start)
+    marks_in_year = AttendanceMark.objects.filter(pupil=pupil, date__gte=start)
+    if year is not None:  # a past year ends on its last day (the pupil's year-end record)
+        reports_in_year = reports_in_year.filter(start_date__lte=year.ends_on)
+        marks_in_year = marks_in_year.filter(date__lte=year.ends_on)
     reports = list(
-        AbsenceReport.objects.filter(pupil=pupil, end_date__gte=start)
-        .select_related("absence_type", "reported_by")
-        .order_by("-start_date", "-id")
+        reports_in_year.select_related("absence_type", "reported_by").order_by("-start_date", "-id")
     )
     marks = list(
-        AttendanceMark.objects.filter(pupil=pupil, date__gte=start)
-        .exclude(status=AttendanceMark.Status.PRESENT)
-        .order_by("-date", "lesson")
+        marks_in_year.exclude(status=AttendanceMark.Status.PRESENT).order_by("-date", "lesson")
     )
     whole_days, hours = days_and_hours(marks, pupil.school)
     days_so_far = len(selectors.school_days(year, start, today)) if year else 0

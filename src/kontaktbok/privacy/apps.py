@@ -8,4 +8,10 @@ class PrivacyConfig(AppConfig):
     verbose_name = _("Privacy")
 
     def ready(self) -> None:
-        from kontaktbok.privacy import kinds  # noqa: F401  (registers notification kinds)
+        from kontaktbok.archive.signals import delivery_archived
+        from kontaktbok.privacy import (
+            elevmappe,
+            kinds,  # noqa: F401  (registers notification kinds)
+        )
+
+        delivery_archived.connect(elevmappe.on_archived, dispatch_uid="privacy.year_record")

@@ -154,3 +154,49 @@ class LegalHold(models.Model):
 
     def __str__(self) -> str:
         return self.reason
+
+
+class YearRecord(models.Model):
+    """A pupil's year-end document in the archive's pupil folder (elevmappe): the
+    attendance and absence of one school year at one school, with the leave decisions of
+    that year. The year's marks and leave cases are deleted only once the archive's
+    receipt for it is stored (``archived_at``)."""
+
+    pupil = models.ForeignKey(
+        "schools.Pupil", verbose_name=_("pupil"), on_delete=models.CASCADE, related_name="+"
+    )
+    school_year = models.ForeignKey(
+        "schools.SchoolYear",
+        verbose_name=_("school year"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    delivery = models.OneToOneField(
+        "archive.ArchiveDelivery",
+        verbose_name=_("delivery to the archive"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("handed to the archive"))
+    archived_at = models.DateTimeField(_("archive's receipt stored"), null=True, blank=True)
+    reference = models.CharField(_("archive reference"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("year-end document (elevmappe)")
+        verbose_name_plural = _("year-end documents (elevmappe)")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil", "school_year"], name="privacy_one_year_record_per_pupil_year"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["pupil", "school_year"],
+                condition=Q(archived_at__isnull=False),
+                name="privacy_year_record_archived",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pupil_id} {self.school_year_id}"

@@ -101,28 +101,30 @@ EXCLUDED: dict[str, str] = {
     "submissions.draftfile": "a file of a form not yet sent, deleted with it after a day",
 }
 
-# The relay log (stafettlogg): not yet in the copy. Its participants read the whole log, and
-# who has read it, inside the log itself, and download the closed log as one PDF; adding it
-# to data.json (for guardians and the pupil) is still to be done.
-_RELAYLOG_REASON = (
-    "not yet in the copy: the participants read the whole relay log and who has read it "
-    "inside the log, and download the closed log as a PDF"
+COVERED.update(
+    {
+        "relaylog.relaylog": "relay_logs[] (the logs the person takes part in and may read)",
+        "relaylog.participant": "relay_logs[].participants and relay_logs[].my_part",
+        "relaylog.consent": "relay_logs[].consents",
+        "relaylog.attachment": "relay_logs[].entries[].attachment, relay-logs/ in the ZIP",
+        "relaylog.handover": "relay_logs[].holders",
+        "relaylog.goal": "relay_logs[].plan",
+        "relaylog.measure": "relay_logs[].plan[].measures",
+        "relaylog.evaluation": "relay_logs[].plan[].measures[].evaluations",
+        "relaylog.entry": "relay_logs[].entries",
+        "relaylog.closeddocument": "relay_logs[].document, relay-logs/ in the ZIP",
+    }
 )
 EXCLUDED.update(
-    dict.fromkeys(
-        [
-            "relaylog.relaylog",
-            "relaylog.participant",
-            "relaylog.consent",
-            "relaylog.attachment",
-            "relaylog.handover",
-            "relaylog.goal",
-            "relaylog.measure",
-            "relaylog.evaluation",
-            "relaylog.entry",
-            "relaylog.closeddocument",
-            "relaylog.relaylogcreator",
-        ],
-        _RELAYLOG_REASON,
-    )
+    {
+        "relaylog.relaylogcreator": (
+            "which staff members leiing lets open relay logs: a work setting, no pupil"
+        ),
+        "privacy.yearrecord": (
+            "the record that a child's year-end document (attendance, absence and leave "
+            "decisions of a school year) went to the archive, with its reference; what it "
+            "holds is in children[] while kept here, and in the archive after (ask the "
+            "municipality)"
+        ),
+    }
 )

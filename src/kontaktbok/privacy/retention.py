@@ -4,8 +4,9 @@ The rules are data (``RULES``): what kind of record, how long, from which event,
 archive must have it first, and on what basis. Where a rule counts days, the municipality
 may choose another number within the rule's legal bounds (``retention_choose``). The rule
 of the house: a record the archive law requires is never deleted before the archive's
-receipt for it is stored. Until the archive delivery exists (the archive app), such records
-are counted as held, never deleted; so are the records of a pupil under a legal hold.
+receipt for it is stored (the pupil's year-end document, ``elevmappe``; a relay log's own
+delivery on closing); until then they are counted as held, never deleted, and so are the
+records of a pupil under a legal hold.
 Deletion goes in small batches, each in its own short transaction, so no table is locked
 for long; each run is audited with its counts and no personal data.
 """
@@ -35,7 +36,10 @@ from kontaktbok.core.models import AuditEntry
 from kontaktbok.leave.models import LeaveApplication
 from kontaktbok.messaging.models import Attachment, AttachmentContent, Message, Thread
 from kontaktbok.notifications.models import Notification, SinkMessage
+from kontaktbok.privacy.elevmappe import archived_for
 from kontaktbok.privacy.models import LegalHold, RetentionChoice
+from kontaktbok.relaylog import closing as relaylog_closing
+from kontaktbok.relaylog.models import RelayLog
 from kontaktbok.schools.models import SchoolYear
 
 BATCH = 1000
@@ -98,8 +102,31 @@ def _attendance_due(today: dt.date, days: int = 365) -> QuerySet:
     return AttendanceMark.objects.filter(_year_begun_since("group__school", "date", today, days))
 
 
+def _attendance_held(today: dt.date, days: int) -> QuerySet:
+    """Marks of a pupil's year whose year-end document the archive has not yet receipted."""
+    return _attendance_due(today, days).exclude(archived_for("pupil", "group__school", "date"))
+
+
 def _leave_due(today: dt.date, days: int = 0) -> QuerySet:
     return LeaveApplication.objects.filter(_year_begun_since("school", "end_date", today, 0))
+
+
+def _leave_held(today: dt.date, days: int) -> QuerySet:
+    """Cases of a pupil's year whose year-end document (with the decisions and their
+    letters) the archive has not yet receipted."""
+    return _leave_due(today).exclude(archived_for("pupil", "school", "end_date"))
+
+
+def _relay_logs_due(today: dt.date, days: int) -> QuerySet:
+    return RelayLog.objects.filter(state=RelayLog.State.CLOSED, **_before("closed_at", today, days))
+
+
+def _relay_logs_held(today: dt.date, days: int) -> QuerySet:
+    """Closed logs whose archive receipt is not stored, or not ``days`` old."""
+    received = Q(archive_state=RelayLog.Archive.RECEIVED) & Q(
+        **_before("archive_received_at", today, days)
+    )
+    return _relay_logs_due(today, days).exclude(received)
 
 
 def _lookups_due(today: dt.date, days: int = 0) -> QuerySet:
@@ -143,7 +170,7 @@ RULES: tuple[Rule, ...] = (
         archive=_("yes: each pupil's attendance and absence per school year (elevmappe)"),
         basis=_("The archive regulations § 7-28; the education act (absence on the report)."),
         due=_attendance_due,
-        held=_attendance_due,  # all of it: the archive's yearly extract comes first
+        held=_attendance_held,  # until the archive's receipt for the pupil's year
         days=365,
         bounds=(0, 1825),
         pupil="pupil",
@@ -176,7 +203,20 @@ RULES: tuple[Rule, ...] = (
         archive=_("yes: a case on the pupil's rights and duties"),
         basis=_("The archive regulations § 7-28; the public administration act."),
         due=_leave_due,
-        held=_leave_due,  # all of it: the archive has each case first
+        held=_leave_held,  # until the archive's receipt for the pupil's year
+        pupil="pupil",
+    ),
+    Rule(
+        code="relay_logs",
+        kind=_("Relay logs (stafettlogg), closed"),
+        kept=_("%(days)s days after the archive's receipt for the closed log"),
+        archive=_("yes: the whole log as one document when it is closed"),
+        basis=_("The archive regulations § 7-28; the consents given for the log."),
+        due=_relay_logs_due,
+        held=_relay_logs_held,
+        delete=lambda ids: relaylog_closing.logs_remove(ids),
+        days=30,
+        bounds=(0, 3650),
         pupil="pupil",
     ),
     Rule(

@@ -5,7 +5,7 @@ retention run."""
 from django.tasks import task
 
 from kontaktbok.core.scheduler import periodic
-from kontaktbok.privacy import retention, services
+from kontaktbok.privacy import elevmappe, retention, services
 
 
 @task
@@ -33,3 +33,11 @@ def build_stale_exports() -> int:
 def retention_run() -> dict[str, int]:
     """Delete what the retention rules say is due today; returns the counts per rule."""
     return {o.rule.code: o.deleted for o in retention.run()}
+
+
+@periodic(every_minutes=60)
+@task
+def deliver_year_records() -> int:
+    """Hand the pupils' year-end documents (elevmappe) of past school years to the archive,
+    a batch an hour; returns how many were handed over."""
+    return elevmappe.year_records_deliver()

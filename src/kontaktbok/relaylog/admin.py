@@ -8,4 +8,4 @@ from kontaktbok.relaylog.models import RelayLogSettings
 
 @admin.register(RelayLogSettings)
 class RelayLogSettingsAdmin(admin.ModelAdmin):
-    list_display = ("municipality", "consent_age", "retention_days")
+    list_display = ("municipality", "consent_age")

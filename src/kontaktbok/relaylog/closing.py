@@ -2,7 +2,6 @@
 once; then the hand-off to the municipality's archive, its receipt, and removal from the
 active system after the retention setting (only once the receipt is stored)."""
 
-import datetime as dt
 import hashlib
 import logging
 import uuid
@@ -97,12 +96,13 @@ def hand_to_archive(log: RelayLog) -> bool:
     receipt comes back through ``archive.signals.delivery_archived``. Without an active
     unit for the school the log waits, and is handed over when one is set up."""
     from kontaktbok.archive import services as archive
-    from kontaktbok.archive.models import ArchiveDelivery, ArchiveUnit
+    from kontaktbok.archive.models import ArchiveDelivery
+    from kontaktbok.archive.selectors import pupil_folder_unit
 
     external_key = f"{SOURCE}:{log.archive_message_id}"
     if ArchiveDelivery.objects.filter(external_key=external_key).exists():
         return True  # handed over already: the archive app retries it, not we
-    unit = ArchiveUnit.objects.filter(school=log.school, active=True).order_by("pk").first()
+    unit = pupil_folder_unit(log.school_id)
     if unit is None:
         log_.warning("relay log %s waits: the school has no archive unit", log.pk)
         return False
@@ -174,29 +174,18 @@ def archive_receipt_record(*, log_id: int, receipt: str, message_id: uuid.UUID) 
     return log
 
 
-def archived_logs_remove() -> int:
-    """Remove closed logs whose archive receipt is stored and whose retention time (the
-    municipality's setting, in days after the receipt) has passed. A log without a
-    receipt is never removed."""
-    now = clock.now()
-    removed = 0
-    candidates = RelayLog.objects.filter(
-        archive_state=Archive.RECEIVED, archive_received_at__isnull=False
-    ).select_related("school")
-    for log in candidates:
-        days = access.settings_for(log.school.municipality_id).retention_days
-        if log.archive_received_at and log.archive_received_at + dt.timedelta(days=days) > now:
-            continue
-        with transaction.atomic():
-            audit_log(
-                actor=None,
-                action="relaylog.log.removed",
-                school_id=log.school_id,
-                detail={"log": log.pk, "receipt": log.archive_receipt},
-            )
-            _delete(log)
-        removed += 1
-    return removed
+def logs_remove(ids: list[int]) -> None:
+    """Remove closed logs from the active system: called by the retention run
+    (``privacy.retention``, rule ``relay_logs``) only for logs whose archive receipt is
+    stored and old enough. Each removal is audited with the log's receipt."""
+    for log in RelayLog.objects.filter(pk__in=ids, archive_state=Archive.RECEIVED):
+        audit_log(
+            actor=None,
+            action="relaylog.log.removed",
+            school_id=log.school_id,
+            detail={"log": log.pk, "receipt": log.archive_receipt},
+        )
+        _delete(log)
 
 
 def _delete(log: RelayLog) -> None:

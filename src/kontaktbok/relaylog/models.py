@@ -25,11 +25,6 @@ class RelayLogSettings(models.Model):
         default=15,
         validators=[MinValueValidator(12), MaxValueValidator(18)],
     )
-    retention_days = models.PositiveSmallIntegerField(
-        _("days a closed log is kept after the archive's receipt"),
-        default=30,
-        validators=[MaxValueValidator(3650)],
-    )
 
     class Meta:
         verbose_name = _("relay log settings")

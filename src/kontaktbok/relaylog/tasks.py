@@ -1,5 +1,5 @@
-"""Background work of the relay log: reminders to the holder, the archive hand-off and
-the removal of archived logs."""
+"""Background work of the relay log: reminders to the holder and the archive hand-off
+(archived logs are removed by the retention run, ``privacy.retention``)."""
 
 from django.tasks import task
 from django.urls import reverse
@@ -73,10 +73,3 @@ def resend_waiting() -> int:
         "pk", flat=True
     )
     return sum(closing.deliver(log_id=pk) for pk in ids)
-
-
-@periodic(every_minutes=24 * 60)
-@task
-def remove_archived() -> int:
-    """Archived logs past the retention setting leave the active system."""
-    return closing.archived_logs_remove()

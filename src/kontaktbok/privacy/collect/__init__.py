@@ -14,7 +14,7 @@ from kontaktbok.accounts.models import User
 from kontaktbok.core import clock
 from kontaktbok.leave.models import Consent, LeaveApplication
 from kontaktbok.leave.selectors import guardian_scope
-from kontaktbok.privacy.collect import account, children, messages
+from kontaktbok.privacy.collect import account, children, messages, relaylogs
 from kontaktbok.privacy.collect.common import ExportFile, Files, day, when
 
 FORMAT = "kontaktbok-data-export"
@@ -91,6 +91,7 @@ def collect(person: User, *, language: str) -> Collected:
         "messages": messages.messages(person, files, language),
         "notifications": account.notifications(person, hidden, language),
         "submissions": submissions(person),
+        "relay_logs": relaylogs.relay_logs(person, files),
         "exports": account.exports(person),
     }
     data["files"] = [{"path": f.path, "size": len(f.content)} for f in files.items]
