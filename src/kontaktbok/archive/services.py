@@ -31,6 +31,7 @@ from kontaktbok.archive.signals import delivery_archived
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.messaging import files as sealed
+from kontaktbok.notifications.models import Channel
 from kontaktbok.notifications.services import Outgoing, notify, notify_many
 
 State = ArchiveDelivery.State
@@ -87,6 +88,19 @@ def sender_identifier(delivery: ArchiveDelivery) -> str:
     if not delivery.sender_identifier:
         return ""
     return sealed.decrypt(bytes(delivery.sender_identifier), name=_sender_name(delivery)).decode()
+
+
+def sender_contact(delivery: ArchiveDelivery) -> dict[str, str]:
+    """Where the sender is told that the archive has registered it: the e-mail address and
+    mobile number given with the document, never the account's (in the app only if none)."""
+    return {
+        channel: address
+        for channel, address in (
+            (Channel.EMAIL, delivery.sender_email),
+            (Channel.SMS, delivery.sender_phone),
+        )
+        if address
+    }
 
 
 def journal_entry(
@@ -148,7 +162,8 @@ def deliver_document(
     together) and sends after the commit. The same ``external_key`` again returns the row
     already made: a caller that retries never files a document twice. The metadata is
     checked against KS's schema here, so a caller learns of bad input at once
-    (``ValidationError``)."""
+    (``ValidationError``). ``notify_user`` is told when the archive has registered it, at
+    the sender's e-mail or mobile given here (``sender_contact``)."""
     if not unit.active:
         raise ValidationError(_("This unit does not receive documents now."))
     if not documents:
@@ -444,6 +459,7 @@ def _apply(delivery: ArchiveDelivery, message_type: str, payload: bytes) -> None
                 dedup_key=f"archive.archived.{delivery.pk}",
                 payload={"code": delivery.sender_reference, "reference": reference},
                 school_id=school_id,
+                to=sender_contact(delivery),
             )
         return
     if message_type in arkivmelding.ERRORS:
