@@ -152,9 +152,17 @@ def _archive_commands(python: str) -> list[list[str]]:
     stand-ins (they need RabbitMQ; without it submissions stay queued, nothing is lost)."""
     _setup()
     from django.conf import settings
+    from django.db import DatabaseError
+
+    from kontaktbok.archive.models import FiksClient
 
     if not settings.FIKS_IO_ACCOUNT_ID:
-        return []
+        try:
+            own_accounts = FiksClient.objects.exists()  # municipalities with their own
+        except DatabaseError:  # not migrated yet
+            own_accounts = False
+        if not own_accounts:
+            return []
     commands = [[python, "-m", "kontaktbok.cli", "archive_consumer"]]
     if settings.DEMO and settings.FIKS_IO_API_URL.startswith("http://127.0.0.1"):
         if _broker_up(settings.FIKS_IO_AMQP_URL):

@@ -4,6 +4,7 @@ RabbitMQ answers; without it the demo says so and deliveries stay queued."""
 import sys
 
 from kontaktbok import cli
+from tests import factories
 
 
 def test_without_rabbitmq_the_demo_says_so_and_starts_no_stand_in(settings, capsys):
@@ -26,6 +27,15 @@ def test_with_rabbitmq_the_demo_starts_the_stand_ins(settings, amqp_url):
     assert [c[-1] for c in commands] == ["archive_consumer", "fiks_standin"]
 
 
-def test_without_an_account_nothing_is_started(settings):
+def test_without_an_account_nothing_is_started(settings, db):
     settings.FIKS_IO_ACCOUNT_ID = ""
     assert cli._archive_commands(sys.executable) == []
+
+
+def test_a_municipalitys_own_account_starts_the_answer_reader(settings, db):
+    from tests.archive.test_accounts import own_client
+
+    settings.DEMO = False
+    settings.FIKS_IO_ACCOUNT_ID = ""
+    own_client(factories.school("Vassenden skule").municipality)
+    assert [c[-1] for c in cli._archive_commands(sys.executable)] == ["archive_consumer"]

@@ -1,8 +1,8 @@
 """Secure submission in a real browser: a citizen sends on behalf of a business with a case
 number and two attachments, is told clearly what is wrong with bad input (no title, a
 program renamed .pdf, a 30 MB file) with nothing typed or uploaded lost, confirms the
-summary, gets the receipt page and the SMS in the demo's sink, and later the notice that the
-archive has registered it.
+summary, gets the receipt page and the SMS in the demo's sink at the mobile number typed on
+the form, and later, at the same number, the notice that the archive has registered it.
 
 The citizen logs in with the ID-porten stand-in: a person who is no guardian here gets the
 not-registered page and goes on from it to send securely. The archive's answers are given
@@ -63,10 +63,6 @@ def test_a_business_sends_securely_to_the_archive(
     assert citizen.email is None and not citizen.has_usable_password()
     expect(page.get_by_test_id("identity")).to_contain_text(f"{DEMO_UNKNOWN_NIN[:6]}*****")
     expect(page.get_by_role("main")).not_to_contain_text(DEMO_UNKNOWN_NIN)
-    # A mobile number on the account, for the receipt by SMS.
-    citizen.phone = "+4791112222"
-    citizen.save(update_fields=["phone"])
-    phone.goto("/submissions/new/")
     form = page.get_by_test_id("submission-form")
     form.locator("select[name=unit]").select_option(str(unit.pk))
     form.locator("input[name=sender_kind][value=organisation]").check()
@@ -74,6 +70,9 @@ def test_a_business_sends_securely_to_the_archive(
     form.locator("input[name=organisation_name]").fill("Ødegård Rør AS")
     form.locator("input[name=name]").fill("Åse Ødegård")  # ID-porten gave no name
     form.locator("input[name=receipt_channel][value=sms]").check()
+    # ID-porten gave no mobile number: the citizen types one for the receipt.
+    expect(form.locator("input[name=receipt_mobile]")).to_have_value("")
+    form.locator("input[name=receipt_mobile]").fill("911 12 222")
     form.locator("input[name=case_number]").fill("2026/587")
     form.locator("textarea[name=comment]").fill("Sjå vedlagde papir om tilrettelegging.")
     files = {"brev.pdf": PDF, "program.pdf": EXE, "stor.pdf": PDF + b"0" * (30 << 20)}
@@ -103,12 +102,16 @@ def test_a_business_sends_securely_to_the_archive(
     expect(summary).to_contain_text("2026/587")
     expect(summary).to_contain_text("brev.pdf")
     expect(summary).to_contain_text("bilete.png")
+    expect(page.get_by_test_id("receipt-to")).to_contain_text("+47 91 11 22 22")
     phone.follow(page.get_by_test_id("send"))
     code = page.get_by_test_id("code").inner_text()
     assert re.fullmatch(r"KB-[2-9A-Z]{4}-[2-9A-Z]{2}", code)
     submission = Submission.objects.get(code=code)
     sms = SinkMessage.objects.filter(channel="sms", body__contains=code)
     assert sms.count() == 1 and "tilrettelegging" not in sms.get().body
+    assert sms.get().to == "+4791112222"
+    citizen.refresh_from_db()
+    assert not citizen.phone  # the number went with the receipt, not onto the account
     # The archive registers it (the answers as the consumer hands them over).
     delivery = submission.delivery
     claimed = archive_worker.claim(delivery.pk)
@@ -128,4 +131,4 @@ def test_a_business_sends_securely_to_the_archive(
     phone.check_page()
     expect(page.get_by_test_id("archive-state")).to_contain_text("2026/587-3")
     notices = SinkMessage.objects.filter(body__contains="2026/587-3")
-    assert notices.exists()
+    assert [n.to for n in notices] == ["+4791112222"]  # the typed number again

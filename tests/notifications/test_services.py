@@ -236,3 +236,24 @@ def test_notify_many_when_another_process_wrote_one_a_moment_ago(guardian, monke
     assert written[1].recipient == other
     assert Notification.objects.filter(dedup_key="race").count() == 2
     assert Delivery.objects.filter(notification=theirs).count() == 2  # not written twice
+
+
+def test_given_addresses_replace_the_accounts_whatever_the_preferences(guardian):
+    services.preferences_save(actor=guardian, choices={"tests.plain": set()}, digest=True)
+    with time_machine.travel(at(10), tick=False):
+        notification = services.notify(
+            recipient=guardian,
+            kind="tests.plain",
+            dedup_key="typed",
+            payload={"n": 1},
+            to={"sms": "+47 412 34 567", "email": ""},
+        )
+    [delivery] = notification.deliveries.all()
+    assert (delivery.channel, delivery.target) == ("sms", "+47 412 34 567")
+    assert delivery.status == Delivery.Status.PENDING and not delivery.in_digest
+    in_app = services.notify(
+        recipient=guardian, kind="tests.urgent", dedup_key="app", payload={"n": 1}, to={}
+    )
+    assert not in_app.deliveries.exists()  # in the app only: not the account's e-mail or SMS
+    with pytest.raises(ValueError):
+        services.notify(recipient=guardian, kind="tests.plain", dedup_key="p", to={"push": "1"})

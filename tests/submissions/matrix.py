@@ -33,6 +33,7 @@ def _draft(w: Any) -> Any:
             "sender_kind": "person",
             "name": "Guardian A",
             "receipt_channel": "email",
+            "receipt_email": "guardian.a@example.test",
             "title": "Søknad",
             "case_number": "",
         },

@@ -62,6 +62,7 @@ def form_data(unit, **extra):
         "organisation_name": "Ødegård Rør AS",
         "name": "Åse Ødegård",
         "receipt_channel": "sms",
+        "receipt_mobile": "987 65 432",
         "title": "Søknad om tilrettelegging",
         "case_number": " 2026 / 587 ",
         "comment": "Sjå vedlagde papir.",
@@ -157,7 +158,7 @@ def test_as_a_private_person_no_org_number_is_needed(client, unit, citizen):
     response = client.post(
         reverse("submission_new"),
         form_data(unit, sender_kind="person", organisation_number="", organisation_name="",
-                  case_number="", receipt_channel="email"),
+                  case_number="", receipt_channel="email", receipt_email="ase@example.test"),
     )  # fmt: skip
     assert response.status_code == 302
     client.post(response["Location"])
@@ -303,7 +304,7 @@ def _arkivmelding(submission) -> str:
     return arkivmelding.build(archive_services.journal_entry(delivery, documents)).decode()
 
 
-def _send_as_person(client, unit, channel=""):
+def _send_as_person(client, unit, channel="none"):
     response = client.post(
         reverse("submission_new"),
         form_data(unit, sender_kind="person", organisation_number="", organisation_name="",
@@ -327,9 +328,11 @@ def test_after_an_id_porten_login_the_arkivmelding_carries_the_identity_number(n
     assert client.post("/accounts/national/citizen/")["Location"] == reverse("submission_new")
     page = client.get(reverse("submission_new")).content.decode()
     assert pid not in page and f"{pid[:6]}*****" in page  # shown back masked only
-    assert "receipt_channel" not in page  # no phone or e-mail: the receipt is the page
+    # No phone or e-mail on the account: nothing is filled in for the receipt.
+    assert 'name="receipt_mobile"' in page and 'name="receipt_email"' in page
+    assert 'name="receipt_mobile" value=' not in page
     submission = _send_as_person(client, unit)
-    assert submission.receipt_channel == "" and not Notification.objects.exists()
+    assert submission.receipt_channel == "none" and not Notification.objects.exists()
     receipt = client.get(reverse("submission_receipt", args=[submission.uuid])).content.decode()
     assert submission.code in receipt and "Note the reference" in receipt
     assert archive_services.sender_identifier(submission.delivery) == pid
@@ -341,3 +344,146 @@ def test_after_a_password_login_the_arkivmelding_has_no_identity_number(client, 
     submission = _send_as_person(client, unit, channel="sms")
     assert archive_services.sender_identifier(submission.delivery) == ""
     assert "personid" not in _arkivmelding(submission)
+
+
+# Where the receipt goes: the mobile number or e-mail address typed on the form.
+
+
+def _deliveries(kind):
+    from kontaktbok.notifications.models import Delivery
+
+    return [(d.channel, d.target) for d in Delivery.objects.filter(notification__kind=kind)]
+
+
+def _archive_registers(submission):
+    from kontaktbok.archive import arkivmelding, standin
+    from kontaktbok.archive import delivery as archive_worker
+
+    delivery = submission.delivery
+    message_id = uuid.uuid4()
+    archive_services.delivery_mark_sent(
+        delivery_id=delivery.pk, claimed_at=archive_worker.claim(delivery.pk), message_id=message_id
+    )
+    archive_services.answer_record(
+        message_id=uuid.uuid4(),
+        message_type=arkivmelding.KVITTERING,
+        sender_account=submission.unit.fiks_account_id,
+        in_reply_to=message_id,
+        client_message_id=None,
+        payload=standin.receipt_xml(year=2026, sequence=77, post=3, created=True, external_key="k"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "message"),
+    [
+        ({"receipt_mobile": "12"}, "receipt_mobile", "This is not a phone number."),
+        ({"receipt_mobile": "22 22 22 22"}, "receipt_mobile", "cannot receive SMS"),
+        ({"receipt_mobile": ""}, "receipt_mobile", "Write your mobile number"),
+        (
+            {"receipt_channel": "email", "receipt_email": ""},
+            "receipt_email",
+            "Write your e-mail address",
+        ),
+        (
+            {"receipt_channel": "email", "receipt_email": "ase@"},
+            "receipt_email",
+            "Enter a valid email address.",
+        ),
+        ({"receipt_channel": "fax"}, "receipt_channel", "Select a valid choice."),
+    ],
+)
+def test_the_receipt_needs_an_address_that_can_take_it(
+    client, unit, citizen, typed, field, message
+):
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"  # texts asserted in English
+    response = client.post(reverse("submission_new"), form_data(unit, **typed))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert message in " ".join(form.errors[field]), form.errors
+    if field != "receipt_channel":  # a text field: its error links to it
+        assert f'href="#id_{field}"' in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_the_receipt_and_the_archive_notice_go_to_the_typed_mobile(client, unit, citizen):
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"  # texts asserted in English
+    page = client.get(reverse("submission_new")).content.decode()
+    assert 'name="receipt_mobile" value="+4798765432"' in page  # the account's, to start with
+    response = client.post(reverse("submission_new"), form_data(unit, receipt_mobile="41234567"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    summary = client.get(response["Location"]).content.decode()
+    assert "SMS to +47 41 23 45 67" in summary
+    client.post(response["Location"])
+    submission = Submission.objects.get()
+    assert submission.receipt_channel == "sms"
+    assert submission.delivery.sender_phone == "+4741234567"  # the archive's contact, too
+    assert _deliveries("submissions.receipt_sms") == [("sms", "+4741234567")]
+    receipt = client.get(reverse("submission_receipt", args=[submission.uuid])).content.decode()
+    assert "by SMS to +4741234567" in receipt
+    citizen.refresh_from_db()
+    assert citizen.phone == "+4798765432"  # the account is not changed
+    _archive_registers(submission)
+    assert _deliveries("archive.archived") == [("sms", "+4741234567")]  # not the account's e-mail
+
+
+def test_the_receipt_goes_to_the_typed_email(client, unit, citizen):
+    response = client.post(
+        reverse("submission_new"),
+        form_data(
+            unit, receipt_channel="email", receipt_email="ase@ror.example", receipt_mobile=""
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    client.post(response["Location"])
+    submission = Submission.objects.get()
+    assert _deliveries("submissions.receipt_email") == [("email", "ase@ror.example")]
+    _archive_registers(submission)
+    assert _deliveries("archive.archived") == [("email", "ase@ror.example")]
+    assert citizen.email != "ase@ror.example"
+
+
+def test_send_pressed_twice_makes_one_submission_and_one_receipt(client, unit, citizen):
+    response = client.post(reverse("submission_new"), form_data(unit))
+    confirm = response["Location"]
+    first = client.post(confirm)
+    second = client.post(confirm)
+    submission = Submission.objects.get()
+    receipt = reverse("submission_receipt", args=[submission.uuid])
+    assert first["Location"] == receipt and second["Location"] == receipt
+    assert ArchiveDelivery.objects.count() == 1
+    assert _deliveries("submissions.receipt_sms") == [("sms", "+4798765432")]
+    # Another person's "Send" on the same draft id finds nothing.
+    client.force_login(factories.user("Nabo"))
+    assert client.post(confirm).status_code == 404
+
+
+def test_a_changed_draft_cannot_send_the_receipt_to_a_bad_address(client, unit, citizen):
+    from kontaktbok.submissions import services
+
+    response = client.post(reverse("submission_new"), form_data(unit))
+    draft = Draft.objects.get()
+    services.draft_save(
+        actor=citizen,
+        draft=draft,
+        fields={**draft.fields, "receipt_mobile": "not a number"},
+        comment="x",
+        files=[],
+    )
+    page = client.post(response["Location"])
+    assert page.status_code == 200 and not Submission.objects.exists()
+
+
+def test_a_citizen_known_by_id_porten_only_types_a_mobile_for_the_receipt(national, unit):
+    from django.test import Client
+
+    from kontaktbok.schools.identity import make_test_nin
+
+    pid = make_test_nin("148590", 514) or make_test_nin("148590", 515)
+    client = Client()
+    national_login(client, national, pid=pid, acr="idporten-loa-substantial")
+    client.post("/accounts/national/citizen/")
+    submission = _send_as_person(client, unit, channel="sms")  # form_data types 987 65 432
+    assert submission.receipt_channel == "sms"
+    assert _deliveries("submissions.receipt_sms") == [("sms", "+4798765432")]
+    assert not submission.sender.phone  # used for the receipt, not kept on the account

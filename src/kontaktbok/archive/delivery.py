@@ -18,7 +18,7 @@ import pika
 from django.conf import settings
 from django.db.models import F, Q
 
-from kontaktbok.archive import arkivmelding, fiksio, package, services
+from kontaktbok.archive import arkivmelding, clients, fiksio, package, services
 from kontaktbok.archive.models import ArchiveDelivery, ArchiveDocument
 from kontaktbok.core import clock
 from kontaktbok.messaging import files as sealed
@@ -44,8 +44,9 @@ def claim(delivery_id: int) -> dt.datetime | None:
     return now if claimed else None
 
 
-def payload(delivery: ArchiveDelivery) -> bytes:
-    """The encrypted, signed ASiC-E for the delivery, its arkivmelding validated first."""
+def payload(delivery: ArchiveDelivery, client: fiksio.Client) -> bytes:
+    """The encrypted, signed ASiC-E for the delivery, its arkivmelding validated first;
+    signed with the certificate of the client it is sent from."""
     documents = list(ArchiveDocument.objects.filter(delivery=delivery).order_by("number"))
     if any(d.data is None for d in documents):
         raise package.PackageError("the content of this delivery is deleted")
@@ -55,7 +56,7 @@ def payload(delivery: ArchiveDelivery) -> bytes:
         (d.filename, sealed.decrypt(bytes(d.data or b""), name=str(d.uuid)), d.content_type)
         for d in documents
     ]
-    container = package.container(files, fiksio.credentials())
+    container = package.container(files, client.credentials())
     return package.encrypt(container, delivery.unit.archive_certificate.encode())
 
 
@@ -66,8 +67,10 @@ def send(delivery_id: int) -> str | None:
         return None
     delivery = ArchiveDelivery.objects.select_related("unit__municipality").get(pk=delivery_id)
     try:
-        body = payload(delivery)
+        client = clients.client_for(delivery.unit.municipality_id)
+        body = payload(delivery, client)
         message_id = fiksio.send(
+            client=client,
             recipient_account=delivery.unit.fiks_account_id,
             message_type=arkivmelding.OPPRETT,
             payload=body,
@@ -90,7 +93,10 @@ def send(delivery_id: int) -> str | None:
         _release(delivery_id, claimed_at, clock.now() + backoff(delivery.attempts))
         return State.QUEUED
     services.delivery_mark_sent(
-        delivery_id=delivery_id, claimed_at=claimed_at, message_id=message_id
+        delivery_id=delivery_id,
+        claimed_at=claimed_at,
+        message_id=message_id,
+        account_id=uuid.UUID(client.account_id),
     )
     return State.SENT
 
@@ -113,17 +119,20 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-def read_payload(body: bytes) -> bytes:
-    """The XML in an answer: decrypt, check the container, take its one XML file."""
+def read_payload(body: bytes, client: fiksio.Client) -> bytes:
+    """The XML in an answer: decrypt (with the key of the account it came to), check the
+    container, take its one XML file."""
     if not body:
         return b""
-    opened = package.open_container(package.decrypt(body, fiksio.credentials()))
+    opened = package.open_container(package.decrypt(body, client.credentials()))
     xml = [data for name, data in opened.files.items() if name.endswith(".xml")]
     return xml[0] if xml else b""
 
 
-def handle(headers: dict[str, Any], body: bytes) -> ArchiveDelivery | None:
-    """Apply one answer (committed when this returns)."""
+def handle(
+    headers: dict[str, Any], body: bytes, *, client: fiksio.Client
+) -> ArchiveDelivery | None:
+    """Apply one answer that came on the client's account (committed when this returns)."""
     message_type = str(headers.get("type", ""))
     reply_to = _uuid(headers.get("svar-til"))
     client_id = _uuid(
@@ -133,7 +142,7 @@ def handle(headers: dict[str, Any], body: bytes) -> ArchiveDelivery | None:
     if headers.get("dokumentlager-id"):
         log.error("answer %s is in Fiks Dokumentlager, which kontaktbok does not read", message_id)
     try:
-        xml = read_payload(body)
+        xml = read_payload(body, client)
     except package.PackageError as exc:
         xml = f"<unreadable>{exc}</unreadable>".encode()
         if message_type == arkivmelding.KVITTERING:
@@ -145,6 +154,7 @@ def handle(headers: dict[str, Any], body: bytes) -> ArchiveDelivery | None:
         in_reply_to=reply_to,
         client_message_id=client_id,
         payload=xml,
+        received_on=uuid.UUID(client.account_id),
     )
 
 
@@ -157,14 +167,19 @@ def declare(channel: Any, queue: str) -> None:
 
 def consume(
     *,
+    client: fiksio.Client | None = None,
     stop: threading.Event | None = None,
     queue: str | None = None,
     parameters: pika.ConnectionParameters | None = None,
     idle_seconds: float = 1.0,
 ) -> int:
-    """Read answers until ``stop`` is set; ack each after its commit. Returns the count."""
-    queue = queue or fiksio.account_queue(settings.FIKS_IO_ACCOUNT_ID)
-    connection = pika.BlockingConnection(parameters or fiksio.connection_parameters())
+    """Read the answers on one client's account (the installation's if none is given)
+    until ``stop`` is set; ack each after its commit. Returns the count."""
+    client = client or fiksio.installation_client()
+    if client is None:
+        raise fiksio.NotConfigured("FIKS_IO_ACCOUNT_ID is not set")
+    queue = queue or fiksio.account_queue(client.account_id)
+    connection = pika.BlockingConnection(parameters or fiksio.connection_parameters(client))
     handled = 0
     try:
         channel = connection.channel()
@@ -175,7 +190,7 @@ def consume(
         channel.basic_qos(prefetch_count=1)
         for method, properties, body in channel.consume(queue, inactivity_timeout=idle_seconds):
             if method is not None:  # a message taken is always handled before stopping
-                handle(dict(properties.headers or {}), body or b"")
+                handle(dict(properties.headers or {}), body or b"", client=client)
                 channel.basic_ack(method.delivery_tag)
                 handled += 1
             if stop is not None and stop.is_set():

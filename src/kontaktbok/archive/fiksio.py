@@ -6,7 +6,8 @@ import json
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,8 @@ class PermanentError(RuntimeError):
 
 @cache
 def credentials() -> Credentials:
-    """Our key and certificate (the embedded demo makes a self-signed pair once)."""
+    """The installation's key and certificate (the embedded demo makes a self-signed pair
+    once), for a municipality without a Fiks IO client of its own."""
     key_file = settings.ARCHIVE_SIGNING_KEY_FILE
     cert_file = settings.ARCHIVE_SIGNING_CERTIFICATE_FILE
     if not (key_file and cert_file):
@@ -44,6 +46,31 @@ def credentials() -> Credentials:
         key_path, cert_path = self_signed_files(settings.DATA_DIR, "archive-signing", "kontaktbok")
         key_file, cert_file = str(key_path), str(cert_path)
     return Credentials.from_pem(Path(key_file).read_bytes(), Path(cert_file).read_bytes())
+
+
+@dataclass(frozen=True)
+class Client:
+    """One Fiks IO client: the account we send from and read answers on, its integration,
+    its Maskinporten client and the certificate that signs and opens the messages."""
+
+    account_id: str
+    integration_id: str
+    integration_password: str = field(repr=False)
+    maskinporten_client_id: str
+    credentials: Callable[[], Credentials] = field(repr=False, compare=False)
+
+
+def installation_client() -> Client | None:
+    """The installation-wide settings: the fallback for a municipality without its own."""
+    if not settings.FIKS_IO_ACCOUNT_ID:
+        return None
+    return Client(
+        account_id=str(settings.FIKS_IO_ACCOUNT_ID),
+        integration_id=settings.FIKS_IO_INTEGRATION_ID,
+        integration_password=settings.FIKS_IO_INTEGRATION_PASSWORD,
+        maskinporten_client_id=settings.MASKINPORTEN_CLIENT_ID,
+        credentials=credentials,
+    )
 
 
 def _b64url(data: bytes) -> str:
@@ -78,21 +105,31 @@ class _Token:
     expires: float = 0.0
 
 
-_token = _Token()
+# One token per Maskinporten client and account: a municipality's token is never another's.
+_tokens: dict[tuple[str, str], _Token] = {}
 _token_lock = threading.Lock()
 
 
-def token() -> str:
-    """A Maskinporten access token for ``ks:fiks``, reused until shortly before it ends."""
+def _token_key(client: Client) -> tuple[str, str]:
+    return client.maskinporten_client_id, client.account_id
+
+
+def token(client: Client | None = None) -> str:
+    """A Maskinporten access token for ``ks:fiks`` for the client (the installation's if
+    none is given), reused until shortly before it ends."""
+    client = client or installation_client()
+    if client is None:
+        raise NotConfigured("FIKS_IO_ACCOUNT_ID is not set")
     if not settings.MASKINPORTEN_TOKEN_URL:
         raise NotConfigured("MASKINPORTEN_TOKEN_URL is not set")
     with _token_lock:
-        if _token.value and _token.expires > time.time() + 30:
-            return _token.value
+        cached = _tokens.setdefault(_token_key(client), _Token())
+        if cached.value and cached.expires > time.time() + 30:
+            return cached.value
         assertion = grant(
-            credentials(),
+            client.credentials(),
             audience=settings.MASKINPORTEN_AUDIENCE,
-            client_id=settings.MASKINPORTEN_CLIENT_ID,
+            client_id=client.maskinporten_client_id,
             scope=settings.MASKINPORTEN_SCOPE,
         )
         response = requests.post(
@@ -103,18 +140,23 @@ def token() -> str:
         if response.status_code >= 400:
             raise RuntimeError(f"Maskinporten: {response.status_code} {response.text[:200]}")
         answer = response.json()
-        _token.value = answer["access_token"]
-        _token.expires = time.time() + int(answer.get("expires_in", 120))
-        return _token.value
+        cached.value = answer["access_token"]
+        cached.expires = time.time() + int(answer.get("expires_in", 120))
+        return cached.value
 
 
-def forget_token() -> None:
+def forget_token(client: Client | None = None) -> None:
+    """Forget the client's token (every client's when none is given)."""
     with _token_lock:
-        _token.value, _token.expires = "", 0.0
+        if client is None:
+            _tokens.clear()
+        else:
+            _tokens.pop(_token_key(client), None)
 
 
 def send(
     *,
+    client: Client,
     recipient_account: uuid.UUID | str,
     message_type: str,
     payload: bytes,
@@ -122,12 +164,12 @@ def send(
     reply_to: uuid.UUID | None = None,
     ttl_ms: int = 2 * 24 * 3600 * 1000,
 ) -> uuid.UUID:
-    """Send one message with the REST API; returns Fiks IO's ``meldingId``. The same
-    ``client_message_id`` goes with every try of one delivery."""
-    if not (settings.FIKS_IO_API_URL and settings.FIKS_IO_ACCOUNT_ID):
-        raise NotConfigured("FIKS_IO_API_URL and FIKS_IO_ACCOUNT_ID are not set")
+    """Send one message from the client's account with the REST API; returns Fiks IO's
+    ``meldingId``. The same ``client_message_id`` goes with every try of one delivery."""
+    if not settings.FIKS_IO_API_URL:
+        raise NotConfigured("FIKS_IO_API_URL is not set")
     metadata = {
-        "avsenderKontoId": settings.FIKS_IO_ACCOUNT_ID,
+        "avsenderKontoId": client.account_id,
         "mottakerKontoId": str(recipient_account),
         "meldingType": message_type,
         "svarPaMelding": str(reply_to) if reply_to else None,
@@ -142,14 +184,14 @@ def send(
         settings.FIKS_IO_API_URL.rstrip("/") + SEND_PATH,
         files=parts,
         headers={
-            "Authorization": f"Bearer {token()}",
-            "IntegrasjonId": settings.FIKS_IO_INTEGRATION_ID,
-            "IntegrasjonPassord": settings.FIKS_IO_INTEGRATION_PASSWORD,
+            "Authorization": f"Bearer {token(client)}",
+            "IntegrasjonId": client.integration_id,
+            "IntegrasjonPassord": client.integration_password,
         },
         timeout=TIMEOUT,
     )
     if response.status_code == 401:
-        forget_token()
+        forget_token(client)
         raise RuntimeError("Fiks IO: 401, a new token next time")
     if 400 <= response.status_code < 500 and response.status_code != 429:
         raise PermanentError(
@@ -164,14 +206,14 @@ def account_queue(account: uuid.UUID | str) -> str:
     return f"fiksio.konto.{account}"
 
 
-def connection_parameters() -> pika.URLParameters:
-    """The AMQP connection; on Fiks IO itself (amqps) the password is the integration
-    password followed by a Maskinporten token."""
+def connection_parameters(client: Client) -> pika.URLParameters:
+    """The client's AMQP connection; on Fiks IO itself (amqps) the user is the integration
+    id and the password the integration password followed by a Maskinporten token."""
     parameters = pika.URLParameters(settings.FIKS_IO_AMQP_URL)
     if settings.FIKS_IO_AMQP_URL.startswith("amqps://"):
         parameters.credentials = pika.PlainCredentials(
-            settings.FIKS_IO_INTEGRATION_ID,
-            f"{settings.FIKS_IO_INTEGRATION_PASSWORD} {token()}",
+            client.integration_id,
+            f"{client.integration_password} {token(client)}",
         )
     parameters.connection_attempts = 1
     parameters.socket_timeout = 5

@@ -65,6 +65,33 @@ class ArchiveUnit(models.Model):
         return self.name
 
 
+class FiksClient(models.Model):
+    """A municipality's own Fiks IO client: the account kontaktbok sends from and reads the
+    archive's answers on, its integration, its Maskinporten client, and the
+    virksomhetssertifikat that signs what goes out and opens what comes back. Without one
+    the installation's settings (``FIKS_IO_ACCOUNT_ID`` …) serve the municipality."""
+
+    municipality = models.OneToOneField(
+        Municipality, on_delete=models.PROTECT, related_name="fiks_client"
+    )
+    account_id = models.UUIDField(_("our Fiks IO account"), unique=True)
+    integration_id = models.CharField(_("integration id"), max_length=100)
+    # The integration password and the signing key (PEM), sealed at rest like attachments.
+    integration_password = models.BinaryField()
+    signing_key = models.BinaryField()
+    certificate = models.TextField(_("our certificate (PEM)"))
+    maskinporten_client_id = models.CharField(_("Maskinporten client id"), max_length=100)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("Fiks IO client")
+        verbose_name_plural = _("Fiks IO clients")
+
+    def __str__(self) -> str:
+        return str(self.account_id)
+
+
 class ArchiveDelivery(models.Model):
     """One document (with attachments) on its way to, or filed in, the archive.
 
@@ -188,6 +215,8 @@ class FiksMessage(models.Model):
 
     delivery = models.ForeignKey(ArchiveDelivery, on_delete=models.CASCADE, related_name="messages")
     message_id = models.UUIDField(unique=True)
+    # Our account it went from: the archive's answers to it count only when they arrive there.
+    account_id = models.UUIDField(null=True, blank=True)
     sent_at = models.DateTimeField()
 
     class Meta:
@@ -207,6 +236,8 @@ class ArchiveAnswer(models.Model):
     message_type = models.CharField(max_length=120)
     sender_account = models.UUIDField(null=True, blank=True)
     in_reply_to = models.UUIDField(null=True, blank=True)
+    # Our account whose queue it came on.
+    received_on = models.UUIDField(null=True, blank=True)
     payload = models.TextField(blank=True)
     received_at = models.DateTimeField()
 

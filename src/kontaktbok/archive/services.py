@@ -13,25 +13,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from kontaktbok.archive import arkivmelding, kinds
+from kontaktbok.archive import arkivmelding, clients, kinds
 from kontaktbok.archive.models import (
     ArchiveAnswer,
     ArchiveDelivery,
     ArchiveDocument,
     ArchiveUnit,
+    FiksClient,
     FiksMessage,
 )
+from kontaktbok.archive.package import Credentials, PackageError
 from kontaktbok.archive.signals import delivery_archived
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.messaging import files as sealed
+from kontaktbok.notifications.models import Channel
 from kontaktbok.notifications.services import Outgoing, notify, notify_many
+from kontaktbok.schools.models import Municipality
 
 State = ArchiveDelivery.State
 
@@ -87,6 +92,19 @@ def sender_identifier(delivery: ArchiveDelivery) -> str:
     if not delivery.sender_identifier:
         return ""
     return sealed.decrypt(bytes(delivery.sender_identifier), name=_sender_name(delivery)).decode()
+
+
+def sender_contact(delivery: ArchiveDelivery) -> dict[str, str]:
+    """Where the sender is told that the archive has registered it: the e-mail address and
+    mobile number given with the document, never the account's (in the app only if none)."""
+    return {
+        channel: address
+        for channel, address in (
+            (Channel.EMAIL, delivery.sender_email),
+            (Channel.SMS, delivery.sender_phone),
+        )
+        if address
+    }
 
 
 def journal_entry(
@@ -148,7 +166,8 @@ def deliver_document(
     together) and sends after the commit. The same ``external_key`` again returns the row
     already made: a caller that retries never files a document twice. The metadata is
     checked against KS's schema here, so a caller learns of bad input at once
-    (``ValidationError``)."""
+    (``ValidationError``). ``notify_user`` is told when the archive has registered it, at
+    the sender's e-mail or mobile given here (``sender_contact``)."""
     if not unit.active:
         raise ValidationError(_("This unit does not receive documents now."))
     if not documents:
@@ -303,12 +322,20 @@ def delivery_fail(*, delivery_id: int, reason: str, claimed_at: dt.datetime | No
     return True
 
 
-def delivery_mark_sent(*, delivery_id: int, claimed_at: dt.datetime, message_id: uuid.UUID) -> bool:
-    """Record the Fiks IO message id of a send; answers that came before are applied now."""
+def delivery_mark_sent(
+    *,
+    delivery_id: int,
+    claimed_at: dt.datetime,
+    message_id: uuid.UUID,
+    account_id: uuid.UUID | None = None,
+) -> bool:
+    """Record the Fiks IO message id of a send from our ``account_id``; answers that came
+    before (on that account) are applied now."""
     with transaction.atomic():
         delivery = ArchiveDelivery.objects.select_related("unit").get(pk=delivery_id)
         FiksMessage.objects.get_or_create(
-            message_id=message_id, defaults={"delivery": delivery, "sent_at": clock.now()}
+            message_id=message_id,
+            defaults={"delivery": delivery, "sent_at": clock.now(), "account_id": account_id},
         )
         updated = ArchiveDelivery.objects.filter(
             pk=delivery_id, state=State.QUEUED, claimed_at=claimed_at
@@ -325,6 +352,8 @@ def delivery_mark_sent(*, delivery_id: int, claimed_at: dt.datetime, message_id:
             Q(sender_account=delivery.unit.fiks_account_id)
             | Q(message_type__in=arkivmelding.FIKSIO_SERVERFEIL)
         )
+        if account_id is not None:
+            early = early.filter(received_on=account_id)
         for answer in early.order_by("received_at", "pk"):
             answer.delivery = delivery
             answer.save(update_fields=["delivery"])
@@ -341,12 +370,15 @@ def answer_record(
     in_reply_to: uuid.UUID | None,
     client_message_id: uuid.UUID | None,
     payload: bytes,
+    received_on: uuid.UUID | None = None,
 ) -> ArchiveDelivery | None:
     """Store an answer from the archive and apply it to its delivery, once per Fiks IO
     message (a redelivered message changes nothing). An answer to a send not yet recorded
     waits in the table until the send is (``delivery_mark_sent``). Only the unit's own
     archive account (``avsender-id``) can move a delivery on; Fiks IO's own serverfeil
-    counts from any sender."""
+    counts from any sender. And only on our account the delivery went from
+    (``received_on``): one municipality's answers never move another's delivery, even
+    when they share an archive."""
     with transaction.atomic():
         if ArchiveAnswer.objects.filter(message_id=message_id).exists():
             return None
@@ -362,17 +394,23 @@ def answer_record(
                 .select_related("unit")
                 .first()
             )
-        if (
-            delivery is not None
-            and message_type not in arkivmelding.FIKSIO_SERVERFEIL
-            and sender_account != delivery.unit.fiks_account_id
+        if delivery is not None and (
+            (
+                message_type not in arkivmelding.FIKSIO_SERVERFEIL
+                and sender_account != delivery.unit.fiks_account_id
+            )
+            or (received_on is not None and received_on not in _our_accounts(delivery))
         ):
             audit_log(
                 actor=None,
                 action="archive.answer.foreign",
                 obj=delivery,
                 school_id=delivery.unit.school_id,
-                detail={"type": message_type, "sender": str(sender_account)},
+                detail={
+                    "type": message_type,
+                    "sender": str(sender_account),
+                    "received_on": str(received_on),
+                },
             )
             delivery = None  # kept for the record, never applied
         ArchiveAnswer.objects.create(
@@ -381,6 +419,7 @@ def answer_record(
             message_type=message_type,
             sender_account=sender_account,
             in_reply_to=in_reply_to,
+            received_on=received_on,
             payload=payload.decode(errors="replace")[:200_000],
             received_at=clock.now(),
         )
@@ -389,6 +428,20 @@ def answer_record(
             delivery.refresh_from_db()
             _apply(delivery, message_type, payload)
     return delivery
+
+
+def _our_accounts(delivery: ArchiveDelivery) -> set[uuid.UUID]:
+    """Our accounts a delivery's answers may come on: those it was sent from, and its
+    municipality's account now (an answer may come before its send is recorded)."""
+    accounts: set[uuid.UUID] = {
+        account
+        for account in FiksMessage.objects.filter(delivery=delivery).values_list(
+            "account_id", flat=True
+        )
+        if account is not None
+    }
+    current = clients.account_of(delivery.unit.municipality_id)
+    return accounts | ({current} if current else set())
 
 
 def _apply(delivery: ArchiveDelivery, message_type: str, payload: bytes) -> None:
@@ -444,6 +497,7 @@ def _apply(delivery: ArchiveDelivery, message_type: str, payload: bytes) -> None
                 dedup_key=f"archive.archived.{delivery.pk}",
                 payload={"code": delivery.sender_reference, "reference": reference},
                 school_id=school_id,
+                to=sender_contact(delivery),
             )
         return
     if message_type in arkivmelding.ERRORS:
@@ -521,3 +575,65 @@ def unit_create(*, actor: Any, **fields: Any) -> ArchiveUnit:
         unit.responsible_staff.set(staff)
         audit_log(actor=actor, action="archive.unit.created", obj=unit, school_id=unit.school_id)
     return unit
+
+
+def fiks_client_set(
+    *,
+    actor: Any,
+    municipality: Municipality,
+    account_id: uuid.UUID,
+    integration_id: str,
+    integration_password: str,
+    maskinporten_client_id: str,
+    signing_key_pem: bytes,
+    certificate_pem: bytes,
+) -> FiksClient:
+    """Set the municipality's own Fiks IO client (made or replaced); the integration
+    password and the signing key are sealed at rest. The key must belong to the
+    certificate: it signs what goes out and opens the archive's answers."""
+    if not (integration_id.strip() and integration_password and maskinporten_client_id.strip()):
+        raise ValidationError(
+            _("The integration id, its password and the Maskinporten client id are required.")
+        )
+    try:
+        own = Credentials.from_pem(signing_key_pem, certificate_pem)
+    except (ValueError, TypeError, PackageError) as exc:
+        raise ValidationError(
+            _("The key or the certificate is not valid PEM: %(reason)s") % {"reason": exc}
+        ) from exc
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if own.key.public_key().public_bytes(*spki) != own.certificate.public_key().public_bytes(*spki):
+        raise ValidationError(_("The signing key does not belong to the certificate."))
+    taken = FiksClient.objects.filter(account_id=account_id).exclude(municipality=municipality)
+    if taken.exists():
+        raise ValidationError(_("This Fiks IO account is another municipality's."))
+    now = clock.now()
+    with transaction.atomic(durable=True):
+        row = FiksClient.objects.select_for_update().filter(municipality=municipality).first()
+        created = row is None
+        if row is None:
+            row = FiksClient(municipality=municipality, created_at=now)
+        row.account_id = account_id
+        row.integration_id = integration_id.strip()
+        row.maskinporten_client_id = maskinporten_client_id.strip()
+        row.certificate = certificate_pem.decode()
+        row.updated_at = now
+        row.integration_password = sealed.encrypt(
+            integration_password.encode(), name=clients.secret_name(row, "integration_password")
+        )
+        row.signing_key = sealed.encrypt(
+            signing_key_pem, name=clients.secret_name(row, "signing_key")
+        )
+        row.save()
+        audit_log(
+            actor=actor,
+            action="archive.fiks_client.created" if created else "archive.fiks_client.updated",
+            obj=row,
+            detail={
+                "municipality": municipality.org_number,
+                "account": str(account_id),
+                "integration": row.integration_id,
+                "maskinporten_client": row.maskinporten_client_id,
+            },
+        )
+    return row

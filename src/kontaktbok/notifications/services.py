@@ -27,12 +27,17 @@ from kontaktbok.schools.selectors import staff_working_hours_of
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One notification to write: to whom, its dedup key, its payload and its link."""
+    """One notification to write: to whom, its dedup key, its payload and its link.
+
+    ``to`` ({channel: address}) sends it to addresses the person gave for this one thing
+    (a receipt to the mobile typed on a form) instead of the account's, whatever their
+    preferences; ``{}`` keeps it in the app only. ``None``: the account's channels."""
 
     recipient: Any
     dedup_key: str
     payload: dict[str, Any] = field(default_factory=dict)
     url: str = ""
+    to: dict[str, str] | None = None
 
 
 def _targets(recipient: Any, channels: set[str], push: list[int]) -> list[tuple[str, str]]:
@@ -54,10 +59,11 @@ def notify(
     payload: dict[str, Any] | None = None,
     url: str = "",
     school_id: int | None = None,
+    to: dict[str, str] | None = None,
 ) -> Notification:
     """Put a notification in the outbox, at most once per recipient and ``dedup_key``;
-    see ``notify_many``."""
-    item = Outgoing(recipient=recipient, dedup_key=dedup_key, payload=payload or {}, url=url)
+    see ``notify_many`` (and ``Outgoing`` for ``to``)."""
+    item = Outgoing(recipient=recipient, dedup_key=dedup_key, payload=payload or {}, url=url, to=to)
     [notification] = notify_many(kind=kind, items=[item], school_id=school_id)
     return notification
 
@@ -154,9 +160,15 @@ def _write(
         due = now
         if scheduled:
             due = timing.first_allowed(now, working_hours=hours.get(user_id))
-        channels = chosen_channels(spec, preferences.get(user_id))
-        for channel, target in _targets(item.recipient, channels, push.get(user_id, [])):
-            held = user_id in digests and channel == Channel.EMAIL
+        if item.to is not None:
+            if set(item.to) - {Channel.EMAIL, Channel.SMS}:
+                raise ValueError("notifications go to given addresses by e-mail or SMS only")
+            targets = [(channel, address) for channel, address in item.to.items() if address]
+        else:
+            channels = chosen_channels(spec, preferences.get(user_id))
+            targets = _targets(item.recipient, channels, push.get(user_id, []))
+        for channel, target in targets:
+            held = item.to is None and user_id in digests and channel == Channel.EMAIL
             deliveries.append(
                 Delivery(
                     notification=notification,

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from stdnum.exceptions import ValidationError as NumberError
@@ -14,6 +15,7 @@ from stdnum.no import orgnr
 
 from kontaktbok.archive import selectors as archive_selectors
 from kontaktbok.messaging import files as file_types
+from kontaktbok.schools import phones
 
 CASE_NUMBER = re.compile(r"^\s*(\d{4})\s*/\s*(\d{1,7})\s*$")
 OFFICE = {file_types.DOCX, file_types.ODT}
@@ -30,6 +32,27 @@ def parse_case_number(value: str) -> tuple[int, int] | None:
             _("Write the case number as year/number, for example 2026/587."), code="case"
         )
     return int(match[1]), int(match[2])
+
+
+def receipt_address(channel: str, email: str, mobile: str) -> str:
+    """Where the receipt goes: the mobile number for SMS, the e-mail address for e-mail,
+    "" for none. ``ValidationError`` (with the field it concerns) when it cannot go there."""
+    if channel == "sms":
+        if not mobile.strip():
+            raise ValidationError(
+                {"receipt_mobile": _("Write your mobile number, or choose another way.")}
+            )
+        return phones.mobile_number(mobile)
+    if channel == "email":
+        if not email.strip():
+            raise ValidationError(
+                {"receipt_email": _("Write your e-mail address, or choose another way.")}
+            )
+        validate_email(email)
+        return email.strip()
+    if channel == "none":
+        return ""
+    raise ValidationError({"receipt_channel": _("Choose how you get the receipt.")})
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -73,9 +96,28 @@ class SubmissionForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Your name"), max_length=200)
     receipt_channel = forms.ChoiceField(
         label=gettext_lazy("Send me the receipt by"),
-        choices=[("sms", gettext_lazy("SMS")), ("email", gettext_lazy("e-mail"))],
+        choices=[
+            ("sms", gettext_lazy("SMS")),
+            ("email", gettext_lazy("e-mail")),
+            ("none", gettext_lazy("Neither: I note the reference myself")),
+        ],
         widget=forms.RadioSelect,
         initial="sms",
+        help_text=gettext_lazy("The receipt has the reference only, never what you write."),
+    )
+    receipt_mobile = forms.CharField(
+        label=gettext_lazy("Mobile number for the receipt"),
+        required=False,
+        max_length=30,
+        help_text=gettext_lazy("Needed for the receipt by SMS. For example 412 34 567."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    receipt_email = forms.EmailField(
+        label=gettext_lazy("E-mail address for the receipt"),
+        required=False,
+        max_length=254,
+        help_text=gettext_lazy("Needed for the receipt by e-mail."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     case_number = forms.CharField(
@@ -101,9 +143,6 @@ class SubmissionForm(forms.Form):
         self.file_errors: list[str] = []
         self.over_limit = False
         self.fields["attachments"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png,.docx,.odt"
-        if not getattr(user, "phone", "") and not getattr(user, "email", ""):
-            # A citizen known by ID-porten only: the receipt is the page itself.
-            del self.fields["receipt_channel"]
 
     def clean_organisation_number(self) -> str:
         value = re.sub(r"\s", "", self.cleaned_data.get("organisation_number", ""))
@@ -116,6 +155,10 @@ class SubmissionForm(forms.Form):
                 _("This is not a valid organisation number: check the nine digits."),
                 code="orgnr",
             ) from None
+
+    def clean_receipt_mobile(self) -> str:
+        value = self.cleaned_data.get("receipt_mobile", "")
+        return phones.mobile_number(value) if value.strip() else ""
 
     def clean_case_number(self) -> str:
         value = self.cleaned_data.get("case_number", "")
@@ -159,11 +202,15 @@ class SubmissionForm(forms.Form):
                 )
             if not data.get("organisation_name"):
                 self.add_error("organisation_name", _("Write the name of the business."))
-        channel = data.get("receipt_channel")
-        if channel == "sms" and not getattr(self.user, "phone", ""):
-            self.add_error("receipt_channel", _("We have no mobile number for you: choose e-mail."))
-        if channel == "email" and not getattr(self.user, "email", ""):
-            self.add_error("receipt_channel", _("We have no e-mail address for you: choose SMS."))
+        channel = data.get("receipt_channel", "")
+        address_field = {"sms": "receipt_mobile", "email": "receipt_email"}.get(channel)
+        if channel and address_field not in self.errors:
+            try:
+                receipt_address(
+                    channel, data.get("receipt_email", ""), data.get("receipt_mobile", "")
+                )
+            except ValidationError as exc:
+                self.add_error(None, exc)
         for error in self.file_errors:
             self.add_error("attachments", error)
         unit = data.get("unit")

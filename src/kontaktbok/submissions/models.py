@@ -13,6 +13,8 @@ class Submission(models.Model):
     class Channel(models.TextChoices):
         SMS = "sms", _("SMS")
         EMAIL = "email", _("e-mail")
+        # The person gave no address: the receipt page is the receipt.
+        NONE = "none", _("no receipt by SMS or e-mail")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     code = models.CharField(max_length=12, unique=True)
@@ -32,6 +34,12 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(receipt_channel__in=["sms", "email", "none"]),
+                name="submission_receipt_channel_known",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.code

@@ -3,6 +3,7 @@ and the send, which stores the submission, its audit entry and its archive deliv
 transaction and queues the receipt."""
 
 import datetime as dt
+import re
 import secrets
 from typing import Any
 
@@ -15,11 +16,13 @@ from kontaktbok.archive import services as archive
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.messaging import files as sealed
+from kontaktbok.notifications.models import Channel as NotificationChannel
 from kontaktbok.notifications.services import notify
 from kontaktbok.submissions import kinds, pdf
-from kontaktbok.submissions.forms import parse_case_number
+from kontaktbok.submissions.forms import parse_case_number, receipt_address
 from kontaktbok.submissions.identity import Identity
 from kontaktbok.submissions.models import Draft, DraftFile, Submission
+from kontaktbok.submissions.selectors import delivery_key
 
 # No 0/O, 1/I/L, U: a code read aloud over the phone is not misheard.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -72,11 +75,19 @@ def draft_remove_file(*, actor: Any, draft: Draft, file_id: int) -> None:
 def submission_send(*, actor: Any, draft: Draft, identity: Identity) -> Submission:
     """Send the draft: the comment as PDF/A and the files go to the unit's archive; the
     submission, its audit entry and the delivery commit together; the receipt (never the
-    content) goes by the channel the person chose."""
+    content) goes by the channel the person chose, to the mobile number or e-mail address
+    typed on the form (not the account's, which a citizen known by ID-porten has not got),
+    and so does the archive's later notice."""
     fields = draft.fields
     unit = archive_selectors.receiving_units().filter(pk=fields.get("unit")).first()
     if unit is None:
         raise ValidationError(_("This recipient no longer receives submissions."))
+    channel = fields.get("receipt_channel", "")
+    address = receipt_address(
+        channel, fields.get("receipt_email", ""), fields.get("receipt_mobile", "")
+    )
+    if channel == Submission.Channel.SMS:
+        address = re.sub(r"[^\d+]", "", address)  # +4741234567, as the SMS gateway takes it
     business = fields.get("sender_kind") == "organisation"
     case = parse_case_number(fields.get("case_number", ""))
     files = list(draft.files.all())
@@ -109,15 +120,15 @@ def submission_send(*, actor: Any, draft: Draft, identity: Identity) -> Submissi
         kind="organisation" if business else "person",
         name=fields.get("organisation_name", "") if business else fields.get("name", ""),
         identifier=fields.get("organisation_number", "") if business else identity.national_id,
-        email=actor.email if fields.get("receipt_channel") == "email" else "",
-        phone=actor.phone if fields.get("receipt_channel") == "sms" else "",
+        email=address if channel == Submission.Channel.EMAIL else "",
+        phone=address if channel == Submission.Channel.SMS else "",
     )
     try:
         with transaction.atomic():
             delivery = archive.deliver_document(
                 actor=actor,
                 unit=unit,
-                external_key=f"submission:{draft.uuid}",
+                external_key=delivery_key(draft.uuid),
                 title=fields["title"],
                 sender=sender,
                 documents=documents,
@@ -134,7 +145,7 @@ def submission_send(*, actor: Any, draft: Draft, identity: Identity) -> Submissi
                 delivery=delivery,
                 as_business=business,
                 organisation_number=fields.get("organisation_number", "") if business else "",
-                receipt_channel=fields.get("receipt_channel", ""),
+                receipt_channel=channel,
                 created_at=now,
             )
             audit_log(
@@ -144,8 +155,8 @@ def submission_send(*, actor: Any, draft: Draft, identity: Identity) -> Submissi
                 school_id=unit.school_id,
                 detail={"unit": unit.pk, "files": len(files), "business": business},
             )
-            if submission.receipt_channel:  # none for a citizen with no phone or e-mail
-                sms = submission.receipt_channel == "sms"
+            if address:
+                sms = channel == Submission.Channel.SMS
                 kind = kinds.RECEIPT_SMS if sms else kinds.RECEIPT_EMAIL
                 notify(
                     recipient=actor,
@@ -154,11 +165,12 @@ def submission_send(*, actor: Any, draft: Draft, identity: Identity) -> Submissi
                     payload={"unit": unit.name, "code": code},
                     url=f"/submissions/{submission.uuid}/",
                     school_id=unit.school_id,
+                    to={NotificationChannel.SMS if sms else NotificationChannel.EMAIL: address},
                 )
             draft.delete()
     except IntegrityError:
         # The same draft sent twice at once: the other request made it.
-        existing = Submission.objects.filter(delivery__external_key=f"submission:{draft.uuid}")
+        existing = Submission.objects.filter(delivery__external_key=delivery_key(draft.uuid))
         if existing.exists():
             return existing.get()
         raise

@@ -20,6 +20,8 @@ TEXT_FIELDS = (
     "organisation_name",
     "name",
     "receipt_channel",
+    "receipt_mobile",
+    "receipt_email",
     "title",
     "case_number",
 )
@@ -53,6 +55,8 @@ def new(request: HttpRequest) -> HttpResponse:
             fields.update(
                 organisation_number=form.cleaned_data["organisation_number"],
                 case_number=form.cleaned_data["case_number"],
+                receipt_mobile=form.cleaned_data["receipt_mobile"],
+                receipt_email=form.cleaned_data["receipt_email"],
                 unit=form.cleaned_data["unit"].pk,
             )
         # Nothing typed or uploaded is lost: the draft keeps it, whatever the errors.
@@ -71,10 +75,16 @@ def new(request: HttpRequest) -> HttpResponse:
         initial = {**draft.fields, "comment": services.draft_comment(draft)}
         form = SubmissionForm(initial=initial, user=request.user, kept=kept)
     else:
+        # The account's mobile and e-mail, where it has them; a citizen known by ID-porten
+        # only types them (they are used for this receipt, not saved on the account).
+        mobile = getattr(request.user, "phone", "") or ""
+        email = getattr(request.user, "email", "") or ""
         form = SubmissionForm(
             initial={
                 "name": identity.name,
-                "receipt_channel": "sms" if getattr(request.user, "phone", "") else "email",
+                "receipt_channel": "email" if email and not mobile else "sms",
+                "receipt_mobile": mobile,
+                "receipt_email": email,
             },
             user=request.user,
         )
@@ -88,7 +98,11 @@ def new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, draft_id: str) -> HttpResponse:
-    draft = get_object_or_404(selectors.my_drafts(request.user), uuid=draft_id)
+    draft = selectors.my_drafts(request.user).filter(uuid=draft_id).first()
+    if draft is None:
+        # "Send" pressed twice: the first made the submission and used up the draft.
+        sent = get_object_or_404(selectors.my_submission_of_draft(request.user, draft_id))
+        return redirect("submission_receipt", submission_id=sent.uuid)
     identity = sender_identity(request)
     error = ""
     if request.method == "POST":

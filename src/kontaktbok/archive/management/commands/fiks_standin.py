@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from kontaktbok.archive import fiksio, keys, package, standin
+from kontaktbok.archive import clients, keys, package, standin
 from kontaktbok.archive.models import ArchiveUnit
 
 ARCHIVE_KEY_NAME = "archive-standin"
@@ -36,14 +36,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         amqp = settings.FIKS_IO_AMQP_URL
-        own = fiksio.credentials()
+        # Every Fiks IO client we have (the installation's and each municipality's own).
+        ours = clients.all_clients()
         app = standin.FiksIOStandIn(
             publisher=standin.Publisher(amqp),
-            integrations={settings.FIKS_IO_INTEGRATION_ID: settings.FIKS_IO_INTEGRATION_PASSWORD},
+            integrations={c.integration_id: c.integration_password for c in ours},
             clients={
-                settings.MASKINPORTEN_CLIENT_ID: own.certificate.public_bytes(
+                c.maskinporten_client_id: c.credentials().certificate.public_bytes(
                     serialization.Encoding.PEM
                 )
+                for c in ours
             },
             audience=settings.MASKINPORTEN_AUDIENCE,
         )
