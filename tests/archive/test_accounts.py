@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from kontaktbok.archive import arkivmelding, clients, fiksio, keys, services, standin
 from kontaktbok.archive import delivery as worker
@@ -67,6 +68,7 @@ def test_the_secrets_are_sealed_at_rest_and_never_audited(db):
 
 
 def test_a_key_that_is_not_the_certificates_and_a_taken_account_are_refused(db):
+    translation.activate("en")  # the messages are read in English here
     first, second = factories.school().municipality, factories.school().municipality
     row = own_client(first)
     with pytest.raises(ValidationError, match="does not belong"):
