@@ -122,7 +122,7 @@ def test_a_pupil_of_age_is_invited_and_consents(world):
         email="aksel@elev.no",
         full_name="Aksel Elev",
     )
-    assert not pupil.user.has_usable_password()  # chooses one through the invitation
+    assert not pupil.user.has_usable_password()  # logs in with ID-porten, never a password
     services.consent_give(actor=pupil.user, log_id=log.pk, language="nb")
     log.refresh_from_db()
     assert log.state == RelayLog.State.ACTIVE

@@ -167,6 +167,14 @@ def readable_logs(actor: Any) -> list[tuple[RelayLog, Participant]]:
     return [(p.log, p) for p in rows if grants_reading(p, p.log)]
 
 
+def takes_part_from_outside(user: Any) -> bool:
+    """A person from another service, or the pupil, taking part in a log: they log in
+    with ID-porten (registered with ``national.services.allow_login``)."""
+    return Participant.objects.filter(
+        user=user, removed_at=None, kind__in=[Participant.Kind.SERVICE, Participant.Kind.PUPIL]
+    ).exists()
+
+
 def is_holder(actor: Any, log: RelayLog) -> bool:
     return log.holder_id == getattr(actor, "pk", None)
 

@@ -9,6 +9,8 @@ class RelayLogConfig(AppConfig):
 
     def ready(self) -> None:
         from kontaktbok.archive.signals import delivery_archived
-        from kontaktbok.relaylog import closing, kinds  # noqa: F401  (kinds: notifications)
+        from kontaktbok.national.services import allow_login
+        from kontaktbok.relaylog import access, closing, kinds  # noqa: F401  (kinds: notifications)
 
         delivery_archived.connect(closing.on_archived, dispatch_uid="relaylog.archived")
+        allow_login(access.takes_part_from_outside)
