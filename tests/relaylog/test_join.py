@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.test import Client
 from django.urls import reverse
 
@@ -98,8 +98,15 @@ def test_the_nurse_joins_with_id_porten_and_never_gets_a_password(national, worl
     assert response.status_code == 302, response.content[:300]
     assert again.session["_auth_user_id"] == str(placeholder.pk)
     assert again.get(detail).status_code == 200
-    # Password login is no way in for her.
-    assert not Client().login(username=placeholder.email, password="")
+    # A password is no way in for her, even one set on her account.
+    placeholder.set_password("Eit-passord-ho-fekk-123")
+    placeholder.save(update_fields=["password"])
+    assert authenticate(email=placeholder.email, password="Eit-passord-ho-fekk-123") is None
+    response = Client().post(
+        reverse("account_login"),
+        {"login": placeholder.email, "password": "Eit-passord-ho-fekk-123"},
+    )
+    assert "_auth_user_id" not in response.wsgi_request.session
 
 
 def test_a_used_link_says_so_and_a_second_person_cannot_use_it(national, world):
@@ -133,6 +140,26 @@ def test_a_used_link_says_so_and_a_second_person_cannot_use_it(national, world):
     assert not JoinLink.objects.filter(participant__log=second_log).exists()  # bound already
     with pytest.raises(Exception, match="used or too old"):
         services.participant_join(token="not-a-token", pid=other_pid)
+
+
+def test_no_password_reset_for_a_person_from_another_service(
+    world, django_capture_on_commit_callbacks, mailoutbox
+):
+    log = consented(world)
+    nurse = with_nurse(world, log)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(reverse("account_reset_password"), {"email": nurse.user.email})
+    assert response.status_code == 302  # the same answer as for an unknown address
+    assert not [m for m in mailoutbox if "/password/reset/key/" in m.body]
+    # A guardian invited by her address keeps her own way in.
+    assert not services.participant_invite(
+        actor=log.holder,
+        log_id=log.pk,
+        kind=Participant.Kind.SERVICE,
+        email=world.guardian_b.email,
+        service="PPT",
+    ).user.nin_digest
+    assert authenticate(email=world.guardian_b.email, password=factories.PASSWORD) is not None
 
 
 def test_an_expired_link_says_so(national, world):

@@ -175,6 +175,20 @@ def takes_part_from_outside(user: Any) -> bool:
     ).exists()
 
 
+def outsider_only(user: Any) -> bool:
+    """An account made for (or joined by) a person from another service or the pupil, with
+    no role at a school and no child here: it logs in with ID-porten only, never with a
+    password (registered with ``accounts.backends.id_porten_only``)."""
+    if user.is_staff or user.is_superuser:
+        return False
+    roles = roles_of(user)
+    if roles.is_guardian or roles.is_staff_member:
+        return False
+    return Participant.objects.filter(
+        user=user, kind__in=[Participant.Kind.SERVICE, Participant.Kind.PUPIL]
+    ).exists()
+
+
 def is_holder(actor: Any, log: RelayLog) -> bool:
     return log.holder_id == getattr(actor, "pk", None)
 
