@@ -162,6 +162,28 @@ def test_no_password_reset_for_a_person_from_another_service(
     assert authenticate(email=world.guardian_b.email, password=factories.PASSWORD) is not None
 
 
+def test_an_account_with_only_a_password_joins_with_id_porten_too(national, world):
+    """Someone with an old password account and no role here, invited by that address,
+    joins by the link: the password does not let them in."""
+    former = factories.user("Helse Sjukepleiar")
+    log = consented(world)
+    nurse = services.participant_invite(
+        actor=log.holder,
+        log_id=log.pk,
+        kind=Participant.Kind.SERVICE,
+        email=former.email,
+        service="Helsestasjon",
+    )
+    assert nurse.user == former
+    assert authenticate(email=former.email, password=factories.PASSWORD) is None
+    pid = factories.nin_for(dt.date(1980, 5, 17))
+    client = Client()
+    assert _join(client, national, _join_url(nurse), pid).status_code == 302
+    former.refresh_from_db()
+    assert former.nin_digest == nin_digest(pid)
+    assert client.session["_auth_user_id"] == str(former.pk)
+
+
 def test_an_expired_link_says_so(national, world):
     log = consented(world)
     url = _join_url(with_nurse(world, log))

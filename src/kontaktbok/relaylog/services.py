@@ -430,8 +430,12 @@ def _external_user(*, email: str, full_name: str, phone: str) -> tuple[Any, bool
         raise ValidationError({"email": _("Enter a valid e-mail address.")})
     user = User.objects.filter(email=email).first()
     if user is not None:
-        can_log_in = bool(user.nin_digest) or user.has_usable_password()
-        return user, not (user.is_active and can_log_in)
+        # Bound to an identity already, or a guardian's or staff member's account with a
+        # password of its own; anyone else logs in with ID-porten only, so joins first.
+        roles = roles_of(user)
+        has_role = roles.is_guardian or roles.is_staff_member or user.is_staff
+        way_in = bool(user.nin_digest) or (has_role and user.has_usable_password())
+        return user, not (user.is_active and way_in)
     full_name = _text(full_name, "full_name")
     user = User.objects.create_user(email=email, password=None, full_name=full_name, phone=phone)
     return user, True
