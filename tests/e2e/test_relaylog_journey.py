@@ -168,6 +168,8 @@ def test_a_relay_log_from_opening_to_closing(desktop: Browsing, demo: DemoLogins
     # The nurse joins by her link with ID-porten, but reads nothing until her service has
     # consent; the used link says so.
     _join(b, NURSE, NURSE_AT_IDPORTEN)
+    expect(page.get_by_test_id("waiting")).to_be_visible()
+    expect(page.get_by_role("main")).not_to_contain_text(child.last_name)
     b.goto(f"/relaylog/{log.pk}/", status=404)
     _log_out_of_idporten(b)
     link = Notification.objects.get(recipient__email=NURSE, kind="relaylog.join").url

@@ -89,8 +89,13 @@ def test_the_nurse_joins_with_id_porten_and_never_gets_a_password(national, worl
     # She reads the log only once the guardians consent to her service.
     detail = reverse("relaylog_detail", args=[log.pk])
     assert client.get(detail).status_code == 404
+    home = client.get(reverse("relaylog_home")).content.decode()
+    assert 'data-testid="waiting"' in home  # a number, no name
+    assert log.pupil.first_name not in home and log.pupil.last_name not in home
     _consent_to_nurse(log)
     assert client.get(detail).status_code == 200
+    home = client.get(reverse("relaylog_home")).content.decode()
+    assert 'data-testid="waiting"' not in home and log.pupil.first_name in home
 
     # Next time she logs in with ID-porten and is found by her identity number.
     again = Client()

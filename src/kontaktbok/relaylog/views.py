@@ -77,11 +77,13 @@ def home(request: HttpRequest) -> HttpResponse:
     from kontaktbok.schools.models import StaffRole
 
     leading = roles_of(request.user).schools_with(StaffRole.Role.LEADERSHIP)
+    logs, waiting = access.readable_and_waiting(request.user)
     return render(
         request,
         "relaylog/home.html",
         {
-            "logs": access.readable_logs(request.user),
+            "logs": logs,
+            "waiting": waiting,
             "leading": leading,
             "may_create": access.creatable_pupils(request.user).exists(),
         },
