@@ -265,6 +265,30 @@ def test_a_citizen_account_gets_the_participation_too(national, world):
     assert User.objects.filter(nin_digest=nin_digest(pid)).count() == 1
 
 
+def test_a_first_citizen_login_at_the_same_moment_does_not_break_the_join(world, monkeypatch):
+    """The same person's citizen account is made by another request between the join's
+    look for the identity and its binding: the join moves to that account."""
+    pid = factories.nin_for(dt.date(1975, 1, 30))
+    log = consented(world)
+    nurse = with_nurse(world, log)
+    token = _join_url(nurse).rstrip("/").rsplit("/", 1)[1]
+    made: dict[str, Any] = {}
+    real = services._account_with
+
+    def look(digest: str) -> Any:
+        if not made:
+            made["user"] = national_services.citizen_account(pid=pid, name="Helga")
+            return None
+        return real(digest)
+
+    monkeypatch.setattr(services, "_account_with", look)
+    user, participant = services.participant_join(token=token, pid=pid)
+    assert user == made["user"] and participant.user == user
+    assert User.objects.filter(nin_digest=nin_digest(pid)).count() == 1
+    nurse.refresh_from_db()
+    assert nurse.user == user
+
+
 def test_the_pupil_joins_only_with_their_own_identity(national, world):
     pupil_pid = factories.nin_for(dt.date(2010, 4, 4))
     set_age(world.child_a2, 16)

@@ -482,6 +482,11 @@ def join_link_open(token: str) -> JoinLink | None:
     )
 
 
+def _account_with(digest: str) -> Any:
+    """The account with this identity-number digest, locked, or None."""
+    return get_user_model().objects.select_for_update().filter(nin_digest=digest).first()
+
+
 def _join_refused(message: str) -> ValidationError:
     return ValidationError(message, code="join")
 
@@ -524,14 +529,14 @@ def participant_join(*, token: str, pid: str) -> tuple[Any, Participant]:
             )
         if invited.nin_digest and invited.nin_digest != digest:
             raise _join_refused(_("This link was sent to another person."))
-        user = User.objects.select_for_update().filter(nin_digest=digest).first()
+        user = _account_with(digest)
         if user is None:
             try:
-                with transaction.atomic():
+                with transaction.atomic():  # a savepoint: a lost race leaves the rest usable
                     User.objects.filter(pk=invited.pk).update(nin_digest=digest)
                 user = invited
             except IntegrityError:  # another request gave this identity to an account
-                user = User.objects.filter(nin_digest=digest).first()
+                user = _account_with(digest)
                 if user is None:
                     raise
         if user.pk != invited.pk:
