@@ -641,6 +641,8 @@ MATRIX: dict[str, dict] = {
     "relaylog_create": only("leadership", "other_leadership"),
     "relaylog_counts": only("leadership", kwargs=school_a),
     "relaylog_creators": only("leadership", kwargs=school_a),
+    # A join link is its own key: an unknown (or used, or too old) one says so to everyone.
+    "relaylog_join": row(kwargs=no_invitation, default=410),
     "relaylog_detail": only("advisor", "guardian_b", kwargs=relaylog.active),
     "relaylog_consent": only("guardian_b", kwargs=relaylog.draft),
     "relaylog_consent_paper": only("advisor", kwargs=relaylog.active),

@@ -230,6 +230,7 @@ LOGIN_REDIRECT_URL = "home"
 
 # Accounts are made by the school, never by sign-up; users log in with their e-mail.
 ACCOUNT_ADAPTER = "kontaktbok.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"reset_password": "kontaktbok.accounts.forms.ResetPasswordForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

@@ -1,7 +1,8 @@
 """The relay log in a real browser: leiing opens a level-1 log for a 16-year-old in 9B;
-both guardians and the pupil consent; the holder invites the school health nurse (who
-chooses a password through the invitation, standing in for ID-porten) and she reads the
-log only after the consents to her service; a plan with two measures and an evaluation;
+both guardians and the pupil consent (the pupil joins by her link with the ID-porten
+stand-in); the holder invites the school health nurse, who joins by her link with the
+ID-porten stand-in (never a password) and reads the log only after the consents to her
+service; a plan with two measures and an evaluation;
 the baton goes to the contact teacher, who accepts; a guardian reads who has read the log,
 and closes it: read-only; the archive registers it in the pupil's folder."""
 
@@ -11,7 +12,6 @@ import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import translation
 from playwright.sync_api import expect
 
@@ -25,22 +25,58 @@ from kontaktbok.notifications.models import Notification
 from kontaktbok.relaylog.models import Handover, RelayLog
 from kontaktbok.schools.models import Pupil, StaffRole
 from tests.e2e.conftest import Browsing
-from tests.e2e.test_journeys import LOG_IN, log_in, log_in_with_code, log_out
+from tests.e2e.test_journeys import LOG_IN, LOG_OUT, log_in, log_in_with_code, log_out
+from tests.e2e.test_national_login_journey import at_provider, standins  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 User = get_user_model()
 NURSE = "helsesjukepleiar@kommune.test"
 PUPIL = "elev@skule.test"
-NEW_PASSWORD = "Stafett-logg-2026!"
+# The test persons of the ID-porten stand-in (``kontaktbok.demo.national``).
+NURSE_AT_IDPORTEN = "Helga Helsesjukepleiar"
+PUPIL_AT_IDPORTEN = "The Vassbotn child in 9B"
+SUBSTANTIAL = "idporten-loa-substantial"
 
 
-def _accept_invitation(email: str) -> None:
-    """The person follows the link in the invitation and chooses a password (the stand-in
-    for ID-porten). Sent without the browser: the invitation page belongs to accounts and
-    is tried in its own journey."""
-    link = Notification.objects.get(recipient__email=email, kind="accounts.invitation").url
-    response = Client().post(link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
-    assert response.status_code == 302, response.content
+def _at_standin(b: Browsing, person: str) -> None:
+    """Pick the test person at the ID-porten stand-in, at the substantial level."""
+    page = b.page
+    page.get_by_label(re.compile(person)).check()
+    page.get_by_label("Level (acr)").select_option(SUBSTANTIAL)
+    b.follow(page.get_by_role("button", name="Log in"))
+
+
+def _join(b: Browsing, email: str, person: str) -> None:
+    """The person opens the link the holder's invitation sent, logs in with ID-porten
+    through it and joins the log; the link then says it is used."""
+    page = b.page
+    link = Notification.objects.get(recipient__email=email, kind="relaylog.join").url
+    b.goto(link)
+    b.follow(page.locator("button[data-login=idporten]"))
+    _at_standin(b, person)
+    assert page.url.endswith(link)
+    b.follow(page.get_by_test_id("join"))
+    joined = re.compile("relay log|stafettlogg", re.I)
+    expect(page.get_by_role("status").first).to_contain_text(joined)
+    user = User.objects.get(email=email)
+    assert user.nin_digest and not user.has_usable_password()
+
+
+def _log_out_of_idporten(b: Browsing) -> None:
+    """Log out: kontaktbok, then the stand-in's end-session page."""
+    page = b.page
+    page.get_by_role("navigation").get_by_role("button", name=LOG_OUT).click()
+    b.follow(page.get_by_role("button", name="Yes, log out"))
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+
+def _consent_here(b: Browsing, log: RelayLog) -> None:
+    """Give every consent asked for, logged in already."""
+    b.goto(f"/relaylog/{log.pk}/")
+    while b.page.get_by_test_id("consent-link").count():
+        b.follow(b.page.get_by_test_id("consent-link").first)
+        expect(b.page.locator("#consent-text")).to_contain_text(log.pupil.first_name)
+        b.follow(b.page.get_by_test_id("consent-confirm"))
 
 
 def _log_in_principal(b: Browsing, demo: DemoLogins, *, code: str | None = None) -> None:
@@ -59,14 +95,11 @@ def _log_in_principal(b: Browsing, demo: DemoLogins, *, code: str | None = None)
 def _consent_all(b: Browsing, log: RelayLog, email: str, password: str) -> None:
     """Log in and give every consent asked for."""
     log_in(b, email, password)
-    b.goto(f"/relaylog/{log.pk}/")
-    while b.page.get_by_test_id("consent-link").count():
-        b.follow(b.page.get_by_test_id("consent-link").first)
-        expect(b.page.locator("#consent-text")).to_contain_text(log.pupil.first_name)
-        b.follow(b.page.get_by_test_id("consent-confirm"))
+    _consent_here(b, log)
     log_out(b)
 
 
+@pytest.mark.usefixtures("standins")
 def test_a_relay_log_from_opening_to_closing(desktop: Browsing, demo: DemoLogins, settings) -> None:
     b, page = desktop, desktop.page
     settings.FIKS_IO_API_URL = ""  # no Fiks IO here: the test answers as the archive
@@ -112,8 +145,9 @@ def test_a_relay_log_from_opening_to_closing(desktop: Browsing, demo: DemoLogins
     _consent_all(b, log, demo.other_guardian, demo.password)
     log.refresh_from_db()
     assert log.state == RelayLog.State.DRAFT  # the pupil has not yet consented
-    _accept_invitation(PUPIL)
-    _consent_all(b, log, PUPIL, NEW_PASSWORD)
+    _join(b, PUPIL, PUPIL_AT_IDPORTEN)
+    _consent_here(b, log)
+    _log_out_of_idporten(b)
     log.refresh_from_db()
     assert log.state == RelayLog.State.ACTIVE
 
@@ -131,23 +165,28 @@ def test_a_relay_log_from_opening_to_closing(desktop: Browsing, demo: DemoLogins
     b.follow(page.get_by_test_id("invite"))
     log_out(b)
 
-    # The nurse has an account now but reads nothing until her service has consent.
-    _accept_invitation(NURSE)
-    log_in(b, NURSE, NEW_PASSWORD)
+    # The nurse joins by her link with ID-porten, but reads nothing until her service has
+    # consent; the used link says so.
+    _join(b, NURSE, NURSE_AT_IDPORTEN)
+    expect(page.get_by_test_id("waiting")).to_be_visible()
+    expect(page.get_by_role("main")).not_to_contain_text(child.last_name)
     b.goto(f"/relaylog/{log.pk}/", status=404)
-    log_out(b)
-    for email, password in (
-        (demo.guardian, demo.password),
-        (demo.other_guardian, demo.password),
-        (PUPIL, NEW_PASSWORD),
-    ):
+    _log_out_of_idporten(b)
+    link = Notification.objects.get(recipient__email=NURSE, kind="relaylog.join").url
+    b.goto(link, status=410)
+    expect(page.get_by_test_id("join-gone")).to_be_visible()
+    for email, password in ((demo.guardian, demo.password), (demo.other_guardian, demo.password)):
         _consent_all(b, log, email, password)
-    log_in(b, NURSE, NEW_PASSWORD)
+    at_provider(b, "idporten", PUPIL_AT_IDPORTEN, SUBSTANTIAL)
+    _consent_here(b, log)
+    _log_out_of_idporten(b)
+    # From now on she logs in with ID-porten and is found by her identity number.
+    at_provider(b, "idporten", NURSE_AT_IDPORTEN, SUBSTANTIAL)
     b.goto(f"/relaylog/{log.pk}/")
     page.locator("[name=body]").fill("Samtale med eleven på helsestasjonen.")
     b.follow(page.get_by_test_id("add-entry"))
     expect(page.get_by_test_id("entry")).to_have_count(1)
-    log_out(b)
+    _log_out_of_idporten(b)
 
     # The holder makes the plan: a goal, two measures, one evaluation; hands the baton on.
     _log_in_principal(b, demo, code=demo.recovery_codes[1])

@@ -62,6 +62,7 @@ def test_every_url_of_a_log_is_tried():
         "relaylog_create",
         "relaylog_counts",
         "relaylog_creators",
+        "relaylog_join",  # by its token, tried in test_join.py
         "api-1:relaylog_list",
     }
     assert served - not_of_one_log == {name for name, _methods in LOG_URLS}

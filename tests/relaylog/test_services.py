@@ -122,7 +122,7 @@ def test_a_pupil_of_age_is_invited_and_consents(world):
         email="aksel@elev.no",
         full_name="Aksel Elev",
     )
-    assert not pupil.user.has_usable_password()  # chooses one through the invitation
+    assert not pupil.user.has_usable_password()  # logs in with ID-porten, never a password
     services.consent_give(actor=pupil.user, log_id=log.pk, language="nb")
     log.refresh_from_db()
     assert log.state == RelayLog.State.ACTIVE
@@ -230,6 +230,19 @@ def test_a_guardian_who_loses_parental_responsibility_loses_the_log(world):
     )
     with pytest.raises(Http404):
         access.participation(world.guardian_a, log.pk)
+    # Not even a count of logs waiting: only a service waits for consent.
+    assert access.readable_and_waiting(world.guardian_a) == ([], 0)
+
+
+def test_a_service_waiting_for_consent_gets_a_count_and_nothing_else(world):
+    log = consented(world)
+    nurse = with_nurse(world, log, consent=False)
+    assert access.readable_and_waiting(nurse.user) == ([], 1)
+    services.consent_give(
+        actor=world.guardian_a, log_id=log.pk, service="Helsestasjon", language="nn"
+    )
+    readable, waiting = access.readable_and_waiting(nurse.user)
+    assert [found.pk for found, _p in readable] == [log.pk] and waiting == 0
 
 
 def test_entries_are_append_only_a_correction_points_to_the_corrected(world):

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from kontaktbok.accounts.models import Invitation
 from kontaktbok.core.models import AuditEntry
-from kontaktbok.relaylog.models import Consent, Entry, Participant, RelayLog
+from kontaktbok.relaylog.models import Consent, Entry, JoinLink, Participant, RelayLog
 from tests.relaylog.helpers import consented, open_log, set_age
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_an_empty_entry_is_refused_with_a_message(world):
     assert not Entry.objects.exists()
 
 
-def test_the_holder_invites_a_service_person_who_gets_an_invitation(world):
+def test_the_holder_invites_a_service_person_who_gets_a_join_link(world):
     log = consented(world)
     response = _as(world.leadership).post(
         reverse("relaylog_invite", args=[log.pk]),
@@ -98,7 +98,10 @@ def test_the_holder_invites_a_service_person_who_gets_an_invitation(world):
     )
     assert response.status_code == 302
     nurse = Participant.objects.get(log=log, kind="service")
-    assert Invitation.objects.filter(user=nurse.user).exists()
+    # A link to join with ID-porten, never one to choose a password.
+    assert JoinLink.objects.filter(participant=nurse).exists()
+    assert not Invitation.objects.filter(user=nurse.user).exists()
+    assert not nurse.user.has_usable_password()
     # Until the guardian consents to her service, she sees nothing.
     nurse_client = _as(nurse.user)
     assert nurse_client.get(reverse("relaylog_detail", args=[log.pk])).status_code == 404

@@ -15,8 +15,9 @@ from tests.test_access_matrix import MATRIX, SIGNED_IN
 # session; what proves the sender is the signed logout_token (tests/national/).
 SERVER_TO_SERVER = {"national_backchannel_logout"}
 # Writes no actor of the matrix can make (they need a login just made at the national
-# provider); their CSRF and bad-input tests are with them, in tests/national/.
-NEEDS_A_NATIONAL_LOGIN = {"national_citizen_login"}
+# provider); their CSRF and bad-input tests are with them, in tests/national/test_idporten.py
+# and tests/relaylog/test_join.py.
+NEEDS_A_NATIONAL_LOGIN = {"national_citizen_login", "relaylog_join"}
 NOT_HERE = SERVER_TO_SERVER | NEEDS_A_NATIONAL_LOGIN
 WRITES = sorted(
     name for name, spec in MATRIX.items() if spec["method"] != "get" and name not in NOT_HERE

@@ -37,6 +37,10 @@ DEMO_NINS = {
     f"foresett2@{DOMAIN}": "03078152019",
 }
 DEMO_UNKNOWN_NIN = "24089053052"
+# Who joins a relay log from outside the school with ID-porten: the school health nurse
+# (no account until the holder invites her and she joins), and the demo child in 9B.
+DEMO_NURSE_NIN = "21868152068"
+DEMO_PUPIL_NINS = {"9B": "15901052023"}
 DEMO_FEIDE_IDS = {
     f"kontaktlaerar@{DOMAIN}": "marit.hjelmeland@vassenden.kommune.no",
     f"kontor@{DOMAIN}": "sissel.kvamme@vassenden.kommune.no",
@@ -242,7 +246,12 @@ def _national_ids() -> None:
 
 def _build(rng: random.Random) -> None:
     actor = None
-    used_nins: set[str] = {*DEMO_NINS.values(), DEMO_UNKNOWN_NIN}
+    used_nins: set[str] = {
+        *DEMO_NINS.values(),
+        DEMO_UNKNOWN_NIN,
+        DEMO_NURSE_NIN,
+        *DEMO_PUPIL_NINS.values(),
+    }
     municipality = services.municipality_create(
         actor=actor, name="Sunnfjord kommune", org_number="940000001"
     )
@@ -371,17 +380,19 @@ def _build(rng: random.Random) -> None:
             nin=DEMO_NINS.get(email, nin),
         )
 
-    def pupil(group: Group, last_name: str, protected: bool = False):
+    def pupil(group: Group, last_name: str, protected: bool = False, nin: str = ""):
         assert group.grade is not None
         born = dt.date(2020 - (group.grade - 1), rng.randint(1, 12), rng.randint(1, 28))
         groups = [group, sfo] if group.grade <= 4 and rng.random() < 0.4 else [group]
+        first_name = rng.choice(FIRST_NAMES)
+        generated = _nin(rng, born, used_nins)  # drawn even when given: the rest stays the same
         return services.pupil_create(
             actor=actor,
             school=school,
-            first_name=rng.choice(FIRST_NAMES),
+            first_name=first_name,
             last_name=last_name,
             date_of_birth=born,
-            nin=_nin(rng, born, used_nins),
+            nin=nin or generated,
             protected_address=protected,
             groups=groups,
         )
@@ -390,7 +401,7 @@ def _build(rng: random.Random) -> None:
     demo_parent = guardian("Kari Vassbotn", email=f"foresett@{DOMAIN}", password=DEMO_PASSWORD)
     other_parent = guardian("Per Vassbotn", email=f"foresett2@{DOMAIN}", password=DEMO_PASSWORD)
     for group_name in ("4A", "9B"):
-        child = pupil(classes[group_name], "Vassbotn")
+        child = pupil(classes[group_name], "Vassbotn", nin=DEMO_PUPIL_NINS.get(group_name, ""))
         services.guardianship_set(actor=actor, guardian=demo_parent, pupil=child)
         services.guardianship_set(actor=actor, guardian=other_parent, pupil=child)
     _leave(municipality, year, demo_parent, other_parent, child)

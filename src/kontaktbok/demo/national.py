@@ -10,7 +10,14 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from kontaktbok.demo.data import DEMO_FEIDE_IDS, DEMO_NINS, DEMO_UNKNOWN_NIN, DOMAIN
+from kontaktbok.demo.data import (
+    DEMO_FEIDE_IDS,
+    DEMO_NINS,
+    DEMO_NURSE_NIN,
+    DEMO_PUPIL_NINS,
+    DEMO_UNKNOWN_NIN,
+    DOMAIN,
+)
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "oidc-standin" / "standin.mjs"
 CLIENTS = {"idporten": "kontaktbok-demo-idporten", "feide": "kontaktbok-demo-feide"}
@@ -32,6 +39,16 @@ IDPORTEN_PERSONS = [
         "id": "ukjend",
         "label": "Not registered: no guardian at the school",
         "claims": {"pid": DEMO_UNKNOWN_NIN, "locale": "nb"},
+    },
+    {
+        "id": "helga",
+        "label": "Helga Helsesjukepleiar: school health nurse, joins a relay log by its link",
+        "claims": {"pid": DEMO_NURSE_NIN, "locale": "nn"},
+    },
+    {
+        "id": "elev9b",
+        "label": "The Vassbotn child in 9B: joins a relay log by its link",
+        "claims": {"pid": DEMO_PUPIL_NINS["9B"], "locale": "nn"},
     },
 ]
 FEIDE_PERSONS = [

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from kontaktbok.accounts.middleware import needs_second_factor
@@ -146,6 +146,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                     "find you. Contact the school office."
                 ),
             )
+        follow = services.follow_taken(request)
         try:
             digest = nin_digest(pid)
         except ValidationError:
@@ -155,7 +156,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             if digest
             else None
         )
-        if user is None or not guardian_pupils(user).exists():
+        if user is None or not (guardian_pupils(user).exists() or services.may_log_in(user)):
             logger.info("national login: no guardian for this person")
             if digest:
                 # A valid login at the required level: they may go on as a citizen.
@@ -167,6 +168,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                     id_token=id_token,
                     acr=acr,
                 )
+                if follow:  # the page that asked for this login goes on with it
+                    raise ImmediateHttpResponse(redirect(follow))
             response = render(
                 request, "national/not_registered.html", {"citizen": bool(digest)}, status=403
             )

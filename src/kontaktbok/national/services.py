@@ -2,13 +2,14 @@
 provider (front- and back-channel, by ``sid``)."""
 
 import time
+from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import transaction
-from django.http import HttpRequest
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
 
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
@@ -24,6 +25,40 @@ PENDING_SECONDS = 600
 # they may go on as a citizen (``citizen_login``).
 CITIZEN = "kb_national_citizen"
 CITIZEN_SECONDS = 300
+# Where a valid ID-porten login of a person with no account here goes on (instead of the
+# not-registered page), with the login kept as for a citizen: set by a page that asked for
+# the login, such as a relay log's join link.
+FOLLOW = "kb_national_follow"
+# Who, besides a guardian, may log in with ID-porten: checks the feature apps register
+# (``allow_login``), so that this app never imports them.
+_LOGIN_CHECKS: list[Callable[[Any], bool]] = []
+
+
+def allow_login(check: Callable[[Any], bool]) -> None:
+    """Let an account that is no guardian log in with ID-porten when ``check(user)``
+    holds (a person taking part in a relay log, say)."""
+    if check not in _LOGIN_CHECKS:
+        _LOGIN_CHECKS.append(check)
+
+
+def may_log_in(user: Any) -> bool:
+    """Whether a feature app lets this account (no guardian) log in with ID-porten."""
+    return any(check(user) for check in _LOGIN_CHECKS)
+
+
+def follow_after_login(request: HttpRequest, url: str) -> None:
+    """After the next ID-porten login of a person with no account here, go on to ``url``
+    (a path of this site) with the login kept (``citizen_offered``)."""
+    request.session[FOLLOW] = {"url": url, "at": int(time.time())}
+
+
+def follow_taken(request: HttpRequest) -> str:
+    """The URL set by ``follow_after_login`` (used once), or "" when none or too old."""
+    follow = request.session.pop(FOLLOW, None)
+    if not follow or time.time() - follow.get("at", 0) > PENDING_SECONDS:
+        return ""
+    url = str(follow.get("url") or "")
+    return url if url.startswith("/") and not url.startswith("//") else ""
 
 
 def login_begin(
@@ -139,33 +174,76 @@ def citizen_offered(request: HttpRequest) -> dict | None:
         return None
 
 
-@transaction.atomic
+def _by_digest(digest: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.select_for_update().filter(nin_digest=digest).first()
+
+
+def is_citizen_account(user: Any) -> bool:
+    """An active account that is no staff: one a citizen's ID-porten login may use."""
+    from kontaktbok.schools.models import StaffMember
+
+    return (
+        user.is_active
+        and not user.is_staff
+        and not user.is_superuser
+        and not StaffMember.objects.filter(user=user).exists()
+    )
+
+
 def citizen_account(*, pid: str, name: str) -> Any:
     """The citizen account of this identity number: found by its digest or created with
-    no e-mail, no password and no role. None when the number belongs to staff."""
+    no e-mail, no password and no role. None when the number belongs to staff. Two first
+    logins of the same person at once make one account: the second takes the first's."""
     from django.contrib.auth import get_user_model
 
     from kontaktbok.schools.identity import nin_digest
-    from kontaktbok.schools.models import StaffMember
 
     digest = nin_digest(pid)
-    model = get_user_model()
-    user = model.objects.select_for_update().filter(nin_digest=digest).first()
-    if user is not None:
-        if (
-            not user.is_active
-            or user.is_staff
-            or user.is_superuser
-            or StaffMember.objects.filter(user=user).exists()
-        ):
-            return None
-        return user
-    user = model(email=None, full_name=name[:200])
-    user.nin_digest = digest
-    user.set_unusable_password()
-    user.save()
-    audit_log(actor=user, action="accounts.citizen_created", obj=user, detail={})
-    return user
+    with transaction.atomic():
+        user = _by_digest(digest)
+        if user is None:
+            try:
+                with transaction.atomic():  # a savepoint: a lost race leaves the rest usable
+                    user = get_user_model()(email=None, full_name=name[:200])
+                    user.nin_digest = digest
+                    user.set_unusable_password()
+                    user.save(force_insert=True)
+                    audit_log(actor=user, action="accounts.citizen_created", obj=user, detail={})
+                    return user
+            except IntegrityError:
+                user = _by_digest(digest)  # the account the other request made
+                if user is None:
+                    raise
+        return user if is_citizen_account(user) else None
+
+
+def offer_log_in(
+    request: HttpRequest, *, user: Any, offer: dict, redirect_url: str
+) -> HttpResponse:
+    """Log ``user`` in with the ID-porten login kept by ``citizen_offer`` (the same
+    ``sid``, logout and idle time as any ID-porten login); the offer is used up."""
+    from allauth.account.adapter import get_adapter as get_account_adapter
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.account.utils import perform_login
+
+    request.session.pop(CITIZEN, None)
+    if request.user.is_authenticated:
+        get_account_adapter(request).logout(request)
+    record_authentication(request, user, "socialaccount", provider="idporten")
+    record_authentication(request, user, "mfa", type="idporten")
+    login_begin(
+        request,
+        user=user,
+        provider="idporten",
+        sid=offer["sid"],
+        id_token=offer["id_token"],
+        acr=offer["acr"],
+        mfa=True,
+        pid=offer["pid"],
+    )
+    return perform_login(request, user, redirect_url=redirect_url)
 
 
 def sessions_end(*, provider: str, sid: str) -> int:

@@ -139,10 +139,6 @@ def citizen_login(request: HttpRequest) -> HttpResponse:
     """Go on from the not-registered page as a citizen: the ID-porten login kept (sealed)
     for a few minutes logs in a citizen account (no role, no child) and leads to a secure
     submission."""
-    from allauth.account.adapter import get_adapter as get_account_adapter
-    from allauth.account.internal.flows.login import record_authentication
-    from allauth.account.utils import perform_login
-
     offer = services.citizen_offered(request)
     request.session.pop(services.CITIZEN, None)
     user = services.citizen_account(pid=offer["pid"], name=offer["name"]) if offer else None
@@ -158,18 +154,6 @@ def citizen_login(request: HttpRequest) -> HttpResponse:
             status=403,
         )
     assert offer is not None
-    if request.user.is_authenticated:
-        get_account_adapter(request).logout(request)
-    record_authentication(request, user, "socialaccount", provider="idporten")
-    record_authentication(request, user, "mfa", type="idporten")
-    services.login_begin(
-        request,
-        user=user,
-        provider="idporten",
-        sid=offer["sid"],
-        id_token=offer["id_token"],
-        acr=offer["acr"],
-        mfa=True,
-        pid=offer["pid"],
+    return services.offer_log_in(
+        request, user=user, offer=offer, redirect_url=reverse("submission_new")
     )
-    return perform_login(request, user, redirect_url=reverse("submission_new"))

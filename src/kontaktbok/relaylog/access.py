@@ -155,16 +155,50 @@ def participation(actor: Any, log_id: int) -> tuple[RelayLog, Participant]:
 
 def readable_logs(actor: Any) -> list[tuple[RelayLog, Participant]]:
     """The logs the actor takes part in and may read now."""
+    return readable_and_waiting(actor)[0]
+
+
+def readable_and_waiting(actor: Any) -> tuple[list[tuple[RelayLog, Participant]], int]:
+    """The logs the actor may read now, and how many more they take part in for another
+    service that they may not read yet (waiting for the consents to that service). Only a
+    number, and only for a service: a guardian or pupil who may not read learns nothing."""
     if actor is None or not actor.is_authenticated:
-        return []
+        return [], 0
     rows = list(
         Participant.objects.select_related(
             "log__pupil", "log__school__municipality__relaylog_settings"
         ).filter(user=actor, removed_at=None)
     )
+    readable, waiting = [], 0
     for row in rows:
         row.user = actor
-    return [(p.log, p) for p in rows if grants_reading(p, p.log)]
+        if grants_reading(row, row.log):
+            readable.append((row.log, row))
+        elif row.kind == Participant.Kind.SERVICE and row.log.is_open:
+            waiting += 1
+    return readable, waiting
+
+
+def takes_part_from_outside(user: Any) -> bool:
+    """A person from another service, or the pupil, taking part in a log: they log in
+    with ID-porten (registered with ``national.services.allow_login``)."""
+    return Participant.objects.filter(
+        user=user, removed_at=None, kind__in=[Participant.Kind.SERVICE, Participant.Kind.PUPIL]
+    ).exists()
+
+
+def outsider_only(user: Any) -> bool:
+    """An account made for (or joined by) a person from another service or the pupil, with
+    no role at a school and no child here: it logs in with ID-porten only, never with a
+    password (registered with ``accounts.backends.id_porten_only``)."""
+    if user.is_staff or user.is_superuser:
+        return False
+    roles = roles_of(user)
+    if roles.is_guardian or roles.is_staff_member:
+        return False
+    return Participant.objects.filter(
+        user=user, kind__in=[Participant.Kind.SERVICE, Participant.Kind.PUPIL]
+    ).exists()
 
 
 def is_holder(actor: Any, log: RelayLog) -> bool:

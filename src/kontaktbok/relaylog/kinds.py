@@ -26,6 +26,17 @@ INVITED = register(
         default_channels=CHANNELS,
     )
 )
+JOIN = register(
+    Kind(
+        code="relaylog.join",
+        label=_("Link to join a relay log"),
+        title=_("You are invited to the relay log for %(child)s"),
+        body=_(
+            "Open the link and log in with ID-porten to join. The link works once, for seven days."
+        ),
+        default_channels=CHANNELS,
+    )
+)
 CONSENT = register(
     Kind(
         code="relaylog.consent",

@@ -2,6 +2,7 @@
 and other services, with consents, a baton holder (stafetthaldar), an action plan
 (handlingsplan) and append-only entries."""
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -160,6 +161,29 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class JoinLink(models.Model):
+    """The link a person from another service, or the pupil, gets when invited: opened once,
+    with an ID-porten login, it binds the participation to that person's identity. Only
+    the token's digest is kept; it is used once and expires."""
+
+    VALID_FOR = dt.timedelta(days=7)
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    token_digest = models.CharField(max_length=64, unique=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent"))
+    expires_at = models.DateTimeField(_("valid until"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"{self.participant} {self.sent_at:%Y-%m-%d}"
 
 
 class Attachment(models.Model):

@@ -4,6 +4,7 @@ outermost transaction and writes its audit entry inside it."""
 
 import datetime as dt
 import hashlib
+import secrets
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -23,7 +24,7 @@ from kontaktbok.messaging.models import MessagingSettings
 from kontaktbok.messaging.services import check_files
 from kontaktbok.notifications.services import Outgoing, notify, notify_many
 from kontaktbok.relaylog import access
-from kontaktbok.relaylog.kinds import CONSENT, ENTRY, HANDOVER, INVITED
+from kontaktbok.relaylog.kinds import CONSENT, ENTRY, HANDOVER, INVITED, JOIN
 from kontaktbok.relaylog.models import (
     Attachment,
     Consent,
@@ -31,6 +32,7 @@ from kontaktbok.relaylog.models import (
     Evaluation,
     Goal,
     Handover,
+    JoinLink,
     Measure,
     Participant,
     RelayLog,
@@ -419,23 +421,158 @@ def consent_withdraw(*, actor: Any, log_id: int, consent_id: int) -> Consent:
 
 
 def _external_user(*, email: str, full_name: str, phone: str) -> tuple[Any, bool]:
-    """The account of a person from outside the school (or the pupil), made without a
-    password if there is none; they choose one through the invitation link.
-
-    ID-PORTEN: this is where national login comes in. Once it exists, find or make the
-    account by the person's national identity number (the keyed digest the accounts app
-    keeps) instead of the e-mail address, and skip the password invitation. The account
-    gives nothing but the logs the person takes part in (``access.participation``)."""
+    """The account of a person from outside the school (or the pupil), found by the
+    e-mail address the holder gave or made with no password, and whether they must join
+    through a link: everyone who cannot log in yet, who then logs in with ID-porten."""
     User = get_user_model()
     email = (email or "").strip().lower()
     if not email or "@" not in email:
         raise ValidationError({"email": _("Enter a valid e-mail address.")})
     user = User.objects.filter(email=email).first()
     if user is not None:
-        return user, False
+        # Bound to an identity already, or a guardian's or staff member's account with a
+        # password of its own; anyone else logs in with ID-porten only, so joins first.
+        roles = roles_of(user)
+        has_role = roles.is_guardian or roles.is_staff_member or user.is_staff
+        way_in = bool(user.nin_digest) or (has_role and user.has_usable_password())
+        return user, not (user.is_active and way_in)
     full_name = _text(full_name, "full_name")
     user = User.objects.create_user(email=email, password=None, full_name=full_name, phone=phone)
     return user, True
+
+
+def _join_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _join_link_send(actor: Any, log: RelayLog, participant: Participant) -> JoinLink:
+    """A single-use link, valid a week, for the invited person to join with ID-porten."""
+    now = clock.now()
+    token = secrets.token_urlsafe(32)
+    link = JoinLink.objects.create(
+        participant=participant,
+        token_digest=_join_digest(token),
+        sent_by=actor,
+        sent_at=now,
+        expires_at=now + JoinLink.VALID_FOR,
+    )
+    notify(
+        recipient=participant.user,
+        kind=JOIN.code,
+        dedup_key=f"relaylog-join:{link.pk}",
+        payload=_payload(log),
+        url=reverse("relaylog_join", args=[token]),
+        school_id=log.school_id,
+    )
+    return link
+
+
+def join_link_open(token: str) -> JoinLink | None:
+    """The join link behind ``token`` while it is unused, valid and its person still
+    invited; None otherwise."""
+    return (
+        JoinLink.objects.select_related("participant__log__pupil", "participant__user")
+        .filter(
+            token_digest=_join_digest(token or ""),
+            used_at=None,
+            expires_at__gt=clock.now(),
+            participant__removed_at=None,
+        )
+        .first()
+    )
+
+
+def _account_with(digest: str) -> Any:
+    """The account with this identity-number digest, locked, or None."""
+    return get_user_model().objects.select_for_update().filter(nin_digest=digest).first()
+
+
+def _join_refused(message: str) -> ValidationError:
+    return ValidationError(message, code="join")
+
+
+def participant_join(*, token: str, pid: str) -> tuple[Any, Participant]:
+    """The invited person, just logged in with ID-porten, uses the join link: the
+    participation is bound to their identity number (its keyed digest) and the link is
+    used up. If another account already has that identity (a guardian, a citizen, a person
+    in another log), the participation moves to it and the account made for the
+    invitation is left unusable. Returns the bound account and the participation."""
+    from django.db import IntegrityError
+
+    from kontaktbok.national.services import is_citizen_account
+    from kontaktbok.schools.identity import nin_digest
+
+    digest = nin_digest(pid)
+    User = get_user_model()
+    with transaction.atomic(durable=True):
+        link = (
+            JoinLink.objects.select_for_update()
+            .filter(
+                token_digest=_join_digest(token or ""),
+                used_at=None,
+                expires_at__gt=clock.now(),
+                participant__removed_at=None,
+            )
+            .first()
+        )
+        if link is None:
+            raise _join_refused(
+                _("This link is used or too old. Ask the holder of the relay log for a new one.")
+            )
+        participant = Participant.objects.select_related("log__pupil", "user").get(
+            pk=link.participant_id
+        )
+        log, invited = participant.log, participant.user
+        if participant.kind == Kind.PUPIL and log.pupil.nin_digest not in (None, "", digest):
+            raise _join_refused(
+                _("This link is for the pupil. The pupil must log in with their own ID-porten.")
+            )
+        if invited.nin_digest and invited.nin_digest != digest:
+            raise _join_refused(_("This link was sent to another person."))
+        user = _account_with(digest)
+        if user is None:
+            try:
+                with transaction.atomic():  # a savepoint: a lost race leaves the rest usable
+                    User.objects.filter(pk=invited.pk).update(nin_digest=digest)
+                user = invited
+            except IntegrityError:  # another request gave this identity to an account
+                user = _account_with(digest)
+                if user is None:
+                    raise
+        if user.pk != invited.pk:
+            if not is_citizen_account(user):
+                raise _join_refused(
+                    _(
+                        "Your identity number belongs to a staff account here. Ask the holder "
+                        "to invite you as school staff."
+                    )
+                )
+            if (
+                Participant.objects.filter(log=log, user=user, removed_at=None).exists()
+                or access.consenting_guardianships(log.pupil).filter(guardian=user).exists()
+            ):
+                raise _join_refused(_("You already take part in this relay log."))
+            participant.user = user
+            participant.save(update_fields=["user"])
+            if not Participant.objects.filter(user=invited, removed_at=None).exists():
+                invited.email = None
+                invited.is_active = False
+                invited.set_unusable_password()
+                invited.save(update_fields=["email", "is_active", "password"])
+        link.used_at = clock.now()
+        link.save(update_fields=["used_at"])
+        JoinLink.objects.filter(participant=participant, used_at=None).update(
+            expires_at=link.used_at
+        )
+        _audit(
+            user,
+            "relaylog.participant.joined",
+            log,
+            obj=participant,
+            kind=participant.kind,
+            moved=user.pk != invited.pk,
+        )
+    return user, participant
 
 
 def participant_invite(
@@ -452,9 +589,8 @@ def participant_invite(
 ) -> Participant:
     """The holder invites school staff (by account), the pupil from the consent age, or a
     person from another service (who reads only once the consents naming the service are
-    given). A new account gets the invitation link to choose a password."""
-    from kontaktbok.accounts.invitations import invitation_send
-
+    given). A person who cannot log in yet gets a join link, used once with an ID-porten
+    login; no one from outside the school ever gets a password."""
     with transaction.atomic():
         log, _p = _gate_holder(actor, log_id)
         _open(log)
@@ -463,15 +599,15 @@ def participant_invite(
             user = get_user_model().objects.filter(pk=user_id or 0, is_active=True).first()
             if user is None or log.school_id not in roles_of(user).school_roles:
                 raise ValidationError({"user": _("Choose a staff member of the school.")})
-            created = False
+            must_join = False
         elif kind == Kind.SERVICE:
             if not service:
                 raise ValidationError({"service": _("Name the service the person represents.")})
-            user, created = _external_user(email=email, full_name=full_name, phone=phone)
+            user, must_join = _external_user(email=email, full_name=full_name, phone=phone)
         elif kind == Kind.PUPIL:
             if not access.pupil_consents(log.pupil, log.school.municipality_id):
                 raise ValidationError(_("The pupil is under the consent age."))
-            user, created = _external_user(
+            user, must_join = _external_user(
                 email=email, full_name=full_name or log.pupil.full_name, phone=phone
             )
         else:
@@ -493,16 +629,17 @@ def participant_invite(
             added_by=actor,
             added_at=clock.now(),
         )
-        if created:
-            invitation_send(actor=None, user=user, school=log.school)
-        notify(
-            recipient=user,
-            kind=INVITED.code,
-            dedup_key=f"relaylog-invited:{participant.pk}",
-            payload=_payload(log),
-            url=_link(log),
-            school_id=log.school_id,
-        )
+        if must_join:
+            _join_link_send(actor, log, participant)
+        else:
+            notify(
+                recipient=user,
+                kind=INVITED.code,
+                dedup_key=f"relaylog-invited:{participant.pk}",
+                payload=_payload(log),
+                url=_link(log),
+                school_id=log.school_id,
+            )
         if kind == Kind.SERVICE:
             guardians = [g.guardian for g in access.consenting_guardianships(log.pupil)]
             notify_many(

@@ -5,6 +5,7 @@ from kontaktbok.relaylog import views
 urlpatterns = [
     path("", views.home, name="relaylog_home"),
     path("new/", views.create, name="relaylog_create"),
+    path("join/<str:token>/", views.join, name="relaylog_join"),
     path("schools/<int:school_id>/counts/", views.counts, name="relaylog_counts"),
     path("schools/<int:school_id>/creators/", views.creators, name="relaylog_creators"),
     path("<int:log_id>/", views.detail, name="relaylog_detail"),

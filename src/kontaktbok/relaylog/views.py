@@ -12,11 +12,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kontaktbok.core.ids import to_id
+from kontaktbok.national import services as national
 from kontaktbok.relaylog import access, closing, selectors, services
 from kontaktbok.relaylog.forms import (
     CloseForm,
@@ -74,11 +77,13 @@ def home(request: HttpRequest) -> HttpResponse:
     from kontaktbok.schools.models import StaffRole
 
     leading = roles_of(request.user).schools_with(StaffRole.Role.LEADERSHIP)
+    logs, waiting = access.readable_and_waiting(request.user)
     return render(
         request,
         "relaylog/home.html",
         {
-            "logs": access.readable_logs(request.user),
+            "logs": logs,
+            "waiting": waiting,
             "leading": leading,
             "may_create": access.creatable_pupils(request.user).exists(),
         },
@@ -245,8 +250,8 @@ def consent_withdraw(request: HttpRequest, log_id: int, consent_id: int) -> Http
 @require_http_methods(["GET", "POST"])
 def invite(request: HttpRequest, log_id: int) -> HttpResponse:
     """The holder invites school staff, the pupil (from the consent age) or a person from
-    another service. People from outside the school get an invitation link; ID-porten
-    will identify them once it is in place."""
+    another service. People from outside the school get a join link and log in with
+    ID-porten through it."""
     page = selectors.log_page(request.user, log_id)
     if not page["is_holder"] or not page["log"].is_open:
         raise Http404
@@ -275,6 +280,61 @@ def invite(request: HttpRequest, log_id: int) -> HttpResponse:
             return redirect("relaylog_detail", log_id=log_id)
     return render(
         request, "relaylog/invite.html", {**page, "form": form}, status=400 if form.errors else 200
+    )
+
+
+def _national_identity(request: HttpRequest) -> tuple[str, dict | None]:
+    """The identity number of this browser's ID-porten login: the logged-in person's, or
+    one kept a few minutes for a person with no account here yet (with that login)."""
+    if request.user.is_authenticated:
+        pid = national.session_pid(request)
+        if pid:
+            return pid, None
+    offer = national.citizen_offered(request)
+    return (offer["pid"], offer) if offer else ("", None)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    """The link a person from another service, or the pupil, got when invited: they log
+    in with ID-porten through it and join; the link binds the participation to them and
+    is used up. A used or too old link says so."""
+    link = services.join_link_open(token)
+    if link is None:
+        return render(request, "relaylog/join.html", {"gone": True}, status=410)
+    pid, offer = _national_identity(request)
+    if request.method == "POST":
+        if not pid:
+            raise PermissionDenied
+        try:
+            user, _participant = services.participant_join(token=token, pid=pid)
+        except ValidationError as exc:
+            return render(
+                request,
+                "relaylog/join.html",
+                {"link": link, "identified": True, "error": exc.messages[0]},
+                status=400,
+            )
+        messages.success(
+            request,
+            _(
+                "You take part in the relay log now. You can read it once the consents it "
+                "needs are given."
+            ),
+        )
+        if offer is not None:  # no account of theirs was logged in: log the bound one in
+            return national.offer_log_in(
+                request, user=user, offer=offer, redirect_url=reverse("relaylog_home")
+            )
+        return redirect("relaylog_home")
+    if not pid:
+        national.follow_after_login(request, request.path)
+    idporten = [a["provider_id"] for a in national.configured() if a["provider_id"] == "idporten"]
+    return render(
+        request,
+        "relaylog/join.html",
+        {"link": link, "identified": bool(pid), "idporten": idporten[0] if idporten else ""},
     )
 
 
