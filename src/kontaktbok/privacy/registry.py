@@ -117,6 +117,11 @@ COVERED.update(
 )
 EXCLUDED.update(
     {
+        "relaylog.joinlink": (
+            "the one-time link sent to a person invited to a relay log: only its digest, a "
+            "secret, kept until 30 days after it stops working; the participation is in "
+            "relay_logs[].participants"
+        ),
         "relaylog.relaylogcreator": (
             "which staff members leiing lets open relay logs: a work setting, no pupil"
         ),

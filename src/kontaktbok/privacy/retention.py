@@ -39,7 +39,7 @@ from kontaktbok.notifications.models import Notification, SinkMessage
 from kontaktbok.privacy.elevmappe import archived_for
 from kontaktbok.privacy.models import LegalHold, RetentionChoice
 from kontaktbok.relaylog import closing as relaylog_closing
-from kontaktbok.relaylog.models import RelayLog
+from kontaktbok.relaylog.models import JoinLink, RelayLog
 from kontaktbok.schools.models import SchoolYear
 
 BATCH = 1000
@@ -260,6 +260,16 @@ RULES: tuple[Rule, ...] = (
         archive=_("no"),
         basis=_("Needed only while the link works."),
         due=lambda today, days: Invitation.objects.filter(**_before("expires_at", today, days)),
+        days=30,
+        bounds=(0, 365),
+    ),
+    Rule(
+        code="join_links",
+        kind=_("Links to join a relay log"),
+        kept=_("%(days)s days after they stop working"),
+        archive=_("no"),
+        basis=_("Needed only while the link works."),
+        due=lambda today, days: JoinLink.objects.filter(**_before("expires_at", today, days)),
         days=30,
         bounds=(0, 365),
     ),

@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("relaylog", "0001_initial"),
+        ("relaylog", "0002_join_link"),
     ]
 
     operations = [
