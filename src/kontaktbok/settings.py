@@ -352,8 +352,6 @@ DELIVERY_URGENT_REQUEUE_SECONDS = int(env("DELIVERY_URGENT_REQUEUE_SECONDS", "60
 # /healthz fails when the scheduler has not ticked, or a task has waited for a worker, this long.
 SCHEDULER_LATE_SECONDS = int(env("SCHEDULER_LATE_SECONDS", "180"))
 TASK_QUEUE_LATE_SECONDS = int(env("TASK_QUEUE_LATE_SECONDS", "120"))
-# Finished task rows (done or failed) are kept this long for inspection, then pruned hourly.
-TASK_RESULTS_KEEP_DAYS = int(env("TASK_RESULTS_KEEP_DAYS", "7"))
 DELIVERY_MAX_ATTEMPTS = int(env("DELIVERY_MAX_ATTEMPTS", "5"))
 # SMS: "http" posts to SMS_URL; "sink" keeps messages for the demo; "none": no SMS.
 SMS_GATEWAY = env("SMS_GATEWAY", "http" if env("SMS_URL") else "sink" if DEMO else "none")
@@ -402,9 +400,6 @@ ARCHIVE_LEASE_SECONDS = int(env("ARCHIVE_LEASE_SECONDS", "300"))
 # A sent delivery the archive has not answered (mottatt or kvittering) in this time fails
 # and the unit's responsible staff are told.
 ARCHIVE_ANSWER_TIMEOUT_MINUTES = int(env("ARCHIVE_ANSWER_TIMEOUT_MINUTES", "120"))
-# After the archive's receipt the content is kept this long, then deleted (metadata and the
-# journal reference stay).
-ARCHIVE_CONTENT_KEEP_DAYS = int(env("ARCHIVE_CONTENT_KEEP_DAYS", "30"))
 
 # Secure submissions: attachments per file, in total, and how many.
 SUBMISSION_MAX_FILE_MB = int(env("SUBMISSION_MAX_FILE_MB", "20"))

@@ -148,8 +148,9 @@ def test_resend_keeps_the_client_message_id(unit):
         services.delivery_resend(actor=None, delivery=again)
 
 
-def test_content_is_deleted_only_after_the_receipt_and_the_kept_time(unit, settings):
-    settings.ARCHIVE_CONTENT_KEEP_DAYS = 30
+def test_content_is_deleted_only_from_deliveries_the_archive_has(unit):
+    """The retention run's deletion (rule ``archive_content``, tried with its days in
+    tests/privacy/test_retention.py) never empties a delivery without a receipt."""
     waiting = deliver(unit)
     archived = deliver(unit)
     message_id = _sent(archived)
@@ -159,15 +160,14 @@ def test_content_is_deleted_only_after_the_receipt_and_the_kept_time(unit, setti
         client_message_id=None,
         payload=standin.receipt_xml(year=2026, sequence=5, post=2, created=True, external_key="k"),
     )  # fmt: skip
-    assert services.contents_delete_expired() == 0
-    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=31), tick=False):
-        assert services.contents_delete_expired() == 1
+    services.contents_delete([waiting.pk, archived.pk])
     archived.refresh_from_db()
     waiting.refresh_from_db()
     assert archived.content_deleted_at is not None and archived.sender_identifier is None
     assert archived.journal_reference == "2026/587-2" and archived.title
     assert not ArchiveDocument.objects.filter(delivery=archived, data__isnull=False).exists()
     assert ArchiveDocument.objects.filter(delivery=waiting, data__isnull=False).count() == 2
+    assert waiting.content_deleted_at is None
 
 
 def test_a_transient_send_error_backs_off_then_fails_and_alerts(unit, settings):

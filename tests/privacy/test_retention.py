@@ -275,3 +275,104 @@ def test_expired_sessions_and_old_finished_tasks_go(db):
     assert outcomes["sessions"].deleted == 1 and not Session.objects.exists()
     assert outcomes["tasks"].deleted == DBTaskResult.objects.count() + outcomes["tasks"].deleted
     assert not DBTaskResult.objects.exists()
+
+
+def _task_row(status: str, finished_days_ago: float | None):
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    finished = None if finished_days_ago is None else now - dt.timedelta(days=finished_days_ago)
+    return DBTaskResult.objects.create(
+        status=status,
+        finished_at=finished,
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path="kontaktbok.core.tasks.clear_expired_sessions",
+        backend_name="default",
+        run_after=now,
+        exception_class_path="",
+        traceback="",
+    )
+
+
+def test_finished_task_rows_go_after_their_days_and_waiting_ones_never(db):
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    old_done = _task_row(TaskResultStatus.SUCCESSFUL, 9)
+    old_failed = _task_row(TaskResultStatus.FAILED, 9)
+    recent = _task_row(TaskResultStatus.SUCCESSFUL, 1)
+    waiting = _task_row(TaskResultStatus.READY, None)
+    running = _task_row(TaskResultStatus.RUNNING, None)
+    outcome = next(o for o in retention.run() if o.rule.code == "tasks")
+    assert (outcome.days, outcome.deleted) == (7, 2)
+    left = set(DBTaskResult.objects.values_list("pk", flat=True))
+    assert {recent.pk, waiting.pk, running.pk} <= left
+    assert not {old_done.pk, old_failed.pk} & left
+
+
+def test_delivered_content_and_submissions_go_only_after_the_receipt_and_their_days(
+    world, settings
+):
+    import uuid
+
+    from kontaktbok.archive import arkivmelding, keys, standin
+    from kontaktbok.archive import services as archive
+    from kontaktbok.archive.models import ArchiveDelivery, ArchiveDocument
+    from kontaktbok.submissions.models import Submission
+    from tests.archive.conftest import deliver
+
+    settings.FIKS_IO_API_URL = ""  # the deliveries stay queued: the test answers as the archive
+    unit = archive.unit_create(
+        actor=None,
+        municipality=world.school.municipality,
+        school=world.school,
+        name="PPT",
+        fiks_account_id=uuid.uuid4(),
+        archive_certificate=keys.self_signed("Arkiv")[1].decode(),
+        confidential=True,
+        responsible_staff=[],
+    )
+    waiting, archived = deliver(unit), deliver(unit)
+    message_id = uuid.uuid4()
+    archive.delivery_mark_sent(
+        delivery_id=archived.pk, claimed_at=clock.now(), message_id=message_id
+    )
+    archive.answer_record(
+        message_id=uuid.uuid4(),
+        message_type=arkivmelding.KVITTERING,
+        sender_account=unit.fiks_account_id,
+        in_reply_to=message_id,
+        client_message_id=None,
+        payload=standin.receipt_xml(
+            year=2026, sequence=5, post=1, created=True, external_key=archived.external_key
+        ),
+    )
+    for code, delivery in (("KB-AAAA-AA", waiting), ("KB-BBBB-BB", archived)):
+        Submission.objects.create(
+            code=code,
+            sender=world.guardian_a,
+            unit=unit,
+            delivery=delivery,
+            receipt_channel="none",
+            created_at=delivery.created_at,
+        )
+
+    def outcomes(days_on: int) -> dict[str, retention.Outcome]:
+        day = clock.today() + dt.timedelta(days=days_on)
+        return {
+            o.rule.code: o
+            for o in retention.run(day)
+            if o.rule.code in {"archive_content", "submissions"}
+        }
+
+    month = outcomes(31)
+    assert (month["archive_content"].due, month["archive_content"].held) == (2, 1)
+    assert month["archive_content"].deleted == 1 and month["submissions"].due == 0
+    assert ArchiveDocument.objects.filter(delivery=archived, data__isnull=False).count() == 0
+    assert ArchiveDocument.objects.filter(delivery=waiting, data__isnull=False).count() == 2
+    year = outcomes(367)
+    assert (year["submissions"].due, year["submissions"].held) == (2, 1)
+    assert year["submissions"].deleted == 1
+    assert set(Submission.objects.values_list("code", flat=True)) == {"KB-AAAA-AA"}
+    assert not ArchiveDelivery.objects.filter(pk=archived.pk).exists()
+    assert AuditEntry.objects.filter(action="submissions.submission.removed").count() == 1

@@ -528,27 +528,18 @@ def deliveries_time_out() -> int:
     return count
 
 
-def contents_delete_expired() -> int:
-    """Delete the content of deliveries the archive registered more than the kept time ago,
-    leaving the metadata and the journal reference; never before the receipt."""
-    limit = clock.now() - dt.timedelta(days=settings.ARCHIVE_CONTENT_KEEP_DAYS)
-    due = list(
-        ArchiveDelivery.objects.filter(
-            state=State.ARCHIVED, archived_at__lt=limit, content_deleted_at__isnull=True
-        ).values_list("pk", flat=True)[:1000]
-    )
-    for pk in due:
-        with transaction.atomic():
-            ArchiveDocument.objects.filter(delivery_id=pk).update(data=None)
-            ArchiveDelivery.objects.filter(pk=pk).update(
-                sender_identifier=None, content_deleted_at=clock.now()
-            )
-            audit_log(
-                actor=None,
-                action="archive.delivery.content_deleted",
-                obj=ArchiveDelivery(pk=pk),
-            )
-    return len(due)
+def contents_delete(ids: list[int]) -> None:
+    """Delete the content of these deliveries, leaving the metadata and the journal
+    reference. Called by the retention run (``privacy.retention``, rule
+    ``archive_content``) only for deliveries whose receipt is stored and old enough."""
+    for pk in ArchiveDelivery.objects.filter(
+        pk__in=ids, state=State.ARCHIVED, content_deleted_at__isnull=True
+    ).values_list("pk", flat=True):
+        ArchiveDocument.objects.filter(delivery_id=pk).update(data=None)
+        ArchiveDelivery.objects.filter(pk=pk).update(
+            sender_identifier=None, content_deleted_at=clock.now()
+        )
+        audit_log(actor=None, action="archive.delivery.content_deleted", obj=ArchiveDelivery(pk=pk))
 
 
 def due_deliveries() -> list[int]:

@@ -1,6 +1,6 @@
 """The archive app's background work: sending deliveries, the sweep that queues again what
-a dead worker left or a retry made due, the answer timeout, and deleting content after the
-archive's receipt."""
+a dead worker left or a retry made due, and the answer timeout (content is deleted after the
+archive's receipt by the retention run, ``privacy.retention``)."""
 
 from django.tasks import task
 
@@ -29,10 +29,3 @@ def sweep_deliveries() -> int:
 def time_out_deliveries() -> int:
     """Deliveries the archive has not answered in time fail; their staff are told."""
     return services.deliveries_time_out()
-
-
-@periodic(every_minutes=60)
-@task
-def delete_archived_contents() -> int:
-    """Delete the content the archive has had for longer than it is kept."""
-    return services.contents_delete_expired()

@@ -30,6 +30,8 @@ from django_tasks_db.models import DBTaskResult
 
 from kontaktbok.absence.models import AbsenceReport, AttendanceMark, LookupCase
 from kontaktbok.accounts.models import Invitation
+from kontaktbok.archive import services as archive_services
+from kontaktbok.archive.models import ArchiveDelivery
 from kontaktbok.core import clock
 from kontaktbok.core.audit import audit_log
 from kontaktbok.core.models import AuditEntry
@@ -41,6 +43,8 @@ from kontaktbok.privacy.models import LegalHold, RetentionChoice
 from kontaktbok.relaylog import closing as relaylog_closing
 from kontaktbok.relaylog.models import JoinLink, RelayLog
 from kontaktbok.schools.models import SchoolYear
+from kontaktbok.submissions import services as submission_services
+from kontaktbok.submissions.models import Submission
 
 BATCH = 1000
 
@@ -133,6 +137,23 @@ def _lookups_due(today: dt.date, days: int = 0) -> QuerySet:
     return LookupCase.objects.filter(_year_begun_since("school", "date", today, 0))
 
 
+def _receipted(today: dt.date, days: int, path: str = "") -> Q:
+    """The archive's receipt for the delivery (at ``path``) is stored and ``days`` old."""
+    return Q(**{f"{path}state": ArchiveDelivery.State.ARCHIVED}) & Q(
+        **_before(f"{path}archived_at", today, days)
+    )
+
+
+def _delivered_due(today: dt.date, days: int) -> QuerySet:
+    return ArchiveDelivery.objects.filter(
+        content_deleted_at__isnull=True, **_before("created_at", today, days)
+    )
+
+
+def _submissions_due(today: dt.date, days: int) -> QuerySet:
+    return Submission.objects.filter(**_before("created_at", today, days))
+
+
 # The audit log is kept at least this long, whatever is chosen (the database enforces it).
 AUDIT_MINIMUM_DAYS = 365
 
@@ -220,6 +241,34 @@ RULES: tuple[Rule, ...] = (
         pupil="pupil",
     ),
     Rule(
+        code="archive_content",
+        kind=_(
+            "Documents on their way to the archive (submissions, year-end documents, relay logs)"
+        ),
+        kept=_("%(days)s days after the archive's receipt; then only the journal reference"),
+        archive=_("yes: that is where they go"),
+        basis=_("Kept until the archive has them, and a little while to answer questions."),
+        due=_delivered_due,
+        held=lambda today, days: _delivered_due(today, days).exclude(_receipted(today, days)),
+        delete=lambda ids: archive_services.contents_delete(ids),
+        days=30,
+        bounds=(1, 365),
+    ),
+    Rule(
+        code="submissions",
+        kind=_("Secure submissions: the receipt and what was sent where"),
+        kept=_("%(days)s days after the archive's receipt"),
+        archive=_("yes: the submission itself"),
+        basis=_("Lets the sender see their receipts; the archive keeps the case."),
+        due=_submissions_due,
+        held=lambda today, days: _submissions_due(today, days).exclude(
+            _receipted(today, days, "delivery__")
+        ),
+        delete=lambda ids: submission_services.submissions_remove(ids),
+        days=365,
+        bounds=(30, 1825),
+    ),
+    Rule(
         code="messages",
         kind=_("Messages and their attachments"),
         kept=_("the school year of the last message and %(days)s days more"),
@@ -290,8 +339,8 @@ RULES: tuple[Rule, ...] = (
         due=lambda today, days: DBTaskResult.objects.filter(
             finished_at__isnull=False, **_before("finished_at", today, days)
         ),
-        days=30,
-        bounds=(7, 365),
+        days=7,
+        bounds=(1, 365),
     ),
     Rule(
         code="audit",

@@ -177,6 +177,26 @@ def submission_send(*, actor: Any, draft: Draft, identity: Identity) -> Submissi
     return submission
 
 
+def submissions_remove(ids: list[int]) -> None:
+    """Remove submissions with their deliveries' records; called by the retention run
+    (``privacy.retention``, rule ``submissions``) only for those whose archive receipt is
+    stored and old enough. Each removal is audited with its reference code."""
+    from kontaktbok.archive.models import ArchiveDelivery
+
+    for submission in Submission.objects.filter(
+        pk__in=ids, delivery__state=ArchiveDelivery.State.ARCHIVED
+    ).select_related("unit", "delivery"):
+        audit_log(
+            actor=None,
+            action="submissions.submission.removed",
+            school_id=submission.unit.school_id,
+            detail={"code": submission.code, "reference": submission.delivery.journal_reference},
+        )
+        delivery = submission.delivery
+        submission.delete()
+        delivery.delete()
+
+
 def drafts_delete_old() -> int:
     limit = clock.now() - dt.timedelta(hours=DRAFT_HOURS)
     count, _rows = Draft.objects.filter(created_at__lt=limit).delete()
