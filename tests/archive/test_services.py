@@ -204,3 +204,18 @@ def test_an_answer_from_another_account_changes_nothing(unit):
     assert delivery.state == State.SENT
     assert ArchiveAnswer.objects.get().delivery is None
     assert AuditEntry.objects.filter(action="archive.answer.foreign").exists()
+
+
+def test_a_confidential_delivery_is_screened_at_a_unit_that_screens_nothing(unit):
+    """A relay log or a pupil's year-end document is screened (skjerming) whatever the
+    unit's own setting."""
+    unit.confidential = False
+    unit.save(update_fields=["confidential"])
+
+    def xml(delivery) -> str:
+        documents = list(ArchiveDocument.objects.filter(delivery=delivery).order_by("number"))
+        return arkivmelding.build(services.journal_entry(delivery, documents)).decode()
+
+    plain, screened = deliver(unit), deliver(unit, confidential=True)
+    assert "skjerming" not in xml(plain)
+    assert "<skjermingshjemmel>Offl. § 13 jf. fvl. § 13</skjermingshjemmel>" in xml(screened)

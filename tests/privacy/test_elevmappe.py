@@ -95,6 +95,7 @@ def test_one_document_per_pupil_and_year_with_the_attendance_and_the_letters(
     record = YearRecord.objects.get()
     delivery = record.delivery
     assert delivery.source == "elevmappe" and delivery.state == ArchiveDelivery.State.QUEUED
+    assert delivery.confidential  # screened in the archive whatever the unit says
     assert delivery.external_key == f"elevmappe:{world.child_a.pk}:{year.pk}"
     main, letter = [
         sealed.decrypt(bytes(d.data), name=str(d.uuid)) for d in delivery.documents.all()

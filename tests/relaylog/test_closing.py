@@ -194,7 +194,7 @@ def test_a_closed_log_goes_through_the_archive_app_and_its_receipt_comes_back(
     assert closing.deliver(log_id=full_log.pk) and closing.deliver(log_id=full_log.pk)
     delivery = ArchiveDelivery.objects.get()  # twice handed over, one delivery
     full_log.refresh_from_db()
-    assert delivery.source == "relaylog" and delivery.unit == unit
+    assert delivery.source == "relaylog" and delivery.unit == unit and delivery.confidential
     assert delivery.external_key == f"relaylog:{full_log.archive_message_id}"
     message_id = uuid.uuid4()
     archive.delivery_mark_sent(

@@ -115,6 +115,8 @@ class ArchiveDelivery(models.Model):
     external_key = models.CharField(max_length=200, unique=True)
     unit = models.ForeignKey(ArchiveUnit, on_delete=models.PROTECT, related_name="deliveries")
     source = models.CharField(max_length=60, blank=True)
+    # Screened in the archive whatever the unit's setting (a relay log, a pupil's year).
+    confidential = models.BooleanField(default=False)
     title = models.CharField(max_length=1000)
     sender_kind = models.CharField(max_length=12, choices=SenderKind.choices)
     sender_name = models.CharField(max_length=200)

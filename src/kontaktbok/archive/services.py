@@ -141,7 +141,11 @@ def journal_entry(
         ],
         case_year=delivery.case_year,
         case_sequence=delivery.case_sequence,
-        screening=(unit.access_code, unit.screening_authority) if unit.confidential else None,
+        screening=(
+            (unit.access_code, unit.screening_authority)
+            if unit.confidential or delivery.confidential
+            else None
+        ),
     )
 
 
@@ -158,6 +162,7 @@ def deliver_document(
     notify_user: Any = None,
     sender_reference: str = "",
     source: str = "",
+    confidential: bool = False,
 ) -> ArchiveDelivery:
     """Deliver documents with this metadata to the unit's archive as an incoming journal
     entry; returns the delivery row, queued.
@@ -167,7 +172,8 @@ def deliver_document(
     already made: a caller that retries never files a document twice. The metadata is
     checked against KS's schema here, so a caller learns of bad input at once
     (``ValidationError``). ``notify_user`` is told when the archive has registered it, at
-    the sender's e-mail or mobile given here (``sender_contact``)."""
+    the sender's e-mail or mobile given here (``sender_contact``). ``confidential`` screens
+    this entry (skjerming) even when the unit's entries are not screened."""
     if not unit.active:
         raise ValidationError(_("This unit does not receive documents now."))
     if not documents:
@@ -188,6 +194,7 @@ def deliver_document(
             external_key=external_key,
             unit=unit,
             source=source,
+            confidential=confidential,
             title=title.strip(),
             sender_kind=sender.kind,
             sender_name=sender.name.strip(),

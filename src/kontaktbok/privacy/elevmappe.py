@@ -179,6 +179,7 @@ def year_record_deliver(*, pupil_id: int, school_year_id: int) -> YearRecord | N
                 documents=documents,
                 document_date=clock.now(),
                 source=SOURCE,
+                confidential=True,  # one pupil's absence and leave (offl. § 13)
             )
             record = YearRecord.objects.create(
                 pupil=pupil, school_year=year, delivery=delivery, created_at=clock.now()

@@ -128,6 +128,7 @@ def hand_to_archive(log: RelayLog) -> bool:
             ],
             document_date=log.closed_at,
             source=SOURCE,
+            confidential=True,  # about one pupil's health, family or welfare
         )
     return True
 
