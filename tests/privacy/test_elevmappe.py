@@ -4,22 +4,19 @@ and absence and the leave decision letters; the year's marks and leave cases are
 by the retention run only after the archive's receipt for it is stored."""
 
 import datetime as dt
-import uuid
 
 import pytest
 from django.utils import timezone
 
 from kontaktbok.absence.models import AttendanceMark
-from kontaktbok.archive import arkivmelding, keys, standin
-from kontaktbok.archive import services as archive
 from kontaktbok.archive.models import ArchiveDelivery
-from kontaktbok.core import clock
 from kontaktbok.core.models import AuditEntry
 from kontaktbok.leave.models import LeaveApplication
 from kontaktbok.messaging import files as sealed
 from kontaktbok.privacy import elevmappe, retention, tasks
 from kontaktbok.privacy.models import YearRecord
 from kontaktbok.schools.models import SchoolYear
+from tests.archive.helpers import receipt, school_unit
 from tests.leave.helpers import apply, decide
 from tests.leave.test_pdf import text_of
 
@@ -46,40 +43,9 @@ def year_of_records(world, settings):
     return mark, application
 
 
-def _unit(world):
-    return archive.unit_create(
-        actor=None,
-        municipality=world.school.municipality,
-        school=world.school,
-        name=world.school.name,
-        fiks_account_id=uuid.uuid4(),
-        archive_certificate=keys.self_signed("Arkiv")[1].decode(),
-        confidential=True,
-        responsible_staff=[],
-    )
-
-
-def _receipt(delivery: ArchiveDelivery) -> None:
-    """The archive's kvittering, through the archive app's own answer service."""
-    message_id = uuid.uuid4()
-    archive.delivery_mark_sent(
-        delivery_id=delivery.pk, claimed_at=clock.now(), message_id=message_id
-    )
-    archive.answer_record(
-        message_id=uuid.uuid4(),
-        message_type=arkivmelding.KVITTERING,
-        sender_account=delivery.unit.fiks_account_id,
-        in_reply_to=message_id,
-        client_message_id=None,
-        payload=standin.receipt_xml(
-            year=2027, sequence=12, post=1, created=True, external_key=delivery.external_key
-        ),
-    )
-
-
 def test_nothing_is_handed_over_before_the_year_is_over_or_without_a_unit(world, year_of_records):
     assert elevmappe.year_records_deliver(SUMMER) == 0  # no archive unit yet
-    _unit(world)
+    school_unit(world.school)
     assert elevmappe.year_records_deliver(dt.date(2027, 6, 1)) == 0  # the year goes on
     assert not YearRecord.objects.exists()
 
@@ -87,7 +53,7 @@ def test_nothing_is_handed_over_before_the_year_is_over_or_without_a_unit(world,
 def test_one_document_per_pupil_and_year_with_the_attendance_and_the_letters(
     world, year_of_records
 ):
-    _unit(world)
+    school_unit(world.school)
     year = SchoolYear.objects.get(school=world.school, starts_on=dt.date(2026, 8, 17))
     assert elevmappe.pupil_years_due(SUMMER) == [(world.child_a.pk, year.pk)]
     assert elevmappe.year_records_deliver(SUMMER) == 1
@@ -109,7 +75,7 @@ def test_one_document_per_pupil_and_year_with_the_attendance_and_the_letters(
 
 def test_the_years_records_are_deleted_only_after_the_archives_receipt(world, year_of_records):
     mark, application = year_of_records
-    _unit(world)
+    school_unit(world.school)
     for name, start, end in (
         ("2027–2028", dt.date(2027, 8, 16), dt.date(2028, 6, 16)),
         ("2028–2029", dt.date(2028, 8, 14), dt.date(2029, 6, 15)),
@@ -121,7 +87,7 @@ def test_the_years_records_are_deleted_only_after_the_archives_receipt(world, ye
     assert (outcomes["attendance"].due, outcomes["attendance"].held) == (1, 1)
     assert outcomes["leave"].held == outcomes["leave"].due >= 1
     assert AttendanceMark.objects.filter(pk=mark.pk).exists()
-    _receipt(YearRecord.objects.get().delivery)
+    receipt(YearRecord.objects.get().delivery)
     record = YearRecord.objects.get()
     assert record.archived_at is not None and record.reference
     outcomes = {o.rule.code: o for o in retention.run(later)}

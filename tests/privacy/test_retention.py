@@ -313,40 +313,15 @@ def test_finished_task_rows_go_after_their_days_and_waiting_ones_never(db):
 def test_delivered_content_and_submissions_go_only_after_the_receipt_and_their_days(
     world, settings
 ):
-    import uuid
-
-    from kontaktbok.archive import arkivmelding, keys, standin
-    from kontaktbok.archive import services as archive
     from kontaktbok.archive.models import ArchiveDelivery, ArchiveDocument
     from kontaktbok.submissions.models import Submission
     from tests.archive.conftest import deliver
+    from tests.archive.helpers import receipt, school_unit
 
     settings.FIKS_IO_API_URL = ""  # the deliveries stay queued: the test answers as the archive
-    unit = archive.unit_create(
-        actor=None,
-        municipality=world.school.municipality,
-        school=world.school,
-        name="PPT",
-        fiks_account_id=uuid.uuid4(),
-        archive_certificate=keys.self_signed("Arkiv")[1].decode(),
-        confidential=True,
-        responsible_staff=[],
-    )
+    unit = school_unit(world.school, "PPT")
     waiting, archived = deliver(unit), deliver(unit)
-    message_id = uuid.uuid4()
-    archive.delivery_mark_sent(
-        delivery_id=archived.pk, claimed_at=clock.now(), message_id=message_id
-    )
-    archive.answer_record(
-        message_id=uuid.uuid4(),
-        message_type=arkivmelding.KVITTERING,
-        sender_account=unit.fiks_account_id,
-        in_reply_to=message_id,
-        client_message_id=None,
-        payload=standin.receipt_xml(
-            year=2026, sequence=5, post=1, created=True, external_key=archived.external_key
-        ),
-    )
+    receipt(archived)
     for code, delivery in (("KB-AAAA-AA", waiting), ("KB-BBBB-BB", archived)):
         Submission.objects.create(
             code=code,

@@ -171,45 +171,21 @@ def test_a_closed_log_goes_through_the_archive_app_and_its_receipt_comes_back(
 ):
     """The real hand-off: one delivery per log (re-sends find the same one), and the
     archive's kvittering marks the log as archived."""
-    import uuid
 
-    from kontaktbok.archive import arkivmelding, keys, standin
-    from kontaktbok.archive import services as archive
     from kontaktbok.archive.models import ArchiveDelivery
+    from tests.archive.helpers import receipt, school_unit
 
     settings.FIKS_IO_API_URL = ""  # stays queued: the test answers for the archive
     closing.log_close(actor=world.leadership, log_id=full_log.pk, reason="goals_met")
     assert closing.deliver(log_id=full_log.pk) is False  # no unit yet: the log waits
     assert not ArchiveDelivery.objects.exists()
-    unit = archive.unit_create(
-        actor=None,
-        municipality=world.school.municipality,
-        school=world.school,
-        name=world.school.name,
-        fiks_account_id=uuid.uuid4(),
-        archive_certificate=keys.self_signed("Arkiv")[1].decode(),
-        confidential=True,
-        responsible_staff=[],
-    )
+    unit = school_unit(world.school)
     assert closing.deliver(log_id=full_log.pk) and closing.deliver(log_id=full_log.pk)
     delivery = ArchiveDelivery.objects.get()  # twice handed over, one delivery
     full_log.refresh_from_db()
     assert delivery.source == "relaylog" and delivery.unit == unit and delivery.confidential
     assert delivery.external_key == f"relaylog:{full_log.archive_message_id}"
-    message_id = uuid.uuid4()
-    archive.delivery_mark_sent(
-        delivery_id=delivery.pk, claimed_at=clock.now(), message_id=message_id
-    )
-    archive.answer_record(
-        message_id=uuid.uuid4(),
-        message_type=arkivmelding.KVITTERING,
-        sender_account=unit.fiks_account_id,
-        in_reply_to=message_id,
-        client_message_id=None,
-        payload=standin.receipt_xml(
-            year=2026, sequence=77, post=1, created=True, external_key=delivery.external_key
-        ),
-    )
+    receipt(delivery)
     full_log.refresh_from_db()
     assert full_log.archive_state == RelayLog.Archive.RECEIVED
     assert full_log.archive_receipt
