@@ -227,10 +227,10 @@ def _retention_during_load(env: dict[str, str]) -> dict[str, Any]:
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     seconds = time.monotonic() - started
-    rows = [
-        fields
+    rows = [  # rule, days, due, held, deleted: the days are the command's own to show
+        [fields[0], *fields[2:]]
         for fields in map(str.split, result.stdout.splitlines())
-        if len(fields) == 4 and all(f.isdigit() for f in fields[1:])
+        if len(fields) == 5 and all(f.isdigit() for f in fields[2:])
     ]
     return {"seconds": seconds, "status": result.returncode, "rows": rows,
             "output": result.stdout + result.stderr}  # fmt: skip
@@ -338,11 +338,14 @@ def run(args: argparse.Namespace) -> int:
     world = json.loads(world_file.read_text())
     _django_setup(args)
     from django.core.cache import cache
+    from django.core.management import call_command
     from django.utils import timezone
 
     # The rate limits count in the cache, a table flush leaves alone: a second run in the
     # same hour would find the first one's counters (the same user ids) and each limited
-    # POST would cost the counter's update instead of its insert.
+    # POST would cost the counter's update instead of its insert. (A new database has no
+    # cache table until the server starts: made here first.)
+    call_command("createcachetable", verbosity=0)
     cache.clear()
 
     people = _sessions(world, args.share)

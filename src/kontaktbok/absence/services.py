@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from kontaktbok.absence import rules
+from kontaktbok.absence.lookup import selectors as lookup_selectors
 from kontaktbok.absence.lookup import services as lookup
 from kontaktbok.absence.models import (
     AbsenceReport,
@@ -59,12 +60,14 @@ def is_late(pupil: Pupil, start_date: dt.date) -> bool:
 
 def _guardian_pupil(actor: Any, pupil_id: int, **period: Any) -> Pupil:
     """One of the actor's own children; with a ``period`` (the arguments of
-    ``_overlapping``), annotated in the same query with ``overlapping_id``: a report of
-    theirs that covers some of that time."""
+    ``_overlapping``), annotated in the same query with ``overlapping_id`` (a report of
+    theirs that covers some of that time) and today's open lookup case, if any."""
     pupils = access.guardian_pupils(actor).select_related("school")
     if period:
         reports = _overlapping(OuterRef("pk"), **period)
-        pupils = pupils.annotate(overlapping_id=Subquery(reports.values("pk")[:1]))
+        pupils = lookup_selectors.with_open_case(
+            pupils.annotate(overlapping_id=Subquery(reports.values("pk")[:1]))
+        )
     pupil = pupils.filter(pk=pupil_id).first()
     if pupil is None:
         raise PermissionDenied
@@ -225,7 +228,9 @@ def absence_report_create(
                 idempotency_key=idempotency_key,
                 detail={"days": len(days)},
             )
-            lookup.report_received(actor=actor, pupil_id=pupil.pk, start=start_date, end=end_date)
+            lookup.report_received(
+                actor=actor, pupil_id=pupil.pk, start=start_date, end=end_date, pupil=pupil
+            )
     except IntegrityError:
         if not idempotency_key:
             raise

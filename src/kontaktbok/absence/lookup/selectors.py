@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from kontaktbok.absence.models import (
@@ -98,6 +98,22 @@ def missing_pupils(*, day: dt.date, pupil_ids: list[int] | None = None) -> list[
             pupil = Pupil.objects.select_related("school").get(pk=pupil_id)
             result.append(Missing(pupil=pupil, group=group, mark=latest[pupil_id]))
     return result
+
+
+def open_case_today(pupil: Any) -> QuerySet[LookupCase]:
+    """The pupil's open case today (at most one), for a ``Subquery`` on the pupil's read
+    (``OuterRef``): a guardian's report then closes it without reading it first."""
+    return LookupCase.objects.filter(pupil=pupil, date=clock.today()).exclude(status=Status.CLOSED)
+
+
+def with_open_case(pupils: QuerySet[Pupil]) -> QuerySet[Pupil]:
+    """Read each pupil's open case today with the pupil (for ``services.report_received``)."""
+    case = open_case_today(OuterRef("pk"))
+    return pupils.annotate(
+        open_case_id=Subquery(case.values("pk")[:1]),
+        open_case_school_id=Subquery(case.values("school_id")[:1]),
+        open_case_answer=Subquery(case.values("answer")[:1]),
+    )
 
 
 def open_cases_of(pupil_ids: list[int], day: dt.date) -> list[LookupCase]:

@@ -28,7 +28,7 @@ from kontaktbok.core.audit import audit_log, audit_log_many
 from kontaktbok.notifications.kinds import Kind
 from kontaktbok.notifications.services import Outgoing, notify, notify_many
 from kontaktbok.schools import selectors as school_selectors
-from kontaktbok.schools.models import Group, StaffRole
+from kontaktbok.schools.models import Group, Pupil, StaffRole
 
 Role = StaffRole.Role
 Status = LookupCase.Status
@@ -336,14 +336,27 @@ def tell_staff_answered(*, case_id: int) -> None:
     )
 
 
-def report_received(*, actor: Any, pupil_id: int, start: dt.date, end: dt.date) -> None:
+def report_received(
+    *, actor: Any, pupil_id: int, start: dt.date, end: dt.date, pupil: Pupil | None = None
+) -> None:
     """A guardian reported absence covering today: that accounts for the pupil, so today's
-    case (if any) is answered "reported" and closes as found, in one write."""
+    case (if any) is answered "reported" and closes as found, in one write. A ``pupil`` read
+    with ``with_open_case`` brings the case along: no read of it here."""
     today = clock.today()
     if not start <= today <= end:
         return
     now = clock.now()
-    for case in selectors.open_cases_of([pupil_id], today):
+    cases: list[LookupCase]
+    if pupil is not None and hasattr(pupil, "open_case_id"):
+        case_id: int | None = getattr(pupil, "open_case_id", None)
+        school_id: int = getattr(pupil, "open_case_school_id", 0)
+        given: str = getattr(pupil, "open_case_answer", "") or ""
+        cases = [] if case_id is None else [
+            LookupCase(pk=case_id, pupil_id=pupil_id, school_id=school_id, answer=given)
+        ]  # fmt: skip
+    else:
+        cases = selectors.open_cases_of([pupil_id], today)
+    for case in cases:
         answered = not case.answer
         fields: dict[str, Any] = {
             "status": Status.CLOSED,
