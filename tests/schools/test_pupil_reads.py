@@ -63,3 +63,18 @@ def test_nobody_else_sees_the_list(world):
         client = Client()
         client.force_login(getattr(world, who))
         assert client.get(url).status_code == 404
+
+
+def test_a_read_of_the_childs_relay_log_is_listed(world):
+    """The nurse reads Aksel's relay log: his guardian sees it beside the school's reads."""
+    from tests.relaylog.helpers import consented, with_nurse
+
+    log = consented(world)
+    nurse = Client()
+    nurse.force_login(with_nurse(world, log).user)
+    assert nurse.get(reverse("relaylog_detail", args=[log.pk])).status_code == 200
+    with translation.override("en"):
+        _pupil, _page, reads = selectors.pupil_reads(
+            actor=world.guardian_a, pupil_id=log.pupil_id, page=1
+        )
+    assert "the relay log" in {r.what for r in reads}

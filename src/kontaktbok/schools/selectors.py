@@ -333,6 +333,7 @@ READ_KINDS = {
     "absence.lookup.read": _("a missing-pupil case"),
     "leave.case.read": _("a leave case"),
     "messaging.thread.read": _("messages"),
+    "relaylog.log.read": _("the relay log"),
 }
 
 
