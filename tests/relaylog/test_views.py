@@ -111,6 +111,12 @@ def test_the_holder_invites_a_service_person_who_gets_a_join_link(world):
     )
     assert Consent.objects.filter(log=log, service="Helsestasjon").exists()
     assert nurse_client.get(reverse("relaylog_detail", args=[log.pk])).status_code == 200
+    # The others see that she has not joined with ID-porten yet, until she has.
+    page = _as(world.guardian_a).get(reverse("relaylog_detail", args=[log.pk]))
+    assert page.content.decode().count('data-testid="not-joined"') == 1
+    type(nurse.user).objects.filter(pk=nurse.user.pk).update(nin_digest="x" * 64)
+    page = _as(world.guardian_a).get(reverse("relaylog_detail", args=[log.pk]))
+    assert 'data-testid="not-joined"' not in page.content.decode()
 
 
 def test_the_pupil_of_age_is_invited_from_the_page(world):
