@@ -133,8 +133,9 @@ def year_record_deliver(*, pupil_id: int, school_year_id: int) -> YearRecord | N
     from kontaktbok.leave.services.letters import decision_letter_make
 
     existing = YearRecord.objects.filter(pupil_id=pupil_id, school_year_id=school_year_id)
-    if existing.exists():
-        return existing.get()
+    record = existing.first()
+    if record is not None:
+        return record
     year = SchoolYear.objects.select_related("school__municipality").get(pk=school_year_id)
     unit = pupil_folder_unit(year.school_id)
     if unit is None:

@@ -8,7 +8,7 @@ from typing import Any
 from kontaktbok.accounts.models import User
 from kontaktbok.privacy.collect.common import Files, day, safe_name, when
 from kontaktbok.relaylog import access, closing, selectors, services
-from kontaktbok.relaylog.models import ClosedDocument, RelayLog
+from kontaktbok.relaylog.models import RelayLog
 
 
 def _name(user: Any) -> str | None:
@@ -104,7 +104,7 @@ def _log(person: User, log: RelayLog, participant: Any, files: Files) -> dict[st
         ],
         "document": (
             files.add(f"relay-logs/{log.pk}/stafettlogg-{log.pk}.pdf", closing.document_bytes(log))
-            if ClosedDocument.objects.filter(log=log).exists()
+            if log.state == RelayLog.State.CLOSED
             else None
         ),
     }
